@@ -1,0 +1,194 @@
+import { ConfigError } from './errors.js';
+
+/**
+ * Configuration, parsed once at start-up from the environment, validated and frozen.
+ * Nothing else in the code base reads `process.env`.
+ */
+export type StoreType = 'sqlite' | 'dynamodb';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
+
+export interface KafkaConfig {
+  readonly brokers: readonly string[];
+  readonly topic: string;
+  readonly clientId: string;
+  readonly ssl: boolean;
+  readonly sasl: { readonly mechanism: SaslMechanism; readonly username: string; readonly password: string } | undefined;
+  readonly allowAutoTopicCreation: boolean;
+}
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly logLevel: LogLevel;
+  readonly store: StoreType;
+  readonly sqlitePath: string;
+  /** `full`: every commit is fsynced (survives power loss); `normal`: survives process crashes. */
+  readonly sqliteSynchronous: 'full' | 'normal';
+  /** Entity type name → table (SQLite table or DynamoDB table). Insertion order is kept. */
+  readonly entityTables: Readonly<Record<string, string>>;
+  readonly categories: readonly string[];
+  readonly writeSources: readonly string[];
+  readonly dynamodb: {
+    readonly region: string | undefined;
+    readonly endpoint: string | undefined;
+    readonly consistentRead: boolean;
+    readonly createTables: boolean;
+  };
+  /** Undefined when `KAFKA_BROKERS` is unset: no events are produced. */
+  readonly kafka: KafkaConfig | undefined;
+  readonly outbox: {
+    readonly batchSize: number;
+    readonly pollIntervalMs: number;
+    readonly leaseMs: number;
+  };
+  readonly shutdownTimeoutMs: number;
+}
+
+/** Request limits that are part of the API contract (API.md), not tuning knobs. */
+export const LIMITS = Object.freeze({
+  bodyBytes: 1024 * 1024,
+  entityValueLength: 1024,
+  featureCount: 2500,
+  nestingDepth: 32,
+  /** Multi-read keys per request (one BatchGetItem holds 100 keys). */
+  featureListEntries: 1000,
+});
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const DEFAULT_ENTITY_TABLES: Readonly<Record<string, string>> = {
+  bright_uid: 'user_feature_store',
+  account_pid: 'account_feature_store',
+};
+const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+const RESERVED: readonly string[] = ['category', 'features'];
+const TABLE = /^[A-Za-z0-9_.-]{3,255}$/;
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const SASL: readonly SaslMechanism[] = ['plain', 'scram-sha-256', 'scram-sha-512'];
+
+function str(env: Env, name: string, fallback: string): string {
+  const v = env[name];
+  return v === undefined || v.trim() === '' ? fallback : v.trim();
+}
+
+function optional(env: Env, name: string): string | undefined {
+  const v = env[name]?.trim();
+  return v ? v : undefined;
+}
+
+function list(env: Env, name: string, fallback: readonly string[]): string[] {
+  const v = env[name];
+  if (v === undefined || v.trim() === '') return [...fallback];
+  const items = v.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (items.length === 0) throw new ConfigError(`${name} must be a comma-separated list with at least one entry`);
+  return [...new Set(items)];
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const v = env[name];
+  if (v === undefined || v.trim() === '') return fallback;
+  if (!/^\d+$/.test(v.trim())) throw new ConfigError(`${name} must be an integer, got '${v}'`);
+  const n = Number(v.trim());
+  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const v = env[name]?.trim().toLowerCase();
+  if (v === undefined || v === '') return fallback;
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  throw new ConfigError(`${name} must be true or false, got '${env[name] ?? ''}'`);
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const v = str(env, name, fallback).toLowerCase();
+  if (!(allowed as readonly string[]).includes(v)) {
+    throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got '${env[name] ?? ''}'`);
+  }
+  return v as T;
+}
+
+function entityTables(env: Env): Record<string, string> {
+  const types = list(env, 'ENTITY_TYPES', Object.keys(DEFAULT_ENTITY_TABLES));
+  const tables: Record<string, string> = {};
+  for (const type of types) {
+    if (!NAME.test(type)) throw new ConfigError(`ENTITY_TYPES: '${type}' is not a valid entity type name`);
+    if (RESERVED.includes(type)) throw new ConfigError(`ENTITY_TYPES: '${type}' is reserved (it is a field of records)`);
+    const variable = `TABLE_NAME_${type.toUpperCase()}`;
+    const table = str(env, variable, DEFAULT_ENTITY_TABLES[type] ?? `${type}_feature_store`);
+    if (!TABLE.test(table)) throw new ConfigError(`${variable}: '${table}' is not a valid table name`);
+    tables[type] = table;
+  }
+  const names = Object.values(tables);
+  if (new Set(names).size !== names.length) {
+    throw new ConfigError('TABLE_NAME_*: two entity types map to the same table');
+  }
+  return tables;
+}
+
+function kafka(env: Env): KafkaConfig | undefined {
+  const brokers = optional(env, 'KAFKA_BROKERS');
+  if (brokers === undefined) return undefined;
+  const list_ = list(env, 'KAFKA_BROKERS', []);
+  for (const b of list_) {
+    if (!/^[^\s:]+:\d{1,5}$/.test(b)) throw new ConfigError(`KAFKA_BROKERS: '${b}' is not host:port`);
+  }
+  const mechanism = optional(env, 'KAFKA_SASL_MECHANISM');
+  let sasl: KafkaConfig['sasl'];
+  if (mechanism !== undefined) {
+    const m = oneOf(env, 'KAFKA_SASL_MECHANISM', SASL, 'plain');
+    const username = optional(env, 'KAFKA_SASL_USERNAME');
+    const password = optional(env, 'KAFKA_SASL_PASSWORD');
+    if (username === undefined || password === undefined) {
+      throw new ConfigError('KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required when KAFKA_SASL_MECHANISM is set');
+    }
+    sasl = Object.freeze({ mechanism: m, username, password });
+  }
+  return Object.freeze({
+    brokers: Object.freeze(list_),
+    topic: str(env, 'TOPIC_NAME', 'FEATURE_AVAILABILITY_EVENTS'),
+    clientId: str(env, 'KAFKA_CLIENT_ID', 'feature-store'),
+    ssl: bool(env, 'KAFKA_SSL', false),
+    sasl,
+    allowAutoTopicCreation: bool(env, 'KAFKA_ALLOW_AUTO_TOPIC_CREATION', false),
+  });
+}
+
+/** Parses and validates the environment. Throws `ConfigError` naming the offending variable. */
+export function loadConfig(env: Env): Config {
+  const endpoint = optional(env, 'DYNAMODB_ENDPOINT') ?? optional(env, 'AWS_ENDPOINT_URL_DYNAMODB');
+  if (endpoint !== undefined && !/^https?:\/\/[^\s]+$/.test(endpoint)) {
+    throw new ConfigError(`DYNAMODB_ENDPOINT must be an http(s) URL, got '${endpoint}'`);
+  }
+  const categories = list(env, 'CATEGORY_WHITELIST', ['d0_unauth_features', 'ncr_unauth_features']);
+  for (const c of categories) {
+    if (c.includes(':')) throw new ConfigError(`CATEGORY_WHITELIST: '${c}' must not contain ':'`);
+  }
+  const config: Config = {
+    port: int(env, 'PORT', 8015, 0, 65535),
+    host: str(env, 'HOST', '127.0.0.1'),
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    store: oneOf(env, 'STORE', ['sqlite', 'dynamodb'] as const, 'sqlite'),
+    sqlitePath: str(env, 'SQLITE_PATH', './data/features.db'),
+    sqliteSynchronous: oneOf(env, 'SQLITE_SYNCHRONOUS', ['full', 'normal'] as const, 'full'),
+    entityTables: Object.freeze(entityTables(env)),
+    categories: Object.freeze(categories),
+    writeSources: Object.freeze(list(env, 'WRITE_SOURCES', ['prediction_service'])),
+    dynamodb: Object.freeze({
+      region: optional(env, 'AWS_REGION') ?? optional(env, 'AWS_DEFAULT_REGION'),
+      endpoint,
+      consistentRead: bool(env, 'DYNAMODB_CONSISTENT_READ', false),
+      createTables: bool(env, 'DYNAMODB_CREATE_TABLES', false),
+    }),
+    kafka: kafka(env),
+    outbox: Object.freeze({
+      batchSize: int(env, 'OUTBOX_BATCH_SIZE', 500, 1, 10000),
+      pollIntervalMs: int(env, 'OUTBOX_POLL_MS', 200, 10, 60000),
+      leaseMs: int(env, 'OUTBOX_LEASE_MS', 30000, 1000, 3600000),
+    }),
+    shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
+  };
+  return Object.freeze(config);
+}

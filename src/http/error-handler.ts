@@ -1,0 +1,54 @@
+import { STATUS_CODES } from 'node:http';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import FindMyWay, { type HTTPMethod } from 'find-my-way';
+import { LIMITS } from '../config.js';
+import { FeatureStoreError, RequestValidationError } from '../errors.js';
+
+/**
+ * The one place where errors become HTTP responses. Status codes come from error types (or from
+ * Fastify's own typed errors), never from message text; 5xx bodies never carry internals.
+ */
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    if (error instanceof RequestValidationError) {
+      return reply.code(422).send({ detail: error.issues });
+    }
+    if (error instanceof FeatureStoreError) {
+      if (error.status >= 500) request.log.error({ err: error, cause: error.cause }, 'store error');
+      if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
+      return reply.code(error.status).send({ detail: error.message });
+    }
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.code(413).send({ detail: `Request body is larger than the limit of ${LIMITS.bodyBytes} bytes` });
+    }
+    const status = error.statusCode;
+    if (status !== undefined && status >= 400 && status < 500) {
+      return reply.code(status).send({ detail: STATUS_CODES[status] ?? 'Bad Request' });
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return reply.code(500).send({ detail: 'Internal server error' });
+  });
+
+  // Unknown path → 404; known path with another method → 405 with `Allow`.
+  const known = FindMyWay({ ignoreTrailingSlash: true });
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) {
+      try {
+        known.on(method.toUpperCase() as HTTPMethod, route.url, () => undefined);
+      } catch {
+        // The same route added twice (e.g. HEAD): already known.
+      }
+    }
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '/';
+    const allow = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'].filter(
+      (m) => m !== request.method && known.find(m as HTTPMethod, path) !== null,
+    );
+    if (allow.length > 0) {
+      return reply.code(405).header('allow', allow.join(', ')).send({ detail: 'Method Not Allowed' });
+    }
+    return reply.code(404).send({ detail: 'Not Found' });
+  });
+}

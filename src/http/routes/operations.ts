@@ -1,0 +1,32 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Metrics } from '../../metrics.js';
+import type { FeatureService } from '../../service/feature-service.js';
+import { HealthResponse } from '../schemas.js';
+
+/** Health (under /api/v1) — really checks the store and reports the event pipeline. */
+export const healthRoutes: FastifyPluginAsyncTypebox<{ service: FeatureService }> = async (app, { service }) => {
+  app.get(
+    '/health',
+    {
+      schema: {
+        summary: 'Service health',
+        description: '200 when the store answers, 503 when it cannot be reached. Events may be `degraded` (broker away) while the service stays healthy.',
+        tags: ['operations'],
+        response: { 200: HealthResponse, 503: HealthResponse },
+      },
+    },
+    async (request, reply) => {
+      const { healthy, body } = await service.health();
+      if (!healthy) request.log.warn({ health: body }, 'health check failed');
+      return reply.code(healthy ? 200 : 503).send(body);
+    },
+  );
+};
+
+/** Prometheus metrics from the service's own registry. */
+export const metricsRoutes: FastifyPluginAsyncTypebox<{ metrics: Metrics }> = async (app, { metrics }) => {
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    const text = await metrics.registry.metrics();
+    return reply.header('content-type', metrics.registry.contentType).send(text);
+  });
+};

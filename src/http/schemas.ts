@@ -1,0 +1,180 @@
+import { Type, type Static, type TSchema } from 'typebox';
+import { LIMITS } from '../config.js';
+
+/**
+ * The single source of truth for the wire format: these schemas validate requests, serialize
+ * responses, generate the OpenAPI document and give the handlers their TypeScript types.
+ *
+ * `x-error` on a schema replaces the generic 422 entry for that field with a clearer one.
+ */
+
+const EntityValue = Type.String({
+  minLength: 1,
+  maxLength: LIMITS.entityValueLength,
+  description: 'The entity key, any non-empty string up to 1,024 characters.',
+  examples: ['user-12345'],
+});
+const EntityType = Type.String({
+  minLength: 1,
+  description: 'A configured entity type (default `bright_uid`, `account_pid`).',
+  examples: ['bright_uid'],
+});
+const Category = Type.String({ minLength: 1, description: 'A category on the allow-list.', examples: ['d0_unauth_features'] });
+const Timestamp = Type.String({
+  description: 'RFC 3339 UTC, millisecond precision, fixed width.',
+  examples: ['2025-10-16T10:00:00.000Z'],
+});
+const NullableString = Type.Union([Type.String(), Type.Null()]);
+
+export const FeatureData = Type.Record(Type.String(), Type.Unknown(), {
+  description: 'Feature name → any JSON value. Numbers come back exactly as sent.',
+  examples: [{ credit_score: 750, debt_to_income_ratio: 0.35 }],
+});
+
+export const WriteRequest = Type.Object(
+  {
+    meta: Type.Object({
+      source: Type.String({ description: 'The writer; must be one of `WRITE_SOURCES`.', examples: ['prediction_service'] }),
+      compute_id: Type.Optional(
+        Type.Union([Type.String(), Type.Null()], {
+          description: 'Id of the compute job that produced the features (lineage).',
+          examples: ['spark-job-2025-10-16-abc123'],
+        }),
+      ),
+    }),
+    data: Type.Object({
+      entity_type: EntityType,
+      entity_value: EntityValue,
+      category: Category,
+      features: Type.Record(Type.String(), Type.Unknown(), {
+        minProperties: 1,
+        maxProperties: LIMITS.featureCount,
+        description: `The complete new feature map of the category (1 to ${LIMITS.featureCount} features, nesting up to ${LIMITS.nestingDepth} levels).`,
+        examples: [{ credit_score: 750, debt_to_income_ratio: 0.35 }],
+      }),
+    }),
+  },
+  { description: 'Replace one category of features of one entity.' },
+);
+export type WriteRequest = Static<typeof WriteRequest>;
+
+export const WriteResponse = Type.Object({
+  message: Type.String({ examples: ['Category written successfully (full replace)'] }),
+  entity_value: Type.String(),
+  entity_type: Type.String(),
+  category: Type.String(),
+  feature_count: Type.Integer(),
+});
+export type WriteResponse = Static<typeof WriteResponse>;
+
+export const RecordMetaSchema = Type.Object({
+  created_at: Timestamp,
+  updated_at: Timestamp,
+  compute_id: NullableString,
+});
+
+/**
+ * A record keyed by its entity type's name (`{"bright_uid": "user-1", …}`). The key is dynamic,
+ * so the schema allows additional string properties.
+ */
+export const RecordResponse = Type.Object(
+  {
+    category: Type.String(),
+    features: Type.Object({ data: FeatureData, meta: RecordMetaSchema }),
+  },
+  {
+    additionalProperties: Type.String(),
+    description: 'The record, with the entity value under the entity type name (e.g. `bright_uid`).',
+    examples: [
+      {
+        bright_uid: 'user-12345',
+        category: 'd0_unauth_features',
+        features: {
+          data: { credit_score: 750, debt_to_income_ratio: 0.35 },
+          meta: { created_at: '2025-10-16T10:00:00.000Z', updated_at: '2025-10-16T10:05:00.000Z', compute_id: 'spark-job-2025-10-16-abc123' },
+        },
+      },
+    ],
+  },
+);
+export type RecordResponse = Static<typeof RecordResponse>;
+
+export const ReadParams = Type.Object({ entity_value: EntityValue, category: Category });
+export const ReadByQueryParams = Type.Object({ entity_value: EntityValue });
+export const EntityTypeQuery = Type.Object({
+  entity_type: Type.Optional({ ...EntityType, default: 'bright_uid' }),
+});
+export const ReadByQueryQuery = Type.Object({
+  category: Category,
+  entity_type: Type.Optional({ ...EntityType, default: 'bright_uid' }),
+});
+
+const FEATURE_REF = '^[^:]+:.+$';
+export const MultiReadRequest = Type.Object({
+  meta: Type.Optional(Type.Object({ source: Type.Optional(Type.String()) })),
+  data: Type.Object({
+    entity_type: EntityType,
+    entity_value: EntityValue,
+    feature_list: Type.Array(
+      Type.String({
+        pattern: FEATURE_REF,
+        description: '`category:feature`, or `category:*` for all features of the category.',
+        'x-error': {
+          type: 'value_error',
+          msg: "Value error, expected 'category:feature' or 'category:*'",
+        },
+      }),
+      {
+        minItems: 1,
+        maxItems: LIMITS.featureListEntries,
+        examples: [['d0_unauth_features:credit_score', 'ncr_unauth_features:*']],
+      },
+    ),
+  }),
+});
+export type MultiReadRequest = Static<typeof MultiReadRequest>;
+
+export const MultiReadResponse = Type.Object({
+  entity_value: Type.String(),
+  entity_type: Type.String(),
+  items: Type.Record(Type.String(), RecordResponse),
+  unavailable_feature_categories: Type.Array(Type.String()),
+});
+export type MultiReadResponse = Static<typeof MultiReadResponse>;
+
+export const HealthResponse = Type.Object({
+  status: Type.Union([Type.Literal('healthy'), Type.Literal('unhealthy')]),
+  store: Type.Object({ type: Type.String(), ok: Type.Boolean() }),
+  events: Type.Object({
+    enabled: Type.Boolean(),
+    status: Type.Union([Type.Literal('ok'), Type.Literal('degraded'), Type.Literal('disabled')]),
+    pending: Type.Union([Type.Integer(), Type.Null()]),
+    oldest_pending_age_seconds: Type.Union([Type.Number(), Type.Null()]),
+  }),
+  dynamodb_connection: Type.Boolean({ description: 'Legacy key: true when the DynamoDB store answers.' }),
+  tables_available: Type.Array(Type.String()),
+  timestamp: Timestamp,
+});
+export type HealthResponse = Static<typeof HealthResponse>;
+
+export const ErrorResponse = Type.Object({ detail: Type.String() }, { description: 'Business or lookup error.' });
+
+export const ValidationErrorResponse = Type.Object(
+  {
+    detail: Type.Array(
+      Type.Object({
+        type: Type.String(),
+        loc: Type.Array(Type.Union([Type.String(), Type.Integer()])),
+        msg: Type.String(),
+        ctx: Type.Optional(Type.Record(Type.String(), Type.String())),
+      }),
+    ),
+  },
+  { description: 'Request schema error, in FastAPI shape: one entry per problem.' },
+);
+
+export function errorResponses(...statuses: number[]): Record<number, TSchema> {
+  const out: Record<number, TSchema> = { 422: ValidationErrorResponse, 500: ErrorResponse };
+  for (const s of statuses) out[s] = ErrorResponse;
+  return out;
+}

@@ -1,0 +1,85 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Every metric the service exposes, on its own registry (never the global one). Labels are
+ * bounded: route templates, methods, status classes, configured entity types and categories,
+ * backends, operations. Never entity values, raw paths or client addresses.
+ */
+export interface Metrics {
+  readonly registry: Registry;
+  readonly httpRequests: Counter<'route' | 'method' | 'status_class'>;
+  readonly httpDuration: Histogram<'route' | 'method' | 'status_class'>;
+  readonly reads: Counter<'entity_type' | 'category' | 'result'>;
+  readonly writes: Counter<'entity_type' | 'category'>;
+  readonly storeDuration: Histogram<'backend' | 'operation' | 'outcome'>;
+  readonly eventsPublished: Counter;
+  readonly eventsFailed: Counter;
+  readonly outboxPending: Gauge;
+  readonly outboxOldestAge: Gauge;
+}
+
+export interface MetricsOptions {
+  /** Also collect Node.js process metrics (heap, event loop lag, …). */
+  processMetrics?: boolean;
+}
+
+export function createMetrics(options: MetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'feature_store_' });
+  const registers = [registry];
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: 'feature_store_http_requests_total',
+      help: 'HTTP requests by route template, method and status class.',
+      labelNames: ['route', 'method', 'status_class'] as const,
+      registers,
+    }),
+    httpDuration: new Histogram({
+      name: 'feature_store_http_request_duration_seconds',
+      help: 'HTTP request duration by route template, method and status class.',
+      labelNames: ['route', 'method', 'status_class'] as const,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    reads: new Counter({
+      name: 'feature_store_reads_total',
+      help: 'Category reads by entity type, category and result (hit or miss).',
+      labelNames: ['entity_type', 'category', 'result'] as const,
+      registers,
+    }),
+    writes: new Counter({
+      name: 'feature_store_writes_total',
+      help: 'Successful category writes by entity type and category.',
+      labelNames: ['entity_type', 'category'] as const,
+      registers,
+    }),
+    storeDuration: new Histogram({
+      name: 'feature_store_store_operation_duration_seconds',
+      help: 'Store operation duration by backend, operation and outcome.',
+      labelNames: ['backend', 'operation', 'outcome'] as const,
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    }),
+    eventsPublished: new Counter({
+      name: 'feature_store_events_published_total',
+      help: 'Change events acknowledged by Kafka.',
+      registers,
+    }),
+    eventsFailed: new Counter({
+      name: 'feature_store_events_failed_total',
+      help: 'Change events whose publish attempt failed (they stay in the outbox and are retried).',
+      registers,
+    }),
+    outboxPending: new Gauge({
+      name: 'feature_store_outbox_pending',
+      help: 'Change events recorded but not yet published.',
+      registers,
+    }),
+    outboxOldestAge: new Gauge({
+      name: 'feature_store_outbox_oldest_pending_age_seconds',
+      help: 'Age of the oldest change event not yet published (0 when none).',
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * Domain types shared by the service, the stores and the HTTP layer. Plain objects only:
+ * storage encodings stay inside each store.
+ */
+
+/** A JSON value as accepted in `features` (numbers are finite and exactly representable). */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type FeatureMap = { [name: string]: JsonValue };
+
+export interface RecordMeta {
+  /** Canonical timestamp of the first write of this record. */
+  created_at: string;
+  /** Canonical timestamp of the latest write. */
+  updated_at: string;
+  /** Compute job of the latest write, or null. */
+  compute_id: string | null;
+}
+
+/** One (entity type, entity value, category) record as stored. */
+export interface FeatureRecord {
+  entityType: string;
+  entityValue: string;
+  category: string;
+  data: FeatureMap;
+  meta: RecordMeta;
+}
+
+/** The change event emitted for every successful write (see docs/event.schema.json). */
+export interface FeatureEvent {
+  event_id: string;
+  event_type: 'feature_available';
+  timestamp: string;
+  entity_type: string;
+  entity_id: string;
+  resource_type: 'feature';
+  resource_name: string;
+  compute_id: string | null;
+  features: string[];
+}
+
+/** An event as kept in the outbox until a relay has published it. */
+export interface OutboxEvent {
+  /** Same as `event.event_id`; consumers dedupe by it. */
+  id: string;
+  /** Kafka message key: `<entity_type>:<entity_value>`. */
+  key: string;
+  event: FeatureEvent;
+}

@@ -1,0 +1,93 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.js';
+import { buildApp } from './http/app.js';
+import { createLogger, type Logger } from './logger.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { createFeatureService, type FeatureService } from './service/feature-service.js';
+import { createStore } from './store/create-store.js';
+import type { FeatureStore } from './store/feature-store.js';
+import { instrumentStore } from './store/instrumented-store.js';
+import { systemClock, type Clock } from './timestamps.js';
+
+export interface Runtime {
+  config: Config;
+  app: FastifyInstance;
+  store: FeatureStore;
+  service: FeatureService;
+  metrics: Metrics;
+  logger: Logger;
+  /** Base URL the server listens on, e.g. `http://127.0.0.1:8015`. */
+  url: string;
+  /** Stops accepting connections, finishes in-flight requests, then closes the store. */
+  close(): Promise<void>;
+}
+
+export interface RuntimeOverrides {
+  clock?: Clock;
+  logger?: Logger;
+  /** A store to use instead of the one `config.store` selects (tests). */
+  store?: FeatureStore;
+  metrics?: Metrics;
+}
+
+/**
+ * Builds the object graph from configuration and listens. The CLI's `serve` and the tests
+ * both start the service through here, with the same options.
+ */
+export async function startServer(config: Config, overrides: RuntimeOverrides = {}): Promise<Runtime> {
+  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const metrics = overrides.metrics ?? createMetrics();
+  const rawStore = overrides.store ?? (await createStore(config, logger));
+  const store = instrumentStore(rawStore, metrics);
+  const service = createFeatureService({ store, config, clock: overrides.clock ?? systemClock, metrics });
+  const app = await buildApp({ config, service, metrics, logger });
+  app.addHook('onClose', async () => {
+    await store.close();
+  });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  if (config.kafka === undefined) logger.info('KAFKA_BROKERS is not set: no change events are produced');
+  logger.info({ store: store.type, port, host: config.host }, 'feature store listening');
+  let closing: Promise<void> | undefined;
+  return {
+    config,
+    app,
+    store,
+    service,
+    metrics,
+    logger,
+    url: `http://${host}:${port}`,
+    close: () => (closing ??= app.close()),
+  };
+}
+
+/** Closes the runtime on SIGTERM/SIGINT; exits non-zero if shutdown exceeds the timeout. */
+export function closeOnSignals(runtime: Runtime): void {
+  const stop = (signal: string): void => {
+    runtime.logger.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      runtime.logger.error('shutdown timed out, exiting');
+      process.exit(1);
+    }, runtime.config.shutdownTimeoutMs);
+    timer.unref();
+    runtime.close().then(
+      () => {
+        runtime.logger.info('shut down cleanly');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        runtime.logger.error({ err }, 'error during shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}

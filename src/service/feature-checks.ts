@@ -1,0 +1,45 @@
+import { LIMITS } from '../config.js';
+import { RequestValidationError, type ValidationIssue } from '../errors.js';
+
+/**
+ * Rules on feature values that JSON Schema cannot express: nesting depth, and numbers that
+ * would not come back as sent. JSON numbers are IEEE-754 doubles here, so an integer beyond
+ * ±(2^53 − 1) (or one written as `1e400`) cannot be stored exactly and is rejected rather than
+ * silently rounded.
+ *
+ * Depth counts containers inside a feature: `{"f": [1]}` has depth 1; `LIMITS.nestingDepth`
+ * levels are allowed. Iterative, so hostile nesting cannot overflow the stack.
+ */
+export function checkFeatureValues(features: Record<string, unknown>): void {
+  const issues: ValidationIssue[] = [];
+  const stack: { value: unknown; path: (string | number)[]; depth: number }[] = [];
+  for (const name of Object.keys(features)) stack.push({ value: features[name], path: [name], depth: 0 });
+  while (stack.length > 0 && issues.length < 20) {
+    const { value, path, depth } = stack.pop() as (typeof stack)[number];
+    if (typeof value === 'number') {
+      if (!Number.isFinite(value)) {
+        issues.push(issue(path, 'finite_number', 'Input should be a finite number'));
+      } else if (Number.isInteger(value) && !Number.isSafeInteger(value)) {
+        issues.push(
+          issue(path, 'int_unsafe', 'Integer is beyond ±(2^53 - 1) and cannot be stored exactly; send it as a string'),
+        );
+      }
+    } else if (value !== null && typeof value === 'object') {
+      if (depth + 1 > LIMITS.nestingDepth) {
+        issues.push(issue(path, 'too_deep', `Feature value nesting is deeper than ${LIMITS.nestingDepth} levels`));
+        continue;
+      }
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) stack.push({ value: value[i], path: [...path, i], depth: depth + 1 });
+      } else {
+        const obj = value as Record<string, unknown>;
+        for (const k of Object.keys(obj)) stack.push({ value: obj[k], path: [...path, k], depth: depth + 1 });
+      }
+    }
+  }
+  if (issues.length > 0) throw new RequestValidationError(issues);
+}
+
+function issue(path: (string | number)[], type: string, msg: string): ValidationIssue {
+  return { type, loc: ['body', 'data', 'features', ...path], msg };
+}

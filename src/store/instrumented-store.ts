@@ -1,0 +1,33 @@
+import type { Metrics } from '../metrics.js';
+import type { FeatureStore } from './feature-store.js';
+
+/**
+ * Wraps a store so that every data operation is timed into
+ * `feature_store_store_operation_duration_seconds{backend, operation, outcome}`.
+ */
+export function instrumentStore(store: FeatureStore, metrics: Metrics): FeatureStore {
+  const histogram = metrics.storeDuration;
+  const backend = store.type;
+  const timed = <A extends unknown[], R>(operation: string, fn: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      const start = process.hrtime.bigint();
+      let outcome = 'error';
+      try {
+        const result = await fn(...args);
+        outcome = 'ok';
+        return result;
+      } finally {
+        const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+        histogram.observe({ backend, operation, outcome }, seconds);
+      }
+    };
+  return {
+    type: store.type,
+    outbox: store.outbox,
+    writeCategory: timed('write', store.writeCategory.bind(store)),
+    getCategory: timed('get', store.getCategory.bind(store)),
+    getCategories: timed('get_many', store.getCategories.bind(store)),
+    health: store.health.bind(store),
+    close: store.close.bind(store),
+  };
+}
