@@ -121,7 +121,7 @@ fetch_classpath() {
     echo "$KAFKA_VERSION" >"$tmp/.complete"
     rm -rf "$LIBS"
     mv "$tmp" "$LIBS"
-    log "fetched $(ls "$LIBS"/*.jar | wc -l) jars ($(du -sh "$LIBS" | cut -f1)) in $((SECONDS - t0))s"
+    log "fetched $(find "$LIBS" -name "*.jar" | wc -l) jars ($(du -sh "$LIBS" | cut -f1)) in $((SECONDS - t0))s"
   ) || die "could not fetch the Kafka classpath with mvn (see $CACHE_DIR/mvn.log)"
 }
 fetch_classpath

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { RequestValidationError } from '../errors.js';
-
-const POSITION = /position (\d+)/;
+import { jsonErrorOffset } from './json-error-offset.js';
 
 /**
  * Parses every request body as JSON, whatever its content type (as FastAPI does), and reports
@@ -19,9 +18,8 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
     try {
       done(null, JSON.parse(text));
     } catch (err) {
-      const reason = err instanceof Error ? err.message : 'Invalid JSON';
-      const match = POSITION.exec(reason);
-      const offset = match?.[1] === undefined ? text.length : Number(match[1]);
+      const reason = err instanceof Error ? err.message.replace(/, ".*" is not valid JSON$/s, '') : 'Invalid JSON';
+      const offset = jsonErrorOffset(text);
       done(
         new RequestValidationError([
           { type: 'json_invalid', loc: ['body', offset], msg: 'JSON decode error', ctx: { error: reason } },

@@ -1,0 +1,4 @@
+import { sqliteBackend } from '../support/sqlite-backend.js';
+import { httpSuite } from './api-suite.js';
+
+httpSuite(sqliteBackend);

@@ -1,0 +1,34 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { TestBackend } from './backend.js';
+
+/** SQLite on a fresh temporary file per instance. */
+export const sqliteBackend: TestBackend = {
+  name: 'sqlite',
+  async setup() {
+    const dir = mkdtempSync(join(tmpdir(), 'feature-store-test-'));
+    const path = join(dir, 'features.db');
+    return {
+      env: { STORE: 'sqlite', SQLITE_PATH: path },
+      async insertLegacy(r) {
+        // The tables exist once a store has opened the file; old rows differ only in their
+        // timestamp format, which is what this exercises.
+        const table = r.entityType === 'account_pid' ? 'account_feature_store' : 'user_feature_store';
+        const db = new Database(path);
+        try {
+          db.prepare(
+            `INSERT OR REPLACE INTO "${table}" (entity_value, category, data, created_at, updated_at, compute_id)
+             VALUES (?, ?, ?, ?, ?, ?)`,
+          ).run(r.entityValue, r.category, JSON.stringify(r.data), r.createdAt, r.updatedAt, r.computeId);
+        } finally {
+          db.close();
+        }
+      },
+      async teardown() {
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  },
+};
