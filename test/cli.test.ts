@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
+
+const CLI = ['--import', 'tsx', 'src/cli.ts'];
+const dir = mkdtempSync(join(tmpdir(), 'feature-store-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function run(args: string[], env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, [...CLI, ...args], {
+    env: { ...process.env, KAFKA_BROKERS: '', ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+}
+
+/** Starts `feature-store serve` and resolves with its port once it logs that it listens. */
+function serve(env: Record<string, string>): Promise<{ child: ChildProcess; port: number; logs: () => string }> {
+  const child = spawn(process.execPath, [...CLI, 'serve'], {
+    env: { ...process.env, KAFKA_BROKERS: '', HOST: '127.0.0.1', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${out}`)), 20_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /"port":(\d+)/.exec(out);
+      if (m?.[1] !== undefined) {
+        clearTimeout(timer);
+        resolve({ child, port: Number(m[1]), logs: () => out });
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited with ${code}:\n${out}`));
+    });
+  });
+}
+
+describe('feature-store CLI', () => {
+  test('--help describes the commands', () => {
+    const res = run(['--help']);
+    assert.equal(res.status, 0);
+    assert.match(res.stdout, /Usage:/);
+    assert.match(res.stdout, /serve/);
+  });
+
+  test('an unknown command fails with usage', () => {
+    const res = run(['frobnicate']);
+    assert.notEqual(res.status, 0);
+    assert.match(res.stderr, /Unknown command 'frobnicate'/);
+  });
+
+  test('invalid configuration stops serve with a message naming the variable', () => {
+    const res = run(['serve'], { PORT: 'not-a-port' });
+    assert.equal(res.status, 2);
+    assert.match(res.stderr, /Configuration error: PORT must be an integer/);
+  });
+
+  test('SIGTERM lets an in-flight request finish, closes the database and exits 0', async () => {
+    const path = join(dir, 'shutdown.db');
+    const { child, port, logs } = await serve({ SQLITE_PATH: path, LOG_LEVEL: 'info' });
+    const body = JSON.stringify({
+      meta: { source: 'prediction_service' },
+      data: { entity_type: 'bright_uid', entity_value: 'in-flight', category: 'd0_unauth_features', features: { a: 1 } },
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const response = new Promise<number>((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port, method: 'POST', path: '/api/v1/items', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', reject);
+      // Half the body now, SIGTERM, the rest later: the request is in flight during shutdown.
+      req.write(body.slice(0, 20));
+      setTimeout(() => {
+        child.kill('SIGTERM');
+        setTimeout(() => req.end(body.slice(20)), 300);
+      }, 200);
+    });
+    assert.equal(await response, 200);
+    assert.equal(await exited, 0, logs());
+    assert.match(logs(), /shut down cleanly/);
+    const db = new Database(path, { readonly: true });
+    try {
+      const row = db.prepare('SELECT data FROM user_feature_store WHERE entity_value = ?').get('in-flight') as { data: string } | undefined;
+      assert.equal(row?.data, '{"a":1}');
+    } finally {
+      db.close();
+    }
+  });
+});

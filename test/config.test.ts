@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { loadConfig } from '../src/config.js';
+import { ConfigError } from '../src/errors.js';
+
+describe('configuration', () => {
+  test('defaults match the contract', () => {
+    const c = loadConfig({});
+    assert.equal(c.port, 8015);
+    assert.equal(c.host, '127.0.0.1');
+    assert.equal(c.store, 'sqlite');
+    assert.equal(c.sqlitePath, './data/features.db');
+    assert.deepEqual(c.entityTables, { bright_uid: 'user_feature_store', account_pid: 'account_feature_store' });
+    assert.deepEqual(c.categories, ['d0_unauth_features', 'ncr_unauth_features']);
+    assert.deepEqual(c.writeSources, ['prediction_service']);
+    assert.equal(c.kafka, undefined);
+    assert.equal(c.logLevel, 'info');
+    assert.ok(Object.isFrozen(c));
+  });
+
+  test('lists, tables, Kafka settings and the DynamoDB endpoint alias are read', () => {
+    const c = loadConfig({
+      CATEGORY_WHITELIST: ' a_features, b_features ,a_features',
+      WRITE_SOURCES: 'job_a,job_b',
+      ENTITY_TYPES: 'bright_uid,device_id',
+      TABLE_NAME_BRIGHT_UID: 'users_v2',
+      KAFKA_BROKERS: 'k1:9092, k2:9093',
+      TOPIC_NAME: 'events',
+      KAFKA_SASL_MECHANISM: 'scram-sha-512',
+      KAFKA_SASL_USERNAME: 'u',
+      KAFKA_SASL_PASSWORD: 'p',
+      AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:8000',
+    });
+    assert.deepEqual(c.categories, ['a_features', 'b_features']);
+    assert.deepEqual(c.writeSources, ['job_a', 'job_b']);
+    assert.deepEqual(c.entityTables, { bright_uid: 'users_v2', device_id: 'device_id_feature_store' });
+    assert.deepEqual(c.kafka?.brokers, ['k1:9092', 'k2:9093']);
+    assert.equal(c.kafka?.topic, 'events');
+    assert.equal(c.kafka?.sasl?.mechanism, 'scram-sha-512');
+    assert.equal(c.dynamodb.endpoint, 'http://127.0.0.1:8000');
+  });
+
+  test('bad values stop start-up with a message naming the variable', () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ PORT: 'eighty' }, /^PORT/],
+      [{ PORT: '70000' }, /^PORT/],
+      [{ STORE: 'mongo' }, /^STORE/],
+      [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL/],
+      [{ KAFKA_BROKERS: 'no-port' }, /^KAFKA_BROKERS/],
+      [{ KAFKA_BROKERS: 'k:1', KAFKA_SASL_MECHANISM: 'plain' }, /KAFKA_SASL_USERNAME/],
+      [{ DYNAMODB_ENDPOINT: 'localhost:8000' }, /^DYNAMODB_ENDPOINT/],
+      [{ CATEGORY_WHITELIST: ' , ' }, /^CATEGORY_WHITELIST/],
+      [{ CATEGORY_WHITELIST: 'a:b' }, /^CATEGORY_WHITELIST/],
+      [{ ENTITY_TYPES: 'category' }, /^ENTITY_TYPES/],
+      [{ ENTITY_TYPES: 'bad-name' }, /^ENTITY_TYPES/],
+      [{ TABLE_NAME_BRIGHT_UID: 'account_feature_store' }, /^TABLE_NAME_/],
+      [{ DYNAMODB_CONSISTENT_READ: 'maybe' }, /^DYNAMODB_CONSISTENT_READ/],
+      [{ SQLITE_SYNCHRONOUS: 'off' }, /^SQLITE_SYNCHRONOUS/],
+    ];
+    for (const [env, message] of cases) {
+      assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && message.test(err.message), JSON.stringify(env));
+    }
+  });
+});
