@@ -1,7 +1,6 @@
 import type { FastifySchemaCompiler } from 'fastify';
 import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
-import { Value } from 'typebox/value';
 import { RequestValidationError, type ValidationIssue } from '../errors.js';
 
 /** A TypeBox validation error as produced by `Compile(schema).Errors(value)`. */
@@ -130,15 +129,14 @@ export function toIssues(schema: TSchema, part: Part, errors: readonly SchemaErr
 }
 
 /**
- * Fastify validator compiler backed by TypeBox's compiled checker. Query strings and path
- * parameters are converted (defaults applied); bodies are checked as sent, never coerced.
+ * Fastify validator compiler backed by TypeBox's compiled checker. Values are checked as sent,
+ * never coerced (path and query parameters are all strings in this API; a repeated query
+ * parameter arrives as an array and is rejected). Defaults are applied by the handlers.
  */
 export const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
   const checker = Compile(schema);
   const part = PARTS[httpPart ?? 'body'] ?? 'body';
-  const convert = part !== 'body';
-  return (input: unknown) => {
-    const value = convert ? Value.Default(schema, Value.Convert(schema, input)) : input;
+  return (value: unknown) => {
     if (checker.Check(value)) return { value };
     return { error: new RequestValidationError(toIssues(schema, part, checker.Errors(value))) };
   };
