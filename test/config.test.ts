@@ -62,3 +62,21 @@ describe('configuration', () => {
     }
   });
 });
+
+describe('.env.example', () => {
+  test('lists every variable the configuration reads, and its values load as the defaults', async () => {
+    const { readFileSync } = await import('node:fs');
+    const example = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
+    const env: Record<string, string> = {};
+    for (const line of example.split('\n')) {
+      const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line);
+      if (m?.[1] !== undefined) env[m[1]] = m[2] ?? '';
+    }
+    const source = readFileSync(new URL('../src/config.ts', import.meta.url), 'utf8');
+    const read = new Set([...source.matchAll(/\(env, '([A-Z][A-Z0-9_]*)'/g)].map((m) => m[1]));
+    read.add('TABLE_NAME_BRIGHT_UID');
+    read.add('TABLE_NAME_ACCOUNT_PID');
+    for (const name of read) assert.ok(name !== undefined && name in env, `${name} is missing from .env.example`);
+    assert.deepEqual(loadConfig(env), loadConfig({}));
+  });
+});
