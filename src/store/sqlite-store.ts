@@ -64,6 +64,12 @@ interface OutboxRow {
   payload: string;
 }
 
+interface PendingWrite {
+  input: WriteCategoryInput;
+  resolve: (createdAt: string) => void;
+  reject: (err: unknown) => void;
+}
+
 interface TableStatements {
   upsert: Statement<[string, string, string, string, string, string | null], { created_at: string }>;
   get: Statement<[string, string], Row>;
@@ -142,12 +148,35 @@ export class SqliteStore implements FeatureStore {
     return (row as { created_at: string }).created_at;
   };
 
-  // The upsert and the outbox insert commit together or not at all.
-  readonly #writeTx = (input: WriteCategoryInput): string =>
-    input.event === undefined ? this.#write(input) : this.#db.transaction(this.#write)(input);
+  /**
+   * Group commit: writes that arrive in the same turn of the event loop are committed in one
+   * transaction, so concurrent writers share one fsync instead of paying one each. A write's
+   * promise resolves only after its transaction committed; if the transaction fails, every
+   * write in it is rejected and none of them is stored. Each record's upsert and its outbox
+   * insert are in the same transaction, so they are durable together or not at all.
+   */
+  #pending: PendingWrite[] = [];
+  readonly #commitBatch = (batch: PendingWrite[]): string[] =>
+    this.#db.transaction(() => batch.map((w) => this.#write(w.input)))();
+
+  readonly #flush = (): void => {
+    const batch = this.#pending;
+    this.#pending = [];
+    let created: string[];
+    try {
+      created = this.#guard(() => this.#commitBatch(batch));
+    } catch (err) {
+      for (const w of batch) w.reject(err);
+      return;
+    }
+    batch.forEach((w, i) => w.resolve(created[i] as string));
+  };
 
   async writeCategory(input: WriteCategoryInput): Promise<RecordMeta> {
-    const createdAt = this.#guard(() => this.#writeTx(input));
+    if (!this.#db.open) throw new StoreUnavailableError();
+    const createdAt = await new Promise<string>((resolve, reject) => {
+      if (this.#pending.push({ input, resolve, reject }) === 1) setImmediate(this.#flush);
+    });
     return { created_at: normalizeTimestamp(createdAt), updated_at: input.now, compute_id: input.computeId };
   }
 
@@ -190,6 +219,7 @@ export class SqliteStore implements FeatureStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#pending.length > 0) this.#flush();
     this.#db.close();
   }
 
