@@ -175,7 +175,8 @@ export function createFeatureService(deps: FeatureServiceDeps) {
       const selection = wanted.get(category);
       let data = record.data;
       if (selection !== '*' && selection !== undefined) {
-        data = {};
+        // A null-prototype map, so that a feature named `__proto__` is copied like any other.
+        data = Object.create(null) as FeatureMap;
         for (const name of selection) {
           if (Object.hasOwn(record.data, name)) data[name] = record.data[name] as FeatureMap[string];
         }

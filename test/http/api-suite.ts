@@ -419,6 +419,18 @@ export function httpSuite(backend: TestBackend): void {
         assert.deepEqual((res.json as { items: Record<string, { features: { data: unknown } }> }).items[CAT]?.features.data, { 'a:b': 1 });
       });
 
+      test('feature names like __proto__ and constructor are plain features', async () => {
+        const id = uid();
+        const body = `{"meta":{"source":"prediction_service"},"data":{"entity_type":"bright_uid","entity_value":"${id}","category":"${CAT}","features":{"__proto__":{"x":1},"constructor":2}}}`;
+        assert.equal((await http.post('/api/v1/items', body)).status, 200);
+        const read = await http.get(`/api/v1/get/item/${enc(id)}/${CAT}`);
+        assert.match(read.text, /"data":\{"__proto__":\{"x":1\},"constructor":2\}/);
+        const multi = await http.post('/api/v1/get/items', {
+          data: { entity_type: 'bright_uid', entity_value: id, feature_list: [`${CAT}:__proto__`, `${CAT}:constructor`] },
+        });
+        assert.match(multi.text, /"data":\{"__proto__":\{"x":1\},"constructor":2\}/);
+      });
+
       test('nothing allowed or nothing stored is still 200 with items {}', async () => {
         const refused = await http.post('/api/v1/get/items', {
           data: { entity_type: 'bright_uid', entity_value: uid(), feature_list: ['x:a', 'y:*'] },
