@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
+import { createKafkaRelay } from './events/kafka-relay.js';
+import { notifyOnEventWrite } from './events/notify-on-write.js';
 import { buildApp } from './http/app.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -18,7 +20,10 @@ export interface Runtime {
   logger: Logger;
   /** Base URL the server listens on, e.g. `http://127.0.0.1:8015`. */
   url: string;
-  /** Stops accepting connections, finishes in-flight requests, then closes the store. */
+  /**
+   * Stops accepting connections, finishes in-flight requests, stops the event relay (bounded),
+   * then closes the store.
+   */
   close(): Promise<void>;
 }
 
@@ -38,10 +43,24 @@ export async function startServer(config: Config, overrides: RuntimeOverrides = 
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const metrics = overrides.metrics ?? createMetrics();
   const rawStore = overrides.store ?? (await createStore(config, logger));
-  const store = instrumentStore(rawStore, metrics);
-  const service = createFeatureService({ store, config, clock: overrides.clock ?? systemClock, metrics });
+  const instrumented = instrumentStore(rawStore, metrics);
+  const relay =
+    config.kafka === undefined
+      ? undefined
+      : createKafkaRelay(config.kafka, config, { outbox: instrumented.outbox, metrics, logger });
+  // Writes only wake the relay; no request waits for Kafka.
+  const store = relay === undefined ? instrumented : notifyOnEventWrite(instrumented, () => relay.notify());
+  const service = createFeatureService({
+    store,
+    config,
+    clock: overrides.clock ?? systemClock,
+    metrics,
+    ...(relay === undefined ? {} : { events: relay }),
+  });
   const app = await buildApp({ config, service, metrics, logger });
+  // One hook, so the order is certain: the relay finishes its batch before the store closes.
   app.addHook('onClose', async () => {
+    await relay?.stop();
     await store.close();
   });
   try {
@@ -50,10 +69,13 @@ export async function startServer(config: Config, overrides: RuntimeOverrides = 
     await app.close();
     throw err;
   }
+  // Started once listening: events left by an earlier run are published from here on.
+  relay?.start();
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   if (config.kafka === undefined) logger.info('KAFKA_BROKERS is not set: no change events are produced');
+  else logger.info({ brokers: config.kafka.brokers, topic: config.kafka.topic }, 'publishing change events to Kafka');
   logger.info({ store: store.type, port, host: config.host }, 'feature store listening');
   let closing: Promise<void> | undefined;
   return {

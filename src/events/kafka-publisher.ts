@@ -1,0 +1,206 @@
+/**
+ * Kafka client choice: kafkajs 2.2.4. It is pure JavaScript and runs on Node 20 (this service's
+ * runtime), and has the idempotent producer, acks=all, TLS and SASL PLAIN/SCRAM.
+ * @platformatic/kafka 2.x needs Node >= 22.22; @confluentinc/kafka-javascript downloads native
+ * code at install time, which these machines cannot do.
+ */
+import { Kafka, Partitioners, type Admin, type Message, type Producer, type SASLOptions } from 'kafkajs';
+import type { KafkaConfig } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { OutboxEvent } from '../model.js';
+import type { EventPublisher } from './event-publisher.js';
+import { kafkaLogCreator, kafkaLogLevel } from './kafka-logger.js';
+
+export interface KafkaPublisherOptions {
+  /** Upper bound of one `publish` (connect + every produce request), ms. */
+  publishTimeoutMs?: number;
+  /** Upper bound of one `probe`, ms. */
+  probeTimeoutMs?: number;
+  /**
+   * Most bytes of message values per produce request; a larger batch goes out as several
+   * requests, one after the other, in order. Keeps each partition's record batch well under the
+   * broker's default `message.max.bytes` (1 MiB).
+   */
+  maxRequestBytes?: number;
+}
+
+/**
+ * kafkajs retries inside each call, so one attempt is bounded (about 2 s when the broker refuses
+ * connections); the outbox relay retries forever around it with its own backoff.
+ */
+const RETRY = { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 } as const;
+
+const HEADERS = { 'content-type': 'application/json' } as const;
+
+/** The Kafka message of an outbox event: key `<entity_type>:<entity_value>`, the event as JSON. */
+export function toKafkaMessage(event: OutboxEvent): Message {
+  return { key: event.key, value: JSON.stringify(event.event), headers: { ...HEADERS } };
+}
+
+/**
+ * Publishes with an idempotent producer (acks=all, one request in flight, so a retried request
+ * can neither duplicate nor reorder a partition's messages). After any failure the producer is
+ * discarded and the next attempt starts a fresh one (new producer id): a request whose outcome
+ * is unknown then cannot wedge the old producer's sequence numbers; a resend may duplicate,
+ * which consumers absorb by `event_id`.
+ */
+export function createKafkaPublisher(config: KafkaConfig, logger: Logger, options: KafkaPublisherOptions = {}): EventPublisher {
+  const publishTimeoutMs = options.publishTimeoutMs ?? 20_000;
+  const probeTimeoutMs = options.probeTimeoutMs ?? 5_000;
+  const maxRequestBytes = options.maxRequestBytes ?? 512 * 1024;
+  const kafka = new Kafka({
+    clientId: config.clientId,
+    brokers: [...config.brokers],
+    ssl: config.ssl,
+    ...(config.sasl === undefined ? {} : { sasl: saslOptions(config.sasl) }),
+    connectionTimeout: 3_000,
+    requestTimeout: 10_000,
+    retry: RETRY,
+    logLevel: kafkaLogLevel,
+    logCreator: kafkaLogCreator(logger),
+  });
+  let producer: Promise<Producer> | undefined;
+  let admin: Promise<Admin> | undefined;
+
+  function connectedProducer(): Promise<Producer> {
+    producer ??= connect(
+      kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: config.allowAutoTopicCreation,
+        // murmur2, as the Java client: a key lands on the same partition whichever client sends it.
+        createPartitioner: Partitioners.DefaultPartitioner,
+        retry: RETRY,
+      }),
+    );
+    return producer;
+  }
+
+  function connectedAdmin(): Promise<Admin> {
+    admin ??= connect(kafka.admin({ retry: { retries: 0 } }));
+    return admin;
+  }
+
+  async function resetProducer(): Promise<void> {
+    const current = producer;
+    producer = undefined;
+    await disconnect(current);
+  }
+
+  async function resetAdmin(): Promise<void> {
+    const current = admin;
+    admin = undefined;
+    await disconnect(current);
+  }
+
+  async function send(events: readonly OutboxEvent[]): Promise<void> {
+    const p = await connectedProducer();
+    for (const messages of chunks(events.map(toKafkaMessage), maxRequestBytes)) {
+      await p.send({ topic: config.topic, acks: -1, messages });
+    }
+  }
+
+  return {
+    async publish(events) {
+      if (events.length === 0) return;
+      try {
+        await withTimeout(send(events), publishTimeoutMs, 'Kafka publish');
+      } catch (err) {
+        await resetProducer();
+        throw new KafkaPublishError(config.topic, err);
+      }
+    },
+
+    async probe() {
+      const check = async (): Promise<void> => {
+        const a = await connectedAdmin();
+        // Without auto-creation the topic must exist for publishing to work, so check it too.
+        if (config.allowAutoTopicCreation) await a.describeCluster();
+        else await a.fetchTopicMetadata({ topics: [config.topic] });
+      };
+      try {
+        await withTimeout(check(), probeTimeoutMs, 'Kafka probe');
+      } catch (err) {
+        await resetAdmin();
+        throw err;
+      }
+    },
+
+    async close() {
+      await Promise.all([resetProducer(), resetAdmin()]);
+    },
+  };
+}
+
+/** A publish attempt failed; none, some or all of its events may have been written. */
+export class KafkaPublishError extends Error {
+  readonly code = 'KAFKA_PUBLISH_FAILED';
+  constructor(topic: string, cause: unknown) {
+    super(`Publishing to Kafka topic '${topic}' failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'KafkaPublishError';
+  }
+}
+
+interface Client {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+async function connect<C extends Client>(client: C): Promise<C> {
+  try {
+    await client.connect();
+    return client;
+  } catch (err) {
+    await client.disconnect().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Disconnects a client that may still be connecting (or have failed to). Never rejects. */
+async function disconnect(client: Promise<Client> | undefined): Promise<void> {
+  if (client === undefined) return;
+  try {
+    await (await client).disconnect();
+  } catch {
+    // Failed to connect (already cleaned up) or the connection is gone: nothing to release.
+  }
+}
+
+function saslOptions(sasl: NonNullable<KafkaConfig['sasl']>): SASLOptions {
+  const { username, password } = sasl;
+  switch (sasl.mechanism) {
+    case 'plain':
+      return { mechanism: 'plain', username, password };
+    case 'scram-sha-256':
+      return { mechanism: 'scram-sha-256', username, password };
+    case 'scram-sha-512':
+      return { mechanism: 'scram-sha-512', username, password };
+  }
+}
+
+/** Splits messages, in order, into runs of at most `maxBytes` of values (at least one each). */
+function chunks(messages: Message[], maxBytes: number): Message[][] {
+  const out: Message[][] = [];
+  let current: Message[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const size = typeof m.value === 'string' ? Buffer.byteLength(m.value) : (m.value?.length ?? 0);
+    if (current.length > 0 && bytes + size > maxBytes) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(m);
+    bytes += size;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { startServer, type Runtime } from '../../src/server.js';
+import { createTopic, deleteTopic, kafkaBrokers, startBroker, stopBroker } from '../support/kafka-broker.js';
+import { collect, eventIds } from '../support/kafka-consumer.js';
+import {
+  eventServiceConfig,
+  eventsHealth,
+  eventually,
+  getText,
+  metricValue,
+  pool,
+  tempDir,
+  uniqueTopic,
+  write,
+} from '../support/kafka-service.js';
+
+/**
+ * Stops the shared test broker: run this file on its own (not in parallel with other broker
+ * tests). The broker is restarted in `finally` whatever happens.
+ */
+describe('broker outage', { timeout: 300_000 }, () => {
+  const dir = tempDir('feature-store-outage-');
+  const topic = uniqueTopic('outage');
+  const run = randomUUID().slice(0, 8);
+  let brokers: string;
+  let runtime: Runtime;
+
+  before(async () => {
+    brokers = await kafkaBrokers();
+    await createTopic(brokers, topic);
+    runtime = await startServer(eventServiceConfig({ brokers, topic, sqlitePath: `${dir.path}/features.db` }));
+  });
+
+  after(async () => {
+    await runtime?.close();
+    if (brokers !== undefined) await deleteTopic(brokers, topic);
+    dir.remove();
+  });
+
+  test('1,000 writes with the broker down return 200 promptly; all their events arrive once it is back', async (t) => {
+    const count = 1_000;
+    const prefix = `bright_uid:${run}-down-`;
+    // Connected and idle before the outage.
+    await eventually(async () => (await eventsHealth(runtime.url)).events.status === 'ok', 15_000, 'events ok');
+    let restartedAt = 0;
+    try {
+      await stopBroker();
+
+      const start = performance.now();
+      const results = await pool(count, 20, (i) => write(runtime.url, { entityValue: `${run}-down-${i}`, features: { i } }));
+      const elapsed = performance.now() - start;
+      const latencies = results.map((r) => r.ms).sort((a, b) => a - b);
+      const p99 = latencies[Math.floor(count * 0.99)] ?? NaN;
+      const max = latencies.at(-1) ?? NaN;
+      t.diagnostic(`${count} writes with the broker down: ${elapsed.toFixed(0)} ms total, p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms`);
+      assert.deepEqual(new Set(results.map((r) => r.status)), new Set([200]));
+      // A request that waited for Kafka would take kafkajs' retry time (seconds), not milliseconds.
+      assert.ok(max < 1_000, `slowest write took ${max.toFixed(0)} ms`);
+
+      await eventually(
+        async () => {
+          const { httpStatus, events } = await eventsHealth(runtime.url);
+          return httpStatus === 200 && events.status === 'degraded' && events.pending === count;
+        },
+        15_000,
+        'health: events degraded with every event pending',
+      );
+      const { events } = await eventsHealth(runtime.url);
+      assert.equal(typeof events.oldest_pending_age_seconds, 'number');
+      await eventually(
+        async () => metricValue(await getText(`${runtime.url}/metrics`), 'feature_store_outbox_pending') === count,
+        5_000,
+        'outbox_pending metric',
+      );
+      const metrics = await getText(`${runtime.url}/metrics`);
+      assert.ok((metricValue(metrics, 'feature_store_events_failed_total') ?? 0) > 0, 'failed publishes are counted');
+      assert.ok((metricValue(metrics, 'feature_store_outbox_oldest_pending_age_seconds') ?? 0) > 0);
+    } finally {
+      await startBroker();
+      restartedAt = performance.now();
+    }
+
+    const consumed = await collect(brokers, topic);
+    try {
+      await consumed.waitFor((m) => eventIds(m, prefix).size >= count, 90_000, `all ${count} events after the restart`);
+      t.diagnostic(`all ${count} events consumed ${(performance.now() - restartedAt).toFixed(0)} ms after the broker was back`);
+      const keys = new Set(consumed.messages.filter((m) => m.key?.startsWith(prefix)).map((m) => m.key));
+      assert.equal(keys.size, count, 'every write has its event');
+    } finally {
+      await consumed.stop();
+    }
+    await eventually(async () => (await eventsHealth(runtime.url)).events.status === 'ok', 15_000, 'events ok again');
+    const metrics = await getText(`${runtime.url}/metrics`);
+    assert.ok((metricValue(metrics, 'feature_store_events_published_total') ?? 0) >= count);
+    await eventually(
+      async () => metricValue(await getText(`${runtime.url}/metrics`), 'feature_store_outbox_pending') === 0,
+      5_000,
+      'outbox drained',
+    );
+  });
+});
