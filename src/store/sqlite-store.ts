@@ -121,7 +121,7 @@ export class SqliteStore implements FeatureStore {
     this.#insertEvent = db.prepare(
       'INSERT INTO outbox (event_id, msg_key, payload, created_at) VALUES (?, ?, ?, ?)',
     );
-    this.outbox = new SqliteOutbox(db);
+    this.outbox = new SqliteOutbox(db, options.synchronous !== 'normal');
   }
 
   #statements(entityType: string): TableStatements {
@@ -266,38 +266,60 @@ function migrate(db: Db): void {
   }
 }
 
+/**
+ * The outbox's bookkeeping (leases, deletions) commits without waiting for fsync even when the
+ * store runs with `synchronous = FULL`: losing one of these commits to a power cut can only
+ * make an event be published again (consumers dedupe by `event_id`), never lose one. The
+ * events themselves are inserted by `writeCategory`, in the record's durable transaction; and
+ * since the WAL is sequential, the next durable commit also makes the earlier ones durable.
+ */
 class SqliteOutbox implements OutboxStore {
   readonly #claim: Statement<[string, number, number, number], OutboxRow>;
   readonly #complete: Statement<[string]>;
   readonly #release: Statement<[string]>;
   readonly #stats: Statement<[], { pending: number; oldest: string | null }>;
   readonly #db: Db;
+  readonly #durable: boolean;
 
-  constructor(db: Db) {
+  constructor(db: Db, durable: boolean) {
     this.#db = db;
+    this.#durable = durable;
     this.#claim = db.prepare(
       `UPDATE outbox SET lease_owner = ?, lease_until = ?
        WHERE seq IN (SELECT seq FROM outbox WHERE lease_until <= ? ORDER BY seq LIMIT ?)
        RETURNING seq, event_id, msg_key, payload`,
     );
-    this.#complete = db.prepare('DELETE FROM outbox WHERE event_id = ?');
-    this.#release = db.prepare('UPDATE outbox SET lease_owner = NULL, lease_until = 0 WHERE event_id = ?');
+    // Ids travel as one JSON array parameter: one statement per batch, whatever its size.
+    this.#complete = db.prepare('DELETE FROM outbox WHERE event_id IN (SELECT value FROM json_each(?))');
+    this.#release = db.prepare(
+      'UPDATE outbox SET lease_owner = NULL, lease_until = 0 WHERE event_id IN (SELECT value FROM json_each(?))',
+    );
     this.#stats = db.prepare('SELECT count(*) AS pending, min(created_at) AS oldest FROM outbox');
   }
 
   async claim(owner: string, limit: number, leaseMs: number): Promise<OutboxEvent[]> {
     const now = Date.now();
-    const rows = guardSqlite(() => this.#claim.all(owner, now + leaseMs, now, limit));
+    const rows = this.#bookkeeping(() => this.#claim.all(owner, now + leaseMs, now, limit));
     rows.sort((a, b) => a.seq - b.seq);
     return rows.map((r) => ({ id: r.event_id, key: r.msg_key, event: JSON.parse(r.payload) as OutboxEvent['event'] }));
   }
 
   async complete(ids: readonly string[]): Promise<void> {
-    guardSqlite(() => this.#db.transaction(() => ids.forEach((id) => this.#complete.run(id)))());
+    if (ids.length > 0) this.#bookkeeping(() => this.#complete.run(JSON.stringify(ids)));
   }
 
   async release(ids: readonly string[]): Promise<void> {
-    guardSqlite(() => this.#db.transaction(() => ids.forEach((id) => this.#release.run(id)))());
+    if (ids.length > 0) this.#bookkeeping(() => this.#release.run(JSON.stringify(ids)));
+  }
+
+  #bookkeeping<T>(fn: () => T): T {
+    if (!this.#durable) return guardSqlite(fn);
+    this.#db.pragma('synchronous = NORMAL');
+    try {
+      return guardSqlite(fn);
+    } finally {
+      this.#db.pragma('synchronous = FULL');
+    }
   }
 
   async stats(): Promise<OutboxStats> {
