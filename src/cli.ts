@@ -3,11 +3,14 @@ import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from './config.js';
 import { ConfigError } from './errors.js';
 import { closeOnSignals, startServer } from './server.js';
+import { createDynamoDbTables } from './store/dynamodb-store.js';
 
 const HELP = `feature-store — online feature store service
 
 Usage:
   feature-store serve            Start the HTTP service (what \`npm start\` runs)
+  feature-store tables create    Create the configured tables and indexes that are missing
+                                 (STORE=dynamodb; idempotent; prints what it did per table)
   feature-store --help           Show this help
 
 Configuration comes from environment variables (see .env.example and README.md), e.g.
@@ -26,6 +29,28 @@ function config(): Config {
   }
 }
 
+/** `tables create`: one line per table, `<table>: created | exists | added index`. */
+async function createTables(cfg: Config): Promise<void> {
+  if (cfg.store !== 'dynamodb') {
+    process.stdout.write(`STORE=${cfg.store}: tables are created when the service opens the store; nothing to do\n`);
+    return;
+  }
+  try {
+    for (const r of await createDynamoDbTables(cfg)) {
+      const index = r.indexStatus === 'ACTIVE' ? '' : ` (index ${r.indexStatus.toLowerCase()})`;
+      process.stdout.write(`${r.table}: ${r.action}${index}\n`);
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`Configuration error: ${err.message}\n`);
+      process.exit(2);
+    }
+    // Typed store errors carry a generic message; the operator running this needs the cause.
+    const cause = err instanceof Error && err.cause instanceof Error ? ` (${err.cause.name}: ${err.cause.message})` : '';
+    throw new Error(`${err instanceof Error ? err.message : String(err)}${cause}`, { cause: err });
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const { positionals, values } = parseArgs({
     args: argv,
@@ -41,6 +66,14 @@ async function main(argv: string[]): Promise<void> {
     case 'serve': {
       const runtime = await startServer(config());
       closeOnSignals(runtime);
+      return;
+    }
+    case 'tables': {
+      if (positionals[1] !== 'create' || positionals.length > 2) {
+        process.stderr.write(`Unknown command '${positionals.join(' ')}'.\n\n${HELP}`);
+        process.exit(2);
+      }
+      await createTables(config());
       return;
     }
     default:

@@ -32,8 +32,20 @@ export interface Config {
   readonly dynamodb: {
     readonly region: string | undefined;
     readonly endpoint: string | undefined;
+    /**
+     * Strongly consistent reads (`DYNAMODB_CONSISTENT_READ`): a read always sees the latest
+     * acknowledged write, at twice the read capacity cost. Off (default): reads are eventually
+     * consistent and may miss a write made in the last ~second.
+     */
     readonly consistentRead: boolean;
+    /** Create missing tables and indexes at start (`DYNAMODB_CREATE_TABLES`); local use only. */
     readonly createTables: boolean;
+    /** SDK attempts per request, retries of throttling and transient errors included. */
+    readonly maxAttempts: number;
+    /** Time limit of one attempt (connect + request + response), milliseconds. */
+    readonly timeoutMs: number;
+    /** Keep-alive sockets per DynamoDB endpoint. */
+    readonly maxSockets: number;
   };
   /** Undefined when `KAFKA_BROKERS` is unset: no events are produced. */
   readonly kafka: KafkaConfig | undefined;
@@ -181,6 +193,9 @@ export function loadConfig(env: Env): Config {
       endpoint,
       consistentRead: bool(env, 'DYNAMODB_CONSISTENT_READ', false),
       createTables: bool(env, 'DYNAMODB_CREATE_TABLES', false),
+      maxAttempts: int(env, 'DYNAMODB_MAX_ATTEMPTS', 3, 1, 10),
+      timeoutMs: int(env, 'DYNAMODB_TIMEOUT_MS', 3000, 100, 60000),
+      maxSockets: int(env, 'DYNAMODB_MAX_SOCKETS', 128, 1, 4096),
     }),
     kafka: kafka(env),
     outbox: Object.freeze({

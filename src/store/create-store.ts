@@ -6,10 +6,9 @@ import { SqliteStore } from './sqlite-store.js';
 /** Backend registry: `STORE` → factory. Adding a backend means one file and one line here. */
 const FACTORIES: Record<Config['store'], (config: Config, logger: Logger) => Promise<FeatureStore>> = {
   sqlite: async (config) =>
-    new SqliteStore({ path: config.sqlitePath, entityTables: config.entityTables, synchronous: config.sqliteSynchronous }),
-  dynamodb: async () => {
-    throw new Error('STORE=dynamodb is not available in this build');
-  },
+    SqliteStore.open({ path: config.sqlitePath, entityTables: config.entityTables, synchronous: config.sqliteSynchronous }),
+  // Loaded on demand: the AWS SDK costs start-up time and memory that SQLite users need not pay.
+  dynamodb: async (config, logger) => (await import('./dynamodb-store.js')).createDynamoDbStore(config, logger),
 };
 
 export function createStore(config: Config, logger: Logger): Promise<FeatureStore> {

@@ -1,0 +1,184 @@
+import type { NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
+import type { FeatureMap, FeatureRecord, JsonValue } from '../model.js';
+import { normalizeTimestamp } from '../timestamps.js';
+import { utf8Length } from './dynamodb-item-size.js';
+
+/**
+ * The item layout of the old service's tables, which this backend keeps exactly, plus the
+ * outbox attributes this backend adds (see dynamodb-store.ts):
+ *
+ *   { <entity type>: "user-1", category: "d0_unauth_features",
+ *     features: { data: { … }, meta: { created_at, updated_at, compute_id } },
+ *     outbox_events?, outbox_count?, outbox_bytes?, outbox_shard?, outbox_at?,
+ *     outbox_lease_until?, outbox_lease_owner? }
+ *
+ * One table per entity type; its partition key attribute is named after the entity type
+ * (`bright_uid`, `account_pid`), its sort key is `category`.
+ */
+export const ATTR = Object.freeze({
+  category: 'category',
+  features: 'features',
+  data: 'data',
+  meta: 'meta',
+  createdAt: 'created_at',
+  updatedAt: 'updated_at',
+  computeId: 'compute_id',
+  /** List of pending change events, in write order. */
+  events: 'outbox_events',
+  /** Number of elements of `outbox_events` (projected into the index for `stats`). */
+  count: 'outbox_count',
+  /** Sum of the DynamoDB sizes of the elements of `outbox_events` (+1 each). */
+  bytes: 'outbox_bytes',
+  /** Partition key of the `outbox_pending` index; present only while events are pending. */
+  shard: 'outbox_shard',
+  /** Sort key of the index: order key of the oldest pending event. */
+  at: 'outbox_at',
+  /** Epoch milliseconds until which a relay holds the item's events. */
+  leaseUntil: 'outbox_lease_until',
+  leaseOwner: 'outbox_lease_owner',
+});
+
+/** Item attributes that belong to this layout; an entity type may not be named like one. */
+export const LAYOUT_ATTRIBUTES: readonly string[] = Object.values(ATTR);
+
+/** The sparse index over items with pending change events. */
+export const OUTBOX_INDEX = 'outbox_pending';
+/**
+ * Partition key values of the outbox index. A few shards spread index writes over several
+ * partitions; every `claim` and `stats` queries all of them. Only ever increase this number
+ * (items in a shard that is no longer queried would never be published).
+ */
+export const OUTBOX_SHARDS = 4;
+
+/** DynamoDB's limits on key attribute values, in UTF-8 bytes. */
+export const MAX_PARTITION_KEY_BYTES = 2048;
+export const MAX_SORT_KEY_BYTES = 1024;
+
+/**
+ * DynamoDB refuses values nested more than 31 containers deep, counting the item attribute
+ * itself (`features`, then `data`); a feature's own containers may therefore be 29 deep.
+ */
+export const MAX_NATIVE_FEATURE_DEPTH = 29;
+const MIN_NUMBER_MAGNITUDE = 1e-130;
+// A lone UTF-16 surrogate cannot be encoded as UTF-8, so DynamoDB could not store it as sent.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Map keys the SDK's (un)marshalling cannot carry: it builds maps by assignment, and assigning
+ * `__proto__` sets a prototype instead of adding a key.
+ */
+function unsafeKey(key: string): boolean {
+  return key === '__proto__' || LONE_SURROGATE.test(key);
+}
+
+export type Item = Record<string, NativeAttributeValue>;
+
+/** Whether DynamoDB can hold this key at all; no record can exist under a key it cannot hold. */
+export function keyFits(entityValue: string, category: string): boolean {
+  return (
+    entityValue !== '' &&
+    category !== '' &&
+    utf8Length(entityValue) <= MAX_PARTITION_KEY_BYTES &&
+    utf8Length(category) <= MAX_SORT_KEY_BYTES
+  );
+}
+
+/**
+ * Whether a value can be stored as a native DynamoDB value and read back exactly: nesting within
+ * DynamoDB's limit, numbers within DynamoDB's range (|n| ≥ 1e-130, and exact in JavaScript), no
+ * unpaired surrogates in strings, no unsafe keys.
+ */
+function isNative(value: JsonValue, depth: number): boolean {
+  switch (typeof value) {
+    case 'number':
+      return value === 0 || (Math.abs(value) >= MIN_NUMBER_MAGNITUDE && Math.abs(value) <= Number.MAX_SAFE_INTEGER);
+    case 'string':
+      return !LONE_SURROGATE.test(value);
+    case 'boolean':
+      return true;
+    default: {
+      if (value === null) return true;
+      if (depth + 1 > MAX_NATIVE_FEATURE_DEPTH) return false;
+      if (Array.isArray(value)) return value.every((v) => isNative(v, depth + 1));
+      return Object.entries(value).every(([k, v]) => !unsafeKey(k) && isNative(v, depth + 1));
+    }
+  }
+}
+
+function toBinary(value: JsonValue | FeatureMap): Uint8Array {
+  return Buffer.from(JSON.stringify(value), 'utf8');
+}
+
+function fromBinary(bytes: Uint8Array): JsonValue {
+  return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) as JsonValue;
+}
+
+/**
+ * `features.data` as stored. Every feature is a native DynamoDB value (so the old service and
+ * any other reader see plain maps, lists and numbers) unless DynamoDB cannot hold it exactly:
+ * then that feature alone is stored as a Binary holding its JSON text. JSON never produces a
+ * Binary, so the encoding is unambiguous; if a feature *name* cannot be carried (see
+ * `unsafeKey`), the whole map is one Binary.
+ */
+export function encodeData(data: FeatureMap): Item | Uint8Array {
+  const out: Item = {};
+  for (const [name, value] of Object.entries(data)) {
+    if (unsafeKey(name)) return toBinary(data);
+    out[name] = isNative(value, 0) ? value : toBinary(value);
+  }
+  return out;
+}
+
+/** Inverse of `encodeData`; also reads the old service's maps (numbers arrive as numbers). */
+export function decodeData(stored: unknown): FeatureMap | undefined {
+  if (stored instanceof Uint8Array) return fromBinary(stored) as FeatureMap;
+  if (!isPlainObject(stored)) return undefined;
+  const out: FeatureMap = {};
+  for (const [name, value] of Object.entries(stored)) {
+    out[name] = value instanceof Uint8Array ? fromBinary(value) : (value as JsonValue);
+  }
+  return out;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
+}
+
+/** Thrown when a stored item does not have the record layout (never for a missing item). */
+export class MalformedItemError extends Error {
+  constructor(table: string, detail: string) {
+    super(`DynamoDB table '${table}' holds an item that is not a feature record: ${detail}`);
+    this.name = 'MalformedItemError';
+  }
+}
+
+/**
+ * An item (projected to key, category and features) as a record. Timestamps are normalized:
+ * the old service wrote `2025-10-16T10:00:00.123456+00:00`.
+ */
+export function toRecord(table: string, entityType: string, entityValue: string, item: Item): FeatureRecord {
+  const features: unknown = item[ATTR.features];
+  if (!isPlainObject(features)) throw new MalformedItemError(table, 'no features map');
+  const data = decodeData(features[ATTR.data]);
+  const meta: unknown = features[ATTR.meta];
+  if (data === undefined || !isPlainObject(meta)) throw new MalformedItemError(table, 'no features.data or features.meta');
+  const created = meta[ATTR.createdAt];
+  const updated = meta[ATTR.updatedAt];
+  const createdAt = typeof created === 'string' ? created : typeof updated === 'string' ? updated : undefined;
+  const updatedAt = typeof updated === 'string' ? updated : createdAt;
+  if (createdAt === undefined || updatedAt === undefined) throw new MalformedItemError(table, 'no timestamps in features.meta');
+  const category: unknown = item[ATTR.category];
+  if (typeof category !== 'string') throw new MalformedItemError(table, 'no category');
+  const computeId = meta[ATTR.computeId];
+  return {
+    entityType,
+    entityValue,
+    category,
+    data,
+    meta: {
+      created_at: normalizeTimestamp(createdAt),
+      updated_at: normalizeTimestamp(updatedAt),
+      compute_id: typeof computeId === 'string' ? computeId : null,
+    },
+  };
+}

@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { GetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { RequestValidationError } from '../../src/errors.js';
+import type { FeatureMap, JsonValue } from '../../src/model.js';
+import { itemSize, valueSize } from '../../src/store/dynamodb-item-size.js';
+import type { FeatureStore } from '../../src/store/feature-store.js';
+import { openStore } from '../support/backend.js';
+import type { RequestLog } from '../support/dynalite.js';
+import { startDynamoDbInstance, type DynamoDbInstance } from '../support/dynamodb-backend.js';
+
+/**
+ * Values DynamoDB cannot hold as sent (nesting past its limit, numbers below 1e-130, unpaired
+ * surrogates, a `__proto__` key the SDK would drop) still round-trip exactly: such a feature is
+ * stored as a Binary of its JSON text. Everything else stays native, in the old layout.
+ */
+const CAT = 'd0_unauth_features';
+let n = 0;
+const uid = (): string => `enc-${process.pid}-${++n}`;
+
+function nest(levels: number): JsonValue {
+  let v: JsonValue = 1;
+  for (let i = 0; i < levels; i++) v = i % 2 === 0 ? [v] : { k: v };
+  return v;
+}
+
+describe('DynamoDB value encoding', () => {
+  let instance: DynamoDbInstance;
+  let store: FeatureStore;
+
+  before(async () => {
+    instance = await startDynamoDbInstance({ forceDynalite: true });
+    store = await openStore(instance);
+  });
+  after(async () => {
+    await store.close();
+    await instance.teardown();
+  });
+
+  async function roundTrip(data: FeatureMap): Promise<Record<string, AttributeValue> | undefined> {
+    const id = uid();
+    await store.writeCategory({ entityType: 'bright_uid', entityValue: id, category: CAT, data, computeId: null, now: '2025-10-16T10:00:00.000Z' });
+    const record = await store.getCategory('bright_uid', id, CAT);
+    assert.deepEqual(record?.data, data);
+    assert.equal(JSON.stringify(record?.data), JSON.stringify(data));
+    const raw = await instance.raw.send(
+      new GetItemCommand({ TableName: instance.tables.bright_uid, Key: { bright_uid: { S: id }, category: { S: CAT } } }),
+    );
+    return raw.Item?.features?.M?.data?.M;
+  }
+
+  test('29 levels inside a feature stay native; deeper features are stored as JSON in a Binary', async () => {
+    const stored = await roundTrip({ shallow: nest(29), deep: nest(30), deepest: nest(32), plain: 5 });
+    assert.ok(stored?.shallow?.L, 'native list');
+    assert.ok(stored?.deep?.B instanceof Uint8Array);
+    assert.ok(stored?.deepest?.B instanceof Uint8Array);
+    assert.deepEqual(stored?.plain, { N: '5' });
+  });
+
+  test('numbers outside DynamoDB\'s range round-trip through the Binary form', async () => {
+    const stored = await roundTrip({ tiny: 1e-200, smallest: 5e-324, ok: 1e-130, list: [1, 1e-300] });
+    assert.ok(stored?.tiny?.B);
+    assert.ok(stored?.smallest?.B);
+    assert.ok(stored?.list?.B);
+    assert.ok(stored?.ok?.N);
+  });
+
+  test('unpaired surrogates and __proto__ keys round-trip exactly', async () => {
+    await roundTrip({ broken: 'a\ud800b', nested: { '\udc00': 1 } });
+    const whole = await roundTrip({ ['__proto__']: { x: 1 }, constructor: 2 });
+    assert.equal(whole, undefined, 'a feature name the SDK cannot carry: the whole map is one Binary');
+  });
+
+  test('an entity value longer than DynamoDB\'s 2,048-byte key: reads find nothing without a request; writes are 422', async () => {
+    const requests = instance.requests as RequestLog;
+    const long = '日'.repeat(700); // 700 characters, 2,100 bytes
+    assert.deepEqual(
+      await requests.during(async () => {
+        assert.equal(await store.getCategory('bright_uid', long, CAT), undefined);
+        assert.deepEqual(await store.getCategories('bright_uid', long, [CAT]), []);
+      }),
+      {},
+    );
+    await assert.rejects(
+      store.writeCategory({ entityType: 'bright_uid', entityValue: long, category: CAT, data: { a: 1 }, computeId: null, now: '2025-10-16T10:00:00.000Z' }),
+      (err: unknown) => err instanceof RequestValidationError && err.issues[0]?.loc.join('.') === 'body.data.entity_value',
+    );
+    const fits = 'é'.repeat(1024); // exactly 2,048 bytes
+    await roundTrip({ ok: fits });
+  });
+});
+
+describe('DynamoDB item size estimate', () => {
+  test('counts names and values the way DynamoDB documents, rounding numbers up', () => {
+    assert.equal(valueSize('héllo'), 6);
+    assert.equal(valueSize(true), 1);
+    assert.equal(valueSize(null), 1);
+    assert.equal(valueSize(750), 2 + 1); // digits "75" (trailing zeros do not count)
+    assert.equal(valueSize(-0.35), 2 + 1 + 1);
+    assert.equal(valueSize(123456789), 2 + 5);
+    assert.equal(valueSize([1, 'ab']), 3 + (1 + 3) + (1 + 2));
+    assert.equal(valueSize({ a: 1, bc: 'x' }), 3 + (1 + 1 + 3) + (1 + 2 + 1));
+    assert.equal(valueSize(Buffer.from('abc')), 3);
+    assert.equal(itemSize({ bright_uid: 'u1', n: 1 }), 10 + 2 + 1 + 3);
+  });
+});

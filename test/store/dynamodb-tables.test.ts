@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { loadConfig } from '../../src/config.js';
+import { createDynamoDbTables } from '../../src/store/dynamodb-store.js';
+import type { FeatureStore } from '../../src/store/feature-store.js';
+import { openStore, TEST_ENV } from '../support/backend.js';
+import { startDynamoDbInstance, type DynamoDbInstance } from '../support/dynamodb-backend.js';
+
+/**
+ * Table management: `feature-store tables create` (idempotent, reports per table),
+ * `DYNAMODB_CREATE_TABLES=true` at start, and health checks that really describe the tables.
+ * Adding the outbox index to an existing table needs a server that implements it (DynamoDB,
+ * moto_server via DYNAMODB_TEST_ENDPOINT); dynalite silently ignores the request, which the
+ * command must report instead of claiming success.
+ */
+function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+    env: { ...process.env, KAFKA_BROKERS: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
+}
+
+describe('DynamoDB tables', () => {
+  let instance: DynamoDbInstance;
+
+  before(async () => {
+    instance = await startDynamoDbInstance({ createTables: false });
+  });
+  after(async () => {
+    await instance.teardown();
+  });
+
+  test('`feature-store tables create` creates what is missing, then reports that it exists', async () => {
+    const [user, account] = [instance.tables.bright_uid, instance.tables.account_pid];
+    const first = await cli(['tables', 'create'], instance.env);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(first.stdout, `${user}: created\n${account}: created\n`);
+    const again = await cli(['tables', 'create'], instance.env);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(again.stdout, `${user}: exists\n${account}: exists\n`);
+    const described = await instance.raw.send(new DescribeTableCommand({ TableName: user }));
+    assert.deepEqual(described.Table?.KeySchema, [
+      { AttributeName: 'bright_uid', KeyType: 'HASH' },
+      { AttributeName: 'category', KeyType: 'RANGE' },
+    ]);
+    assert.equal(described.Table?.BillingModeSummary?.BillingMode, 'PAY_PER_REQUEST');
+    assert.deepEqual(described.Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName), ['outbox_pending']);
+  });
+
+  test('an unreachable endpoint makes the command fail with the cause', async () => {
+    const res = await cli(['tables', 'create'], { ...instance.env, DYNAMODB_ENDPOINT: 'http://127.0.0.1:9', DYNAMODB_MAX_ATTEMPTS: '1' });
+    assert.equal(res.code, 1);
+    assert.match(res.stderr, /temporarily unavailable.*ECONNREFUSED/);
+  });
+
+  test('a table with another key schema is refused, not used', async () => {
+    const table = `wrong_keys_${process.pid}_${Date.now()}`;
+    await instance.raw.send(
+      new CreateTableCommand({
+        TableName: table,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      }),
+    );
+    await assert.rejects(
+      createDynamoDbTables(loadConfig({ ...TEST_ENV, ...instance.env, TABLE_NAME_BRIGHT_UID: table })),
+      new RegExp(`'${table}' has key \\(id, -\\); entity type 'bright_uid' needs \\(bright_uid, category\\)`),
+    );
+  });
+
+  test('an existing table of the old service gets the outbox index added (or a clear error where unsupported)', async () => {
+    const table = `old_service_${process.pid}_${Date.now()}`;
+    await instance.raw.send(
+      new CreateTableCommand({
+        TableName: table,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'bright_uid', AttributeType: 'S' },
+          { AttributeName: 'category', AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'bright_uid', KeyType: 'HASH' },
+          { AttributeName: 'category', KeyType: 'RANGE' },
+        ],
+      }),
+    );
+    const env = { ...instance.env, TABLE_NAME_BRIGHT_UID: table, KAFKA_BROKERS: '127.0.0.1:9092' };
+    const store = await openStore(instance, env);
+    try {
+      const health = await store.health();
+      assert.equal(health.ok, false, 'with events on, a table without the outbox index is not healthy');
+      assert.match(health.error ?? '', /index 'outbox_pending' is missing/);
+      assert.ok(health.tablesAvailable.includes(table));
+      const res = await cli(['tables', 'create'], env);
+      if (instance.requests === undefined) {
+        assert.equal(res.code, 0, res.stderr);
+        assert.match(res.stdout, new RegExp(`^${table}: added index`, 'm'));
+        assert.equal((await store.health()).ok, true);
+      } else {
+        assert.equal(res.code, 1);
+        // dynalite refuses (or ignores) adding an index to an existing on-demand table.
+        assert.match(res.stderr, /Could not add index 'outbox_pending'|dynalite cannot add indexes to existing tables/);
+      }
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('DYNAMODB_CREATE_TABLES=true', () => {
+  let instance: DynamoDbInstance;
+  let store: FeatureStore;
+
+  before(async () => {
+    instance = await startDynamoDbInstance({ createTables: false });
+  });
+  after(async () => {
+    await store.close();
+    await instance.teardown();
+  });
+
+  test('creates the missing tables when the store opens; without it health reports them missing', async () => {
+    const without = await openStore(instance);
+    const before = await without.health();
+    await without.close();
+    assert.equal(before.ok, false);
+    assert.deepEqual(before.tablesAvailable, []);
+    store = await openStore(instance, { DYNAMODB_CREATE_TABLES: 'true' });
+    const health = await store.health();
+    assert.equal(health.ok, true);
+    assert.deepEqual([...health.tablesAvailable].sort(), Object.values(instance.tables).sort());
+  });
+});
