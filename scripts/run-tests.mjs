@@ -1,16 +1,28 @@
 #!/usr/bin/env node
-// The whole test suite: starts what the tests need that is not already running (a real Kafka
-// broker, unless KAFKA_BROKERS is set; DynamoDB tests start their own emulator in-process),
-// runs every test file with node's test runner, then stops what it started.
+// The whole test suite. Starts what the tests need that is not already running, runs every
+// test file with node's test runner, then stops what it started:
+//   - a real Kafka broker (scripts/kafka-start.sh), unless KAFKA_BROKERS is set;
+//   - DynamoDB: every suite runs against dynalite, which the tests start in-process; then the
+//     backend-aware DynamoDB suites run a second time against moto_server (a second,
+//     independent implementation of the DynamoDB API), when it is installed. With CI=true a
+//     missing moto_server is a failure.
 //
 //   npm test                      # everything
-//   npm test -- test/http         # only files under the given paths
-import { spawnSync, spawn } from 'node:child_process';
+//   npm test -- test/http         # only files under the given paths (no moto pass)
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
+const MOTO_SUITES = [
+  'test/store/dynamodb-store.test.ts',
+  'test/http/dynamodb-api.test.ts',
+  'test/store/dynamodb-outbox.test.ts',
+  'test/store/dynamodb-legacy.test.ts',
+  'test/store/dynamodb-tables.test.ts',
+];
 
 function findTests(path) {
   const st = statSync(path);
@@ -27,32 +39,97 @@ if (files.length === 0) {
 }
 
 const env = { ...process.env };
-let startedKafka = false;
-if (!env.KAFKA_BROKERS) {
-  console.error('run-tests: starting a local Kafka broker (scripts/kafka-start.sh)…');
-  const started = spawnSync('bash', [join(root, 'scripts/kafka-start.sh')], {
+const cleanups = [];
+const totals = { passed: 0, failed: 0 };
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Runs node's test runner on `list`, streaming its output and adding up its counts. */
+function runTests(list, extraEnv = {}) {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...list], {
     cwd: root,
-    env,
-    encoding: 'utf8',
+    env: { ...env, ...extraEnv },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const last = started.stdout.trim().split('\n').pop() ?? '';
-  if (started.status !== 0 || !last.startsWith('KAFKA_BROKERS=')) {
-    console.error('run-tests: the Kafka broker did not start; the event tests need it');
-    process.exit(1);
+  let tail = '';
+  child.stdout.on('data', (chunk) => {
+    process.stdout.write(chunk);
+    const text = tail + chunk.toString();
+    const lines = text.split('\n');
+    tail = lines.pop() ?? '';
+    for (const line of lines) {
+      const m = /^# (pass|fail) (\d+)$/.exec(line);
+      if (m) totals[m[1] === 'pass' ? 'passed' : 'failed'] += Number(m[2]);
+    }
+  });
+  return new Promise((resolve) => child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
+}
+
+async function startMoto() {
+  const probe = spawnSync('moto_server', ['--help'], { stdio: 'ignore' });
+  if (probe.error !== undefined || probe.status !== 0) return undefined;
+  const port = await freePort();
+  const moto = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  cleanups.push(() => moto.kill('SIGTERM'));
+  const endpoint = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    try {
+      await fetch(endpoint);
+      return endpoint;
+    } catch {
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
-  env.KAFKA_BROKERS = last.slice('KAFKA_BROKERS='.length);
-  startedKafka = true;
+  throw new Error('moto_server did not start within 20 s');
 }
 
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], {
-  cwd: root,
-  env,
-  stdio: 'inherit',
-});
-const code = await new Promise((resolve) => child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
+let code = 0;
+try {
+  if (!env.KAFKA_BROKERS) {
+    console.error('run-tests: starting a local Kafka broker (scripts/kafka-start.sh)…');
+    const started = spawnSync('bash', [join(root, 'scripts/kafka-start.sh')], {
+      cwd: root,
+      env,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const last = started.stdout.trim().split('\n').pop() ?? '';
+    if (started.status !== 0 || !last.startsWith('KAFKA_BROKERS=')) {
+      throw new Error('the Kafka broker did not start; the event tests need it');
+    }
+    env.KAFKA_BROKERS = last.slice('KAFKA_BROKERS='.length);
+    if (env.KEEP_KAFKA !== '1') {
+      cleanups.push(() => spawnSync('bash', [join(root, 'scripts/kafka-stop.sh')], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] }));
+    }
+  }
 
-if (startedKafka && env.KEEP_KAFKA !== '1') {
-  spawnSync('bash', [join(root, 'scripts/kafka-stop.sh')], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  code = await runTests(files);
+
+  if (args.length === 0) {
+    const endpoint = await startMoto();
+    if (endpoint === undefined) {
+      const message = 'moto_server is not installed (pip install "moto[server]"): the DynamoDB suites ran against dynalite only';
+      if (env.CI === 'true') throw new Error(message);
+      console.error(`run-tests: ${message}`);
+    } else {
+      console.error(`run-tests: DynamoDB suites again, against moto_server at ${endpoint}`);
+      code = Math.max(code, await runTests(MOTO_SUITES, { DYNAMODB_TEST_ENDPOINT: endpoint }));
+    }
+  }
+} catch (err) {
+  console.error(`run-tests: ${err instanceof Error ? err.message : String(err)}`);
+  code = 1;
+} finally {
+  for (const cleanup of cleanups.reverse()) cleanup();
 }
-process.exit(code);
+console.log(`tests: ${totals.passed} passed, ${totals.failed} failed`);
+process.exit(code === 0 && totals.failed === 0 ? 0 : code || 1);
