@@ -7,6 +7,7 @@ import { OutboxRelay } from '../../src/events/outbox-relay.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics.js';
 import type { OutboxEvent } from '../../src/model.js';
+import { outboxEvent } from '../support/fixtures.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { createTopic, deleteTopic, kafkaBrokers } from '../support/kafka-broker.js';
 import { collect, isRecord } from '../support/kafka-consumer.js';
@@ -16,22 +17,7 @@ const logger = createLogger('silent');
 const ENTITY_TABLES = { bright_uid: 'user_feature_store' };
 
 function event(entityValue: string, feature: string, now: string): OutboxEvent {
-  const id = randomUUID();
-  return {
-    id,
-    key: `bright_uid:${entityValue}`,
-    event: {
-      event_id: id,
-      event_type: 'feature_available',
-      timestamp: now,
-      entity_type: 'bright_uid',
-      entity_id: entityValue,
-      resource_type: 'feature',
-      resource_name: 'd0_unauth_features',
-      compute_id: null,
-      features: [feature],
-    },
-  };
+  return outboxEvent(entityValue, { timestamp: now, features: [feature] });
 }
 
 /** Records `count` writes (with events) per key straight into the store, as the service would. */

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type { FeatureMap, OutboxEvent } from '../../src/model.js';
 import type { FeatureStore, WriteCategoryInput } from '../../src/store/feature-store.js';
 import { openStore, type BackendInstance, type TestBackend } from '../support/backend.js';
+import { eventId, outboxEvent } from '../support/fixtures.js';
 
 const T0 = '2025-10-16T10:00:00.000Z';
 const T1 = '2025-10-16T10:05:00.000Z';
@@ -27,23 +28,8 @@ function write(overrides: Partial<WriteCategoryInput> & { entityValue: string })
   };
 }
 
-function event(entityValue: string, n: number, category = CAT): OutboxEvent {
-  const id = `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
-  return {
-    id,
-    key: `bright_uid:${entityValue}`,
-    event: {
-      event_id: id,
-      event_type: 'feature_available',
-      timestamp: T0,
-      entity_type: 'bright_uid',
-      entity_id: entityValue,
-      resource_type: 'feature',
-      resource_name: category,
-      compute_id: null,
-      features: ['credit_score'],
-    },
-  };
+function event(entityValue: string, n: number): OutboxEvent {
+  return outboxEvent(entityValue, { id: eventId(n), timestamp: T0 });
 }
 
 /**

@@ -6,6 +6,7 @@ import type { OutboxEvent } from '../../src/model.js';
 import type { FeatureStore, WriteCategoryInput } from '../../src/store/feature-store.js';
 import { openStore } from '../support/backend.js';
 import { startDynamoDbInstance, type DynamoDbInstance } from '../support/dynamodb-backend.js';
+import { eventId, outboxEvent } from '../support/fixtures.js';
 
 /**
  * The item-embedded outbox beyond the universal contract: events appended while a relay
@@ -20,22 +21,7 @@ let seq = 0;
 
 function event(entityValue: string, at: string): OutboxEvent {
   seq += 1;
-  const id = `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`;
-  return {
-    id,
-    key: `bright_uid:${entityValue}`,
-    event: {
-      event_id: id,
-      event_type: 'feature_available',
-      timestamp: at,
-      entity_type: 'bright_uid',
-      entity_id: entityValue,
-      resource_type: 'feature',
-      resource_name: CAT,
-      compute_id: null,
-      features: ['score'],
-    },
-  };
+  return outboxEvent(entityValue, { id: eventId(seq), timestamp: at, category: CAT, features: ['score'] });
 }
 
 /** Writes a record with an event at T0 + `ms`; returns the event. */
