@@ -72,6 +72,8 @@ export class SqliteStore implements FeatureStore {
   readonly #requests = new Map<number, { resolve: (r: WriterResult) => void; reject: (e: unknown) => void }>();
   #nextId = 1;
   #pending: PendingWrite[] = [];
+  /** A write batch is at the writer thread. */
+  #writing = false;
   #broken: Error | undefined;
   #closed: Promise<void> | undefined;
 
@@ -159,13 +161,25 @@ export class SqliteStore implements FeatureStore {
     this.#requests.clear();
   }
 
+  /**
+   * Sends the queued writes as one batch. At most one batch is at the writer at a time: writes
+   * that arrive while it commits wait and go together in the next one, so under load every
+   * commit (and fsync) carries many writes.
+   */
   readonly #flush = (): void => {
+    if (this.#writing || this.#pending.length === 0) return;
     const batch = this.#pending;
     this.#pending = [];
-    this.request({ op: 'write', writes: batch.map((w) => w.write) }).then(
-      (created) => batch.forEach((w, i) => w.resolve((created as string[])[i] as string)),
-      (err: unknown) => batch.forEach((w) => w.reject(err)),
-    );
+    this.#writing = true;
+    this.request({ op: 'write', writes: batch.map((w) => w.write) })
+      .then(
+        (created) => batch.forEach((w, i) => w.resolve((created as string[])[i] as string)),
+        (err: unknown) => batch.forEach((w) => w.reject(err)),
+      )
+      .finally(() => {
+        this.#writing = false;
+        this.#flush();
+      });
   };
 
   async writeCategory(input: WriteCategoryInput): Promise<RecordMeta> {
@@ -229,7 +243,11 @@ export class SqliteStore implements FeatureStore {
   /** Commits what is queued, lets the writer finish and close its connection, then closes reads. Idempotent. */
   close(): Promise<void> {
     this.#closed ??= (async () => {
-      if (this.#pending.length > 0) this.#flush();
+      // Let every accepted write commit first.
+      this.#flush();
+      while ((this.#writing || this.#pending.length > 0) && this.#broken === undefined) {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
       if (this.#broken === undefined) {
         this.#worker.ref();
         const exited = new Promise((resolve) => this.#worker.once('exit', resolve));
