@@ -1,0 +1,349 @@
+import type { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { machineCpuSeconds, processCpuSeconds } from './procs.js';
+
+/**
+ * Load generation with autocannon's programmatic API, in the harness process. Each scenario is
+ * a warm-up run (discarded) and a measured run; around the measured run the harness samples
+ * the CPU time of the target process (and of helpers such as the broker) from /proc.
+ */
+
+// ------------------------------------------------------------------ autocannon (untyped package)
+
+interface AcRequest {
+  method?: string;
+  path?: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  setupRequest?: (request: AcRequest, context: Record<string, unknown>) => AcRequest;
+}
+
+interface AcOptions {
+  url: string;
+  connections: number;
+  duration: number;
+  timeout: number;
+  requests: AcRequest[];
+}
+
+interface AcResult {
+  duration: number;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  resets: number;
+  '2xx': number;
+  statusCodeStats: Record<string, { count: number }>;
+  requests: { total: number };
+  throughput: { total: number };
+}
+
+interface AcInstance extends EventEmitter, PromiseLike<AcResult> {
+  stop(): void;
+}
+
+type Autocannon = (options: AcOptions) => AcInstance;
+
+const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+
+// ------------------------------------------------------------------ latency histogram
+
+/**
+ * Fixed-bucket latency histogram, 10 µs resolution up to 2 s (autocannon's own histogram
+ * records whole milliseconds, too coarse for sub-millisecond p50s).
+ */
+class LatencyHistogram {
+  static readonly RESOLUTION_MS = 0.01;
+  readonly #counts = new Uint32Array(200_001);
+  #total = 0;
+  #max = 0;
+
+  record(ms: number): void {
+    const i = Math.min(Math.floor(ms / LatencyHistogram.RESOLUTION_MS), this.#counts.length - 1);
+    this.#counts[i] = (this.#counts[i] ?? 0) + 1;
+    this.#total++;
+    if (ms > this.#max) this.#max = ms;
+  }
+
+  get total(): number {
+    return this.#total;
+  }
+
+  get max(): number {
+    return this.#max;
+  }
+
+  /** Upper bound of the bucket holding the p-th percentile (0 < p ≤ 100), in ms. */
+  percentile(p: number): number {
+    if (this.#total === 0) return NaN;
+    const rank = Math.ceil((p / 100) * this.#total);
+    let seen = 0;
+    for (let i = 0; i < this.#counts.length; i++) {
+      seen += this.#counts[i] ?? 0;
+      if (seen >= rank) return (i + 1) * LatencyHistogram.RESOLUTION_MS;
+    }
+    return this.#max;
+  }
+}
+
+// ------------------------------------------------------------------ scenarios
+
+export interface NextRequest {
+  path: string;
+  body?: string;
+}
+
+export interface LoadSpec {
+  /** Row label, e.g. `single-category read`. */
+  label: string;
+  /** What is being driven, e.g. `service (sqlite)` or `bare node:http`. */
+  target: string;
+  baseUrl: string;
+  /** Process whose CPU time per request is reported. */
+  pid: number;
+  method: 'GET' | 'POST';
+  /** Chooses the next request (random key); called once per request, keep it cheap. */
+  next: () => NextRequest;
+  connections: number;
+  warmupSeconds: number;
+  durationSeconds: number;
+  /** Other processes whose CPU is reported separately (broker, emulator). */
+  helpers?: Record<string, number>;
+  /** Called between warm-up and measured run (e.g. to reset counters). */
+  beforeMeasure?: () => void;
+  /** Called before the warm-up: waits (bounded) for the machine to be quiet. */
+  settle?: () => Promise<QuietState>;
+}
+
+export interface QuietState {
+  waitedMs: number;
+  /** CPU used by other processes in the last sample before the run, % of one core. */
+  foreignPct: number;
+  quiet: boolean;
+}
+
+export interface LoadResult {
+  label: string;
+  target: string;
+  connections: number;
+  seconds: number;
+  responses: number;
+  ok: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  statusCodes: Record<string, number>;
+  /** 2xx responses per second. */
+  rps: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+  bytesPerResponse: number;
+  /** Target process: CPU seconds during the measured run, µs per response, % of one core. */
+  cpuSeconds: number;
+  cpuUsPerRequest: number;
+  cpuPct: number;
+  harnessCpuPct: number;
+  machineBusyPct: number;
+  /** Machine CPU not used by the target, the harness or the helpers (other tenants). */
+  otherCpuPct: number;
+  helperCpuPct: Record<string, number>;
+  helperCpuSeconds: Record<string, number>;
+  warmup: { responses: number; non2xx: number; errors: number };
+  /** The machine before the run (undefined when not checked). */
+  before?: QuietState;
+  /** `performance.now()` at the start and end of the measured run. */
+  measuredFrom: number;
+  measuredTo: number;
+}
+
+let current: AcInstance | undefined;
+
+/** Stops the running autocannon instance, if any (Ctrl-C). */
+export function abortLoad(): void {
+  current?.stop();
+}
+
+function drive(spec: LoadSpec, seconds: number, onResponse?: (ms: number) => void): Promise<AcResult> {
+  const headers: Record<string, string> = spec.method === 'POST' ? { 'content-type': 'application/json' } : {};
+  const instance = autocannon({
+    url: spec.baseUrl,
+    connections: spec.connections,
+    duration: seconds,
+    timeout: 10,
+    requests: [
+      {
+        method: spec.method,
+        headers,
+        setupRequest: (request) => {
+          const n = spec.next();
+          request.path = n.path;
+          if (n.body !== undefined) request.body = n.body;
+          return request;
+        },
+      },
+    ],
+  });
+  current = instance;
+  if (onResponse !== undefined) {
+    instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => onResponse(ms));
+  }
+  return new Promise<AcResult>((resolve, reject) => {
+    instance.then(
+      (r) => {
+        current = undefined;
+        resolve(r);
+      },
+      (err: unknown) => {
+        current = undefined;
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
+}
+
+/** What one spec collects over its measured rounds. */
+class Accumulator {
+  readonly histogram = new LatencyHistogram();
+  readonly statusCodes: Record<string, number> = {};
+  readonly helpers: [string, number][];
+  readonly helperSeconds: number[];
+  seconds = 0;
+  wall = 0;
+  responses = 0;
+  ok = 0;
+  non2xx = 0;
+  errors = 0;
+  timeouts = 0;
+  bytes = 0;
+  cpuSeconds = 0;
+  harnessSeconds = 0;
+  busySeconds = 0;
+  from = NaN;
+  to = NaN;
+  warmup = { responses: 0, non2xx: 0, errors: 0 };
+
+  constructor(readonly spec: LoadSpec) {
+    this.helpers = Object.entries(spec.helpers ?? {});
+    this.helperSeconds = this.helpers.map(() => 0);
+  }
+
+  /** One measured run of `seconds`, added to the totals. */
+  async measure(seconds: number): Promise<void> {
+    const { spec, helpers } = this;
+    const cpu0 = processCpuSeconds(spec.pid) ?? NaN;
+    const helper0 = helpers.map(([, pid]) => processCpuSeconds(pid) ?? NaN);
+    const machine0 = machineCpuSeconds();
+    const harness0 = process.cpuUsage();
+    const t0 = performance.now();
+    const r = await drive(spec, seconds, (ms) => this.histogram.record(ms));
+    const t1 = performance.now();
+    const cpu1 = processCpuSeconds(spec.pid) ?? NaN;
+    const helper1 = helpers.map(([, pid]) => processCpuSeconds(pid) ?? NaN);
+    const machine1 = machineCpuSeconds();
+    const harness = process.cpuUsage(harness0);
+    if (Number.isNaN(this.from)) this.from = t0;
+    this.to = t1;
+    this.wall += (t1 - t0) / 1000;
+    this.seconds += r.duration > 0 ? r.duration : (t1 - t0) / 1000;
+    this.responses += r.requests.total;
+    this.ok += r['2xx'];
+    this.non2xx += r.non2xx;
+    this.errors += r.errors;
+    this.timeouts += r.timeouts;
+    this.bytes += r.throughput.total;
+    for (const [code, st] of Object.entries(r.statusCodeStats)) this.statusCodes[code] = (this.statusCodes[code] ?? 0) + st.count;
+    this.cpuSeconds += cpu1 - cpu0;
+    this.harnessSeconds += (harness.user + harness.system) / 1e6;
+    this.busySeconds += machine1.busy - machine0.busy;
+    helpers.forEach((_, i) => (this.helperSeconds[i] = (this.helperSeconds[i] ?? 0) + ((helper1[i] ?? NaN) - (helper0[i] ?? NaN))));
+  }
+
+  result(before: QuietState | undefined): LoadResult {
+    const { spec, wall, helpers, helperSeconds } = this;
+    const helperTotal = helperSeconds.reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0);
+    const other = this.busySeconds - this.cpuSeconds - this.harnessSeconds - helperTotal;
+    return {
+      label: spec.label,
+      target: spec.target,
+      connections: spec.connections,
+      seconds: this.seconds,
+      responses: this.responses,
+      ok: this.ok,
+      non2xx: this.non2xx,
+      errors: this.errors,
+      timeouts: this.timeouts,
+      statusCodes: this.statusCodes,
+      rps: this.seconds > 0 ? this.ok / this.seconds : 0,
+      p50: this.histogram.percentile(50),
+      p90: this.histogram.percentile(90),
+      p99: this.histogram.percentile(99),
+      p999: this.histogram.percentile(99.9),
+      max: this.histogram.max,
+      bytesPerResponse: this.responses > 0 ? this.bytes / this.responses : 0,
+      cpuSeconds: this.cpuSeconds,
+      cpuUsPerRequest: this.responses > 0 ? (this.cpuSeconds / this.responses) * 1e6 : NaN,
+      cpuPct: (this.cpuSeconds / wall) * 100,
+      harnessCpuPct: (this.harnessSeconds / wall) * 100,
+      machineBusyPct: (this.busySeconds / wall) * 100,
+      otherCpuPct: Math.max(0, (other / wall) * 100),
+      helperCpuPct: Object.fromEntries(helpers.map(([name], i) => [name, ((helperSeconds[i] ?? NaN) / wall) * 100])),
+      helperCpuSeconds: Object.fromEntries(helpers.map(([name], i) => [name, helperSeconds[i] ?? NaN])),
+      warmup: this.warmup,
+      ...(before === undefined ? {} : { before }),
+      measuredFrom: this.from,
+      measuredTo: this.to,
+    };
+  }
+}
+
+/**
+ * Runs several scenarios against each other: one warm-up each, then `rounds` rounds in which
+ * every scenario runs for `durationSeconds / rounds` (starting with a different one each
+ * round). Scenarios that are compared (service vs bare, events on vs off) thus see the same
+ * machine conditions: drift and noise on this shared VM spread over all of them instead of
+ * landing on one. Results are the totals over all rounds.
+ */
+export async function runRounds(specs: LoadSpec[], rounds: number, settle?: () => Promise<QuietState>): Promise<LoadResult[]> {
+  const accs = specs.map((s) => new Accumulator(s));
+  const before = await settle?.();
+  for (const acc of accs) {
+    if (acc.spec.warmupSeconds > 0) {
+      const w = await drive(acc.spec, acc.spec.warmupSeconds);
+      acc.warmup = { responses: w.requests.total, non2xx: w.non2xx, errors: w.errors + w.timeouts };
+    }
+  }
+  for (const acc of accs) acc.spec.beforeMeasure?.();
+  const n = Math.max(1, Math.round(rounds));
+  let worst = before;
+  for (let round = 0; round < n; round++) {
+    // Each round starts on a quiet machine too (bounded wait); the worst sample is reported.
+    if (round > 0 && settle !== undefined) {
+      const q = await settle();
+      if (worst === undefined || q.foreignPct > worst.foreignPct) worst = { ...q, waitedMs: q.waitedMs + (worst?.waitedMs ?? 0) };
+      else worst = { ...worst, waitedMs: worst.waitedMs + q.waitedMs };
+    }
+    for (let k = 0; k < accs.length; k++) {
+      const acc = accs[(round + k) % accs.length];
+      if (acc !== undefined) await acc.measure(acc.spec.durationSeconds / n);
+    }
+  }
+  return accs.map((a) => a.result(worst));
+}
+
+/** One scenario: warm-up, then one measured run. */
+export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
+  const [r] = await runRounds([spec], 1, spec.settle);
+  if (r === undefined) throw new Error('no result');
+  return r;
+}
+
+/** Whether a run had any failed request (measured or warm-up). */
+export function hadErrors(r: LoadResult): boolean {
+  return r.non2xx > 0 || r.errors > 0 || r.timeouts > 0 || r.warmup.non2xx > 0 || r.warmup.errors > 0;
+}
+
+export const CORES = availableParallelism();

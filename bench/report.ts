@@ -1,0 +1,477 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { availableParallelism, release, totalmem } from 'node:os';
+import type { DynamoSection } from './dynamo.js';
+import { hadErrors, type LoadResult } from './load.js';
+import type { MemoryStatus } from './procs.js';
+import type { ProfileSummary } from './profile.js';
+import type { BenchSettings } from './settings.js';
+
+/** The machine and the report: markdown tables, printed and written to docs/performance.md. */
+
+export interface MachineInfo {
+  cpu: string;
+  cores: number;
+  ramGiB: number;
+  os: string;
+  kernel: string;
+  node: string;
+  filesystem: string;
+  loadAvg: string;
+  commit: string;
+}
+
+function readOr(path: string, fallback = ''): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return fallback;
+  }
+}
+
+/** Filesystem type and device of the mount holding `dir` (longest mount-point prefix). */
+function filesystemOf(dir: string): string {
+  let best = { mount: '', text: 'unknown' };
+  for (const line of readOr('/proc/mounts').split('\n')) {
+    const [device, mount, type] = line.split(' ');
+    if (device === undefined || mount === undefined || type === undefined) continue;
+    const prefix = mount.endsWith('/') ? mount : `${mount}/`;
+    if ((dir === mount || dir.startsWith(prefix)) && mount.length >= best.mount.length) {
+      best = { mount, text: `${type} (${device} on ${mount})` };
+    }
+  }
+  return best.text;
+}
+
+function git(root: string, args: string[]): string {
+  try {
+    return execFileSync('git', ['--no-optional-locks', ...args], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return '';
+  }
+}
+
+export function machineInfo(root: string, dataDir: string): MachineInfo {
+  const cpuinfo = readOr('/proc/cpuinfo');
+  const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? 'unknown';
+  const processors = (cpuinfo.match(/^processor\s*:/gm) ?? []).length;
+  const osName = /^PRETTY_NAME="?([^"\n]+)"?/m.exec(readOr('/etc/os-release'))?.[1] ?? process.platform;
+  const head = git(root, ['rev-parse', '--short', 'HEAD']);
+  const dirty = git(root, ['status', '--porcelain', '--untracked-files=no']) !== '';
+  return {
+    cpu: model,
+    cores: processors || availableParallelism(),
+    ramGiB: totalmem() / 1024 ** 3,
+    os: osName,
+    kernel: release(),
+    node: process.version,
+    filesystem: filesystemOf(dataDir),
+    loadAvg: readOr('/proc/loadavg').split(' ').slice(0, 3).join(' '),
+    commit: head === '' ? 'unknown' : `${head}${dirty ? ' + uncommitted changes' : ''}`,
+  };
+}
+
+// ------------------------------------------------------------------ formatting
+
+const int = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
+const fix = (n: number, d = 2): string => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
+const pct = (n: number): string => (Number.isFinite(n) ? `${Math.round(n)} %` : 'n/a');
+
+export function table(headers: string[], rows: string[][], right: boolean[] = []): string {
+  const align = headers.map((_, i) => (right[i] === true ? '---:' : '---'));
+  const line = (cells: string[]): string => `| ${cells.map((c) => c.replaceAll('|', '\\|')).join(' | ')} |`;
+  return [line(headers), `|${align.join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+function status(r: LoadResult): string {
+  if (!hadErrors(r)) return 'ok';
+  const codes = Object.entries(r.statusCodes)
+    .filter(([c]) => !c.startsWith('2'))
+    .map(([c, n]) => `${n}×${c}`)
+    .join(', ');
+  const parts = [
+    r.non2xx > 0 ? `${r.non2xx} non-2xx${codes === '' ? '' : ` (${codes})`}` : '',
+    r.errors > 0 ? `${r.errors} errors` : '',
+    r.timeouts > 0 ? `${r.timeouts} timeouts` : '',
+    r.warmup.non2xx + r.warmup.errors > 0 ? `warm-up: ${r.warmup.non2xx} non-2xx, ${r.warmup.errors} errors` : '',
+  ].filter((p) => p !== '');
+  return `**ERRORS**: ${parts.join('; ')}`;
+}
+
+// ------------------------------------------------------------------ report
+
+export interface EventsSection {
+  measured: boolean;
+  reason?: string;
+  brokerOrigin?: string;
+  off?: LoadResult;
+  on?: LoadResult;
+  /** Writes acknowledged with 200 while events were on (warm-up + measured + probe). */
+  acknowledged?: number;
+  /** Messages that reached the topic. */
+  published?: number;
+  /** Seconds after the measured run until every acknowledged write's event was in Kafka. */
+  drainSeconds?: number;
+  drainComplete?: boolean;
+  health?: string;
+  memory?: MemoryStatus;
+}
+
+export interface ReportData {
+  settings: BenchSettings;
+  machine: MachineInfo;
+  startedAt: Date;
+  totalSeconds: number;
+  serviceOrigin: string;
+  buildSeconds: number;
+  seed: { records: number; entities: number; dual: number; seconds: number; dbMiB: number };
+  responseBytes: number;
+  writeBodyBytes: number;
+  bareGet: LoadResult;
+  barePost: LoadResult;
+  single: LoadResult;
+  multi: LoadResult;
+  write: LoadResult;
+  memory: { process: string; memory: MemoryStatus | undefined }[];
+  events: EventsSection;
+  dynamo: DynamoSection | { skipped: string };
+  profiles: { title: string; scenario: string; result: ProfileSummary | { reason: string }; threads: ProfileSummary[] }[];
+  notes: string[];
+}
+
+function ratio(a: LoadResult, base: LoadResult): number {
+  return base.rps > 0 ? a.rps / base.rps : NaN;
+}
+
+function resultRow(r: LoadResult, base: LoadResult | undefined): string[] {
+  return [
+    r.label,
+    r.target,
+    String(r.connections),
+    int(r.rps),
+    fix(r.p50),
+    fix(r.p99),
+    base === undefined ? 'baseline' : `${fix(ratio(r, base))}×`,
+    fix(r.cpuUsPerRequest, 0),
+    pct(r.cpuPct),
+    status(r),
+  ];
+}
+
+const RESULT_HEADERS = ['Scenario', 'Target', 'Conns', 'req/s', 'p50 ms', 'p99 ms', 'vs bare', 'Target CPU µs/req', 'Target CPU', 'Status'];
+const RESULT_RIGHT = [false, false, true, true, true, true, true, true, true, false];
+
+export function resultsTable(d: ReportData): string {
+  return table(
+    RESULT_HEADERS,
+    [
+      resultRow(d.bareGet, undefined),
+      resultRow(d.single, d.bareGet),
+      resultRow(d.multi, d.bareGet),
+      resultRow(d.barePost, undefined),
+      resultRow(d.write, d.barePost),
+    ],
+    RESULT_RIGHT,
+  );
+}
+
+function conditionsTable(rows: LoadResult[], helperNames: string[]): string {
+  return table(
+    [
+      'Scenario',
+      'Target',
+      'Responses',
+      'Bytes/resp',
+      'p90 ms',
+      'p99.9 ms',
+      'max ms',
+      'Harness CPU',
+      ...helperNames.map((h) => `${h} CPU`),
+      'Machine busy',
+      'Other processes',
+      'Other processes just before',
+    ],
+    rows.map((r) => [
+      r.label,
+      r.target,
+      int(r.responses),
+      int(r.bytesPerResponse),
+      fix(r.p90),
+      fix(r.p999),
+      fix(r.max),
+      pct(r.harnessCpuPct),
+      ...helperNames.map((h) => pct(r.helperCpuPct[h] ?? NaN)),
+      pct(r.machineBusyPct),
+      pct(r.otherCpuPct),
+      r.before === undefined
+        ? 'not checked'
+        : `${pct(r.before.foreignPct)}${r.before.waitedMs > 1_500 ? ` (waited ${fix(r.before.waitedMs / 1000, 0)} s)` : ''}`,
+    ]),
+    [false, false, true, true, true, true, true, true, ...helperNames.map(() => true), true, true, true],
+  );
+}
+
+function targetsTable(d: ReportData): string {
+  const rows: string[][] = [];
+  const check = (name: string, goal: string, measured: string, ok: boolean | undefined): void => {
+    rows.push([name, goal, measured, ok === undefined ? 'not measured' : ok ? 'yes' : '**no**']);
+  };
+  const single = ratio(d.single, d.bareGet);
+  const write = ratio(d.write, d.barePost);
+  check('Single-category read vs bare GET', '≥ 0.60×', `${fix(single)}×`, Number.isFinite(single) ? single >= 0.6 && !hadErrors(d.single) : undefined);
+  check('Write vs bare POST', '≥ 0.30×', `${fix(write)}×`, Number.isFinite(write) ? write >= 0.3 && !hadErrors(d.write) : undefined);
+  for (const r of [d.single, d.multi, d.write]) {
+    check(`p99, ${r.label}, ${r.connections} connections`, '< 10 ms', `${fix(r.p99)} ms`, r.p99 < 10);
+  }
+  const peakOf = (prefix: string): number =>
+    Math.max(...d.memory.filter((m) => m.process.startsWith(prefix)).map((m) => m.memory?.hwmMiB ?? NaN).filter(Number.isFinite));
+  const mb = (mib: number): string => `${fix(mib * 1.048576, 0)} MB (${fix(mib, 0)} MiB)`;
+  const sqlitePeak = peakOf('service, sqlite');
+  check('Peak RSS (VmHWM), SQLite service, events off and on', '< 200 MB', mb(sqlitePeak), Number.isFinite(sqlitePeak) ? sqlitePeak * 1.048576 < 200 : undefined);
+  const dynamoPeak = peakOf('service, dynamodb');
+  if (Number.isFinite(dynamoPeak)) {
+    check('Peak RSS (VmHWM), DynamoDB service (for comparison)', '< 200 MB', mb(dynamoPeak), dynamoPeak * 1.048576 < 200);
+  }
+  if (d.events.measured && d.events.on !== undefined && d.events.off !== undefined) {
+    const e = ratio(d.events.on, d.events.off);
+    check('Writes, events on / events off', '≥ 0.80', fix(e), e >= 0.8 && !hadErrors(d.events.on));
+  } else {
+    check('Writes, events on / events off', '≥ 0.80', 'not measured', undefined);
+  }
+  return table(['Target', 'Goal', 'Measured', 'Met'], rows);
+}
+
+function notMeasured(reason: string | undefined): string {
+  const text = (reason ?? 'no reason recorded').trim();
+  const [first = '', ...rest] = text.split('\n');
+  return rest.length === 0 ? `**Not measured.** ${first}` : `**Not measured.** ${first}\n\n\`\`\`\n${rest.join('\n')}\n\`\`\``;
+}
+
+function eventsPart(d: ReportData): string {
+  const e = d.events;
+  const off = e.off;
+  if (!e.measured || e.on === undefined || off === undefined) {
+    return notMeasured(e.reason);
+  }
+  const rows = [off, e.on].map((r, i) => [
+    i === 0 ? 'off: the service above (no KAFKA_BROKERS)' : 'on: a second service process with KAFKA_BROKERS (outbox + relay → Kafka)',
+    int(r.rps),
+    fix(r.p50),
+    fix(r.p99),
+    fix(r.cpuUsPerRequest, 0),
+    pct(r.cpuPct),
+    i === 0 ? '1.00' : fix(ratio(r, off)),
+    status(r),
+  ]);
+  const parts = [
+    table(['Events', 'write req/s', 'p50 ms', 'p99 ms', 'Service CPU µs/req', 'Service CPU', 'on / off', 'Status'], rows, [
+      false,
+      true,
+      true,
+      true,
+      true,
+      true,
+      true,
+      false,
+    ]),
+    '',
+    `- Broker: ${e.brokerOrigin ?? 'unknown'}${
+      e.on.helperCpuPct.kafka === undefined ? '' : `; broker CPU during the events-on run: ${pct(e.on.helperCpuPct.kafka)} of one core (same machine)`
+    }.`,
+    `- Events in Kafka: ${int(e.published ?? NaN)} for ${int(e.acknowledged ?? NaN)} writes acknowledged with 200 ${
+      e.drainComplete === true
+        ? `(all arrived, ${fix(e.drainSeconds ?? NaN, 1)} s after the load stopped)`
+        : `(**incomplete** after waiting ${fix(e.drainSeconds ?? NaN, 1)} s)`
+    }. A few more events than acknowledged writes is expected: writes in flight when autocannon stopped were applied but not ` +
+      'counted, and delivery is at-least-once.',
+  ];
+  if (e.health !== undefined) parts.push(`- Health after the run: \`${e.health}\``);
+  return parts.join('\n');
+}
+
+function dynamoPart(d: ReportData): string {
+  const s = d.dynamo;
+  if ('skipped' in s) return `**Not measured.** ${s.skipped}`;
+  if (!s.measured) return notMeasured(s.reason);
+  const rows = s.rows.map((r) => [
+    r.load.label,
+    String(r.load.connections),
+    int(r.load.rps),
+    fix(r.load.p50),
+    fix(r.load.p99),
+    fix(r.load.cpuUsPerRequest, 0),
+    pct(r.load.cpuPct),
+    fix(r.emulatorUsPerRequest, 0),
+    pct(r.load.helperCpuPct.dynalite ?? NaN),
+    status(r.load),
+  ]);
+  const exact = s.perCall.map((c) => [
+    c.call,
+    fix(c.perCall),
+    Object.entries(c.byOp)
+      .map(([op, n]) => `${op} ${int(n)}`)
+      .join(', '),
+    c.failed > 0 ? `**${c.failed} of ${c.calls} failed**` : `${c.calls} ok`,
+  ]);
+  const lines = [
+    table(
+      ['Scenario', 'Conns', 'req/s', 'p50 ms', 'p99 ms', 'Service CPU µs/req', 'Service CPU', 'Emulator CPU µs/req', 'Emulator CPU', 'Status'],
+      rows,
+      [false, true, true, true, true, true, true, true, true, false],
+    ),
+    '',
+    `DynamoDB requests per API call, counted at the proxy over ${s.perCall[0]?.calls ?? 0} sequential calls of each kind (nothing in flight, so the count is exact):`,
+    '',
+    table(['API call', 'DynamoDB requests / call', 'Requests by operation', 'Calls'], exact, [false, true, false, false]),
+    '',
+    `- Tables created via ${s.tablesVia ?? 'unknown'}.`,
+  ];
+  if (s.seed !== undefined) {
+    lines.push(
+      `- Seeded ${int(s.seed.ok)} of ${int(s.seed.records)} records through \`POST /api/v1/items\` in ${fix(s.seed.ms / 1000, 1)} s ` +
+        `(${fix(s.seed.perCall)} DynamoDB requests per write${s.seed.failed > 0 ? `; **${s.seed.failed} failed**: ${s.seed.firstError ?? ''}` : ''}).`,
+    );
+  }
+  if (s.memory !== undefined) lines.push(`- Service RSS after the runs: ${fix(s.memory.rssMiB, 0)} MiB (peak ${fix(s.memory.hwmMiB, 0)} MiB).`);
+  return lines.join('\n');
+}
+
+function threadPart(t: ProfileSummary): string {
+  return [
+    `Worker thread ${t.thread} (its own profile): busy ${fix(t.busyMs / 1000, 1)} s of the ${fix(t.windowSeconds, 1)} s window.`,
+    '',
+    table(
+      ['#', 'Function', 'Location', 'Area', 'Self ms', 'Share'],
+      t.top.slice(0, 8).map((f, i) => [String(i + 1), `\`${f.name}\``, f.where === '' ? '' : `\`${f.where}\``, f.area, int(f.ms), `${fix(f.pct, 1)} %`]),
+      [true, false, false, false, true, true],
+    ),
+  ].join('\n');
+}
+
+function profilePart(p: ProfileSummary | { reason: string }, scenario: string, threads: ProfileSummary[]): string {
+  if ('reason' in p) return notMeasured(p.reason).replace('Not measured', 'No profile');
+  return [
+    `A separate service process started with \`node --cpu-prof\` and driven with the ${scenario} scenario as above; only the ` +
+      `${fix(p.windowSeconds, 1)} s in the middle of the measured run are counted (no start-up, warm-up or shutdown). ` +
+      `Main thread: self time as a share of the ${fix(p.busyMs / 1000, 1)} s it was busy in that window (idle excluded). ` +
+      'Time in native addon code (better-sqlite3) is charged to the JavaScript function that called it.',
+    '',
+    table(
+      ['Where the code lives', 'Self ms', 'Share'],
+      p.areas.slice(0, 15).map((a) => [a.area, int(a.ms), `${fix(a.pct, 1)} %`]),
+      [false, true, true],
+    ),
+    '',
+    table(
+      ['#', 'Function', 'Location', 'Area', 'Self ms', 'Share'],
+      p.top.map((f, i) => [String(i + 1), `\`${f.name}\``, f.where === '' ? '' : `\`${f.where}\``, f.area, int(f.ms), `${fix(f.pct, 1)} %`]),
+      [true, false, false, false, true, true],
+    ),
+    ...threads.flatMap((t) => ['', threadPart(t)]),
+  ].join('\n');
+}
+
+export function renderReport(d: ReportData): string {
+  const s = d.settings;
+  const m = d.machine;
+  const results = [d.bareGet, d.single, d.multi, d.barePost, d.write];
+  const conditions = [...results, ...(d.events.off === undefined ? [] : [d.events.off]), ...(d.events.on === undefined ? [] : [d.events.on])];
+  const out: string[] = [];
+  out.push(
+    '# Performance',
+    '',
+    '_Generated by `npm run bench` (bench/run.ts); every run overwrites this file. Numbers are from one run on the machine below._',
+    '',
+    '## How it is measured',
+    '',
+    `- The service runs as its own process, as in production: ${d.serviceOrigin}, with \`STORE=sqlite\`, ` +
+      '`LOG_LEVEL=info` (the production default), the default `SQLITE_SYNCHRONOUS=full` (every commit fsynced), no `KAFKA_BROKERS` ' +
+      '(events off) unless stated.',
+    '- The baseline is a bare `node:http` server in its own process (bench/bare-server.ts) that answers every GET and POST with ' +
+      `the same ${int(d.responseBytes)}-byte JSON document the service returns for a single-category read (serialized per request; POST ` +
+      'bodies are read and parsed). Reads are compared with bare GET, writes with bare POST.',
+    `- Load: autocannon (programmatic API) in the harness process, ${s.connections} connections, keys drawn at random per request. ` +
+      'Scenarios that are compared run as a group: a warm-up of each ' +
+      `(${s.warmup} s, discarded), then ${s.rounds} rounds in which each runs for ${fix(s.duration / s.rounds, 1)} s, so each gets ${s.duration} s ` +
+      'measured, spread over the same stretch of time as the others (groups: reads = bare GET, single, multi; writes = bare POST, ' +
+      'write; events = write events off, write events on). This VM\'s throughput drifts by ±20 % from one 6 s run to the next even ' +
+      'when it is otherwise idle; interleaving keeps that drift out of the ratios. The harness shares the ' +
+      `${m.cores} cores with the process under test (autocannon alone needs most of a core at 20–30k req/s), so absolute numbers ` +
+      'include that competition; ratios compare like with like.',
+    `- Data: ${int(d.seed.records)} records seeded straight through \`SqliteStore\` into a fresh file in ${int(d.seed.seconds)} s ` +
+      `(${fix(d.seed.dbMiB, 0)} MiB database): ${int(d.seed.entities)} \`bright_uid\` entities with \`d0_unauth_features\` ` +
+      `(11 features: ints, floats, strings, a boolean, a null, a 6-int array), the first ${int(d.seed.dual)} of them also with ` +
+      '`ncr_unauth_features` (10 features).',
+    '- Scenarios: single-category read `GET /api/v1/get/item/{id}/d0_unauth_features` over all entities; multi-category read ' +
+      '`POST /api/v1/get/items` with `d0_unauth_features:*`, `ncr_unauth_features:credit_score`, `ncr_unauth_features:ncr_score` over ' +
+      `the two-category entities; write \`POST /api/v1/items\` (${int(d.writeBodyBytes)}-byte bodies, ~10 features, a \`compute_id\`), ` +
+      'half to existing and half to new keys, both categories.',
+    '- Latency percentiles come from a 10 µs-resolution histogram of every measured response. Every response status is ' +
+      'checked; a run with any non-2xx, error or timeout says so in *Status*. req/s counts 2xx responses only.',
+    '- *Target CPU µs/req*: CPU time (user + system, all threads, from `/proc/<pid>/stat`) of the process under test during the ' +
+      'measured run divided by the responses; *Target CPU* is the same as a share of one core (a 2-core machine has 200 %).',
+    '',
+    '## Machine',
+    '',
+    table(
+      ['', ''],
+      [
+        ['CPU', `${m.cpu}, ${m.cores} cores`],
+        ['RAM', `${fix(m.ramGiB, 1)} GiB`],
+        ['OS', `${m.os}, Linux ${m.kernel}`],
+        ['Node', m.node],
+        ['Database filesystem', m.filesystem],
+        ['Load average at start', m.loadAvg],
+        ['Commit', m.commit],
+        ['Date', d.startedAt.toISOString()],
+        ['Whole bench run', `${fix(d.totalSeconds, 0)} s (build ${fix(d.buildSeconds, 0)} s, seeding ${fix(d.seed.seconds, 0)} s)`],
+      ],
+    ),
+    '',
+    '## Results: SQLite backend, events off',
+    '',
+    resultsTable(d),
+    '',
+    '### Run conditions',
+    '',
+    conditionsTable(conditions, Object.keys(d.single.helperCpuPct)),
+    '',
+    '*Other processes* is machine CPU used by anything but the process under test, the harness and the listed helpers (the bench\'s ' +
+      'own Kafka broker, idle here) during the measured run: other users of this machine. A high value means the run was disturbed; ' +
+      `before each scenario the bench waits (bounded) until it is below ${d.settings.quietThresholdPct} % of a core ` +
+      '(*just before*).',
+    '',
+    '## Memory',
+    '',
+    table(
+      ['Process', 'RSS after its runs (MiB)', 'Peak RSS, VmHWM (MiB)'],
+      d.memory.map((x) => [x.process, fix(x.memory?.rssMiB ?? NaN, 0), fix(x.memory?.hwmMiB ?? NaN, 0)]),
+      [false, true, true],
+    ),
+    '',
+    '## Events on vs off (write scenario)',
+    '',
+    eventsPart(d),
+    '',
+    'skipped' in d.dynamo
+      ? '## DynamoDB backend (dynalite emulator)'
+      : `## DynamoDB backend (dynalite emulator, ${d.dynamo.connections} connections, ${d.dynamo.warmupSeconds} s warm-up + ${d.dynamo.durationSeconds} s)`,
+    '',
+    ...('skipped' in d.dynamo
+      ? []
+      : [
+          'dynalite runs as its own process; the service reaches it through a counting proxy in the harness (which also counts ' +
+            `DynamoDB requests by \`X-Amz-Target\`). ${int(d.settings.dynamoSeedRecords)} records are seeded ` +
+            'through the API first. *Service CPU* is the service process alone (the emulator is another process, shown for scale). The ' +
+            'emulator, the proxy hop and the service share the 2 cores with the load generator, so req/s says little about DynamoDB in ' +
+            "AWS; the service's CPU per request and the requests per call carry over.",
+          '',
+        ]),
+    dynamoPart(d),
+    '',
+  );
+  for (const p of d.profiles) out.push(`## Where the service spends CPU: ${p.title}`, '', profilePart(p.result, p.scenario, p.threads), '');
+  out.push('## Targets', '', targetsTable(d), '');
+  if (d.notes.length > 0) out.push('## Notes from this run', '', ...d.notes.map((n) => `- ${n.split('\n').join('\n  ')}`), '');
+  return out.join('\n');
+}

@@ -1,0 +1,88 @@
+/**
+ * Benchmark settings. Everything is overridable through `BENCH_*` environment variables so a
+ * quick smoke run (`BENCH_DURATION=2 BENCH_WARMUP=1 BENCH_SEED=5000 npm run bench`) uses the
+ * same code path as the full run.
+ */
+export interface BenchSettings {
+  /** Measured seconds per scenario. */
+  duration: number;
+  /** Warm-up seconds per scenario (not measured). */
+  warmup: number;
+  connections: number;
+  /** Compared scenarios run in this many interleaved rounds (duration split between them). */
+  rounds: number;
+  /** SQLite records to seed (split across two categories, see seed.ts). */
+  seedRecords: number;
+  /** DynamoDB scenarios: measured seconds, warm-up seconds, connections, records seeded via the API. */
+  dynamoDuration: number;
+  dynamoWarmup: number;
+  dynamoConnections: number;
+  dynamoSeedRecords: number;
+  /** `off` skips the events-on run; `auto` uses KAFKA_BROKERS or starts a broker. */
+  kafka: 'auto' | 'off';
+  /** `off` skips the DynamoDB section. */
+  dynamo: 'auto' | 'off';
+  /** Profile the service (`node --cpu-prof`) on the single-read scenario. */
+  profile: boolean;
+  /** Seconds to wait after the events-on run for the outbox to drain into Kafka. */
+  drainSeconds: number;
+  /** Hard limit for the whole run, in seconds; the harness cleans up and exits when it is hit. */
+  timeoutSeconds: number;
+  /** Before each scenario, wait until other processes use less than this (% of one core)… */
+  quietThresholdPct: number;
+  /** …for at most this long per scenario (s)… */
+  quietMaxWaitSeconds: number;
+  /** …and at most this long in the whole run (s). 0 disables the check. */
+  quietBudgetSeconds: number;
+  /** Keep the temp dir (database, logs, profiles) for inspection. */
+  keepTmp: boolean;
+  /** Where the markdown report goes (relative to the project root). */
+  output: string;
+  /** Brokers given by the environment (`KAFKA_BROKERS`), if any. */
+  kafkaBrokers: string | undefined;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function num(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min || n > max) {
+    throw new Error(`${name} must be a number between ${min} and ${max}, got '${raw}'`);
+  }
+  return n;
+}
+
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on', 'auto'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new Error(`${name} must be true or false, got '${raw}'`);
+}
+
+export function loadSettings(env: Env): BenchSettings {
+  return Object.freeze({
+    duration: num(env, 'BENCH_DURATION', 10, 1, 600),
+    warmup: num(env, 'BENCH_WARMUP', 3, 0, 120),
+    connections: Math.round(num(env, 'BENCH_CONNECTIONS', 50, 1, 1000)),
+    rounds: Math.round(num(env, 'BENCH_ROUNDS', 5, 1, 100)),
+    seedRecords: Math.round(num(env, 'BENCH_SEED', 100_000, 100, 5_000_000)),
+    dynamoDuration: num(env, 'BENCH_DYNAMO_DURATION', 5, 1, 600),
+    dynamoWarmup: num(env, 'BENCH_DYNAMO_WARMUP', 2, 0, 120),
+    dynamoConnections: Math.round(num(env, 'BENCH_DYNAMO_CONNECTIONS', 10, 1, 200)),
+    dynamoSeedRecords: Math.round(num(env, 'BENCH_DYNAMO_SEED', 2_000, 10, 100_000)),
+    kafka: flag(env, 'BENCH_KAFKA', true) ? 'auto' : 'off',
+    dynamo: flag(env, 'BENCH_DYNAMO', true) ? 'auto' : 'off',
+    profile: flag(env, 'BENCH_PROFILE', false),
+    drainSeconds: num(env, 'BENCH_DRAIN_SECONDS', 60, 0, 600),
+    timeoutSeconds: num(env, 'BENCH_TIMEOUT', 1200, 30, 7200),
+    quietThresholdPct: num(env, 'BENCH_QUIET_THRESHOLD', 25, 1, 200),
+    quietMaxWaitSeconds: num(env, 'BENCH_QUIET_WAIT', 60, 0, 600),
+    quietBudgetSeconds: num(env, 'BENCH_QUIET_BUDGET', 300, 0, 3600),
+    keepTmp: flag(env, 'BENCH_KEEP_TMP', false),
+    output: env.BENCH_OUTPUT?.trim() || 'docs/performance.md',
+    kafkaBrokers: env.KAFKA_BROKERS?.trim() || undefined,
+  });
+}
