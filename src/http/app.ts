@@ -31,8 +31,12 @@ function requestId(req: IncomingMessage): string {
 
 /** Server options shared by production and tests, so tests exercise what runs. */
 export function serverOptions(logger: Logger): FastifyServerOptions {
+  // A child logger per request costs measurable time and is only useful when per-request lines
+  // are logged (debug); otherwise the few error lines carry `reqId` themselves.
+  const perRequestLoggers = logger.isLevelEnabled('debug');
   return {
     loggerInstance: logger,
+    childLoggerFactory: (parent, bindings, options) => (perRequestLoggers ? parent.child(bindings, options) : parent),
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: requestId,
     bodyLimit: LIMITS.bodyBytes,

@@ -14,7 +14,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
       return reply.code(422).send({ detail: error.issues });
     }
     if (error instanceof FeatureStoreError) {
-      if (error.status >= 500) request.log.error({ err: error, cause: error.cause }, 'store error');
+      if (error.status >= 500) request.log.error({ reqId: request.id, err: error, cause: error.cause }, 'store error');
       if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
       return reply.code(error.status).send({ detail: error.message });
     }
@@ -25,7 +25,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (status !== undefined && status >= 400 && status < 500) {
       return reply.code(status).send({ detail: STATUS_CODES[status] ?? 'Bad Request' });
     }
-    request.log.error({ err: error }, 'unhandled error');
+    request.log.error({ reqId: request.id, err: error }, 'unhandled error');
     return reply.code(500).send({ detail: 'Internal server error' });
   });
 

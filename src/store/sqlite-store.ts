@@ -1,4 +1,3 @@
-import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { StoreUnavailableError } from '../errors.js';
@@ -6,7 +5,6 @@ import type { FeatureMap, FeatureRecord, OutboxEvent, RecordMeta } from '../mode
 import { normalizeTimestamp } from '../timestamps.js';
 import type { FeatureStore, OutboxStats, OutboxStore, StoreHealth, WriteCategoryInput } from './feature-store.js';
 import { migrate, openDatabase, quote, type Synchronous } from './sqlite-schema.js';
-import type { ClaimedRow, RowWrite, WriterCommand, WriterInit, WriterRequest, WriterResponse, WriterResult } from './sqlite-writer-protocol.js';
 
 export interface SqliteStoreOptions {
   /** Database file; created with its directory on first start. */
@@ -25,210 +23,160 @@ interface Row {
   compute_id: string | null;
 }
 
+interface OutboxRow {
+  seq: number;
+  event_id: string;
+  msg_key: string;
+  payload: string;
+}
+
 interface PendingWrite {
-  write: RowWrite;
+  input: WriteCategoryInput;
   resolve: (createdAt: string) => void;
   reject: (err: unknown) => void;
 }
 
-interface TableReads {
-  table: string;
+interface TableStatements {
+  upsert: Statement<[string, string, string, string, string, string | null], { created_at: string }>;
   get: Statement<[string, string], Row>;
   /** `WHERE category IN (?, …)` statements by number of categories. */
   getMany: Map<number, Statement<string[], Row>>;
 }
 
-// The writer runs from the same directory as this module: .js when built, .ts under tsx (tests,
-// bench), where the thread needs tsx's loader too.
-const FROM_SOURCE = import.meta.url.endsWith('.ts');
-const WRITER_URL = new URL(`./sqlite-writer${FROM_SOURCE ? '.ts' : '.js'}`, import.meta.url);
-
-function startWriter(workerData: WriterInit): Worker {
-  if (!FROM_SOURCE) return new Worker(WRITER_URL, { workerData });
-  // Under tsx (tests, bench) the thread registers tsx's loader itself, then loads the writer.
-  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  const entry = JSON.stringify(WRITER_URL.href);
-  return new Worker(`import(${tsx}).then((t) => { t.register(); return import(${entry}); })`, { eval: true, workerData });
-}
-
 /**
  * The embedded default backend: one SQLite file (WAL), one table per entity type.
  *
- * Reads run on the calling thread (a point read is a few µs). Writes go to a writer thread
- * (sqlite-writer.ts) that owns the only writing connection, so commits and their fsync never
- * block the event loop. Group commit: writes that arrive in the same turn of the event loop are
- * sent as one batch and committed in one transaction — concurrent writers share one fsync. A
- * write's promise resolves only after its transaction committed; if the transaction fails,
- * every write in it is rejected and none of them is stored. A record's upsert and its outbox
- * event are in the same transaction, so they are durable together or not at all.
+ * Group commit: writes that arrive in the same turn of the event loop are committed in one
+ * transaction, so concurrent writers share one fsync instead of paying one each (under load a
+ * commit carries tens of writes: while one commits, the next turn's requests gather). A write's
+ * promise resolves only after its transaction committed; if the transaction fails, every write
+ * in it is rejected and none of them is stored. A record's upsert and its outbox event are in
+ * the same transaction, so they are durable together or not at all.
+ *
+ * Everything runs on the calling thread: better-sqlite3 is synchronous and a point read or an
+ * upsert takes microseconds. A writer thread was tried (commits off the event loop) and measured
+ * slower on 2 cores with more memory: the message passing cost more than the fsync it moved.
  */
 export class SqliteStore implements FeatureStore {
   readonly type = 'sqlite';
   readonly outbox: OutboxStore;
   readonly #db: Db;
-  readonly #worker: Worker;
-  readonly #reads = new Map<string, TableReads>();
+  readonly #tables = new Map<string, TableStatements & { table: string }>();
   readonly #tableNames: readonly string[];
-  readonly #requests = new Map<number, { resolve: (r: WriterResult) => void; reject: (e: unknown) => void }>();
-  #nextId = 1;
+  readonly #insertEvent: Statement<[string, string, string, string]>;
   #pending: PendingWrite[] = [];
-  /** A write batch is at the writer thread. */
-  #writing = false;
-  #broken: Error | undefined;
-  #closed: Promise<void> | undefined;
+  #closed = false;
 
-  /** Opens (creating and migrating if needed) the database and starts the writer thread. */
+  /** Opens (creating and migrating if needed) the database. */
   static async open(options: SqliteStoreOptions): Promise<SqliteStore> {
-    const synchronous = options.synchronous ?? 'full';
     const tables = Object.values(options.entityTables);
     let db: Db;
     try {
-      db = openDatabase(options.path, synchronous);
+      db = openDatabase(options.path, options.synchronous ?? 'full');
       migrate(db, tables);
     } catch (err) {
       throw new StoreUnavailableError(`Cannot open SQLite database at ${options.path}`, err);
     }
-    const worker = startWriter({ path: options.path, synchronous, tables });
-    try {
-      await new Promise<void>((resolve, reject) => {
-        const onMessage = (m: WriterResponse): void => {
-          if (m.id !== -1) return;
-          worker.off('message', onMessage);
-          if (m.ok) resolve();
-          else reject(new Error(m.error.message));
-        };
-        worker.on('message', onMessage);
-        worker.once('error', reject);
-      });
-    } catch (err) {
-      db.close();
-      await worker.terminate();
-      throw new StoreUnavailableError(`Cannot start the SQLite writer for ${options.path}`, err);
-    }
-    return new SqliteStore(db, worker, options.entityTables);
+    return new SqliteStore(db, options);
   }
 
-  private constructor(db: Db, worker: Worker, entityTables: Readonly<Record<string, string>>) {
+  private constructor(db: Db, options: SqliteStoreOptions) {
     this.#db = db;
-    this.#worker = worker;
-    this.#tableNames = Object.values(entityTables);
-    for (const [entityType, table] of Object.entries(entityTables)) {
-      this.#reads.set(entityType, {
+    this.#tableNames = Object.values(options.entityTables);
+    for (const [entityType, table] of Object.entries(options.entityTables)) {
+      const t = quote(table);
+      this.#tables.set(entityType, {
         table,
+        upsert: db.prepare(
+          `INSERT INTO ${t} (entity_value, category, data, created_at, updated_at, compute_id)
+           VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (entity_value, category) DO UPDATE SET
+             data = excluded.data, updated_at = excluded.updated_at, compute_id = excluded.compute_id
+           RETURNING created_at`,
+        ),
         get: db.prepare(
-          `SELECT category, data, created_at, updated_at, compute_id FROM ${quote(table)}
+          `SELECT category, data, created_at, updated_at, compute_id FROM ${t}
            WHERE entity_value = ? AND category = ?`,
         ),
         getMany: new Map(),
       });
     }
-    worker.on('message', (m: WriterResponse) => this.#onResponse(m));
-    worker.on('error', (err) => this.#fail(err));
-    worker.on('exit', () => this.#fail(new Error('SQLite writer thread exited')));
-    worker.unref();
-    this.outbox = new SqliteOutbox(this, db);
+    this.#insertEvent = db.prepare('INSERT INTO outbox (event_id, msg_key, payload, created_at) VALUES (?, ?, ?, ?)');
+    this.outbox = new SqliteOutbox(db, options.synchronous !== 'normal', (fn) => this.#guard(fn));
   }
 
-  /** Sends one request to the writer thread; resolves with its result. */
-  request(message: WriterCommand): Promise<WriterResult> {
-    if (this.#broken !== undefined) return Promise.reject(new StoreUnavailableError(undefined, this.#broken));
-    const id = this.#nextId++;
-    return new Promise((resolve, reject) => {
-      // The thread keeps the process alive only while it has work in hand.
-      if (this.#requests.size === 0) this.#worker.ref();
-      this.#requests.set(id, { resolve, reject });
-      const request: WriterRequest = { ...message, id };
-      this.#worker.postMessage(request);
-    });
+  #statements(entityType: string): TableStatements & { table: string } {
+    const s = this.#tables.get(entityType);
+    if (s === undefined) throw new Error(`SqliteStore: entity type '${entityType}' is not configured`);
+    return s;
   }
 
-  #onResponse(m: WriterResponse): void {
-    const waiter = this.#requests.get(m.id);
-    if (waiter === undefined) return;
-    this.#requests.delete(m.id);
-    if (this.#requests.size === 0 && this.#closed === undefined) this.#worker.unref();
-    if (m.ok) waiter.resolve(m.result as WriterResult);
-    else {
-      const cause = Object.assign(new Error(m.error.message), { code: m.error.code });
-      // Every SQLite error on the write path (busy, I/O, disk full, read-only) is infrastructure.
-      waiter.reject(m.error.sqlite ? new StoreUnavailableError(undefined, cause) : cause);
+  readonly #writeOne = (input: WriteCategoryInput): string => {
+    const row = this.#statements(input.entityType).upsert.get(
+      input.entityValue,
+      input.category,
+      JSON.stringify(input.data),
+      input.now,
+      input.now,
+      input.computeId,
+    ) as { created_at: string };
+    if (input.event !== undefined) {
+      const { id, key, event } = input.event;
+      this.#insertEvent.run(id, key, JSON.stringify(event), event.timestamp);
     }
-  }
+    return row.created_at;
+  };
 
-  #fail(err: Error): void {
-    this.#broken ??= err;
-    for (const waiter of this.#requests.values()) waiter.reject(new StoreUnavailableError(undefined, err));
-    this.#requests.clear();
-  }
+  readonly #commitBatch = (batch: PendingWrite[]): string[] =>
+    this.#db.transaction(() => batch.map((w) => this.#writeOne(w.input)))();
 
-  /**
-   * Sends the queued writes as one batch. At most one batch is at the writer at a time: writes
-   * that arrive while it commits wait and go together in the next one, so under load every
-   * commit (and fsync) carries many writes.
-   */
   readonly #flush = (): void => {
-    if (this.#writing || this.#pending.length === 0) return;
     const batch = this.#pending;
     this.#pending = [];
-    this.#writing = true;
-    this.request({ op: 'write', writes: batch.map((w) => w.write) })
-      .then(
-        (created) => batch.forEach((w, i) => w.resolve((created as string[])[i] as string)),
-        (err: unknown) => batch.forEach((w) => w.reject(err)),
-      )
-      .finally(() => {
-        this.#writing = false;
-        this.#flush();
-      });
+    if (batch.length === 0) return;
+    let created: string[];
+    try {
+      created = this.#guard(() => this.#commitBatch(batch));
+    } catch (err) {
+      for (const w of batch) w.reject(err);
+      return;
+    }
+    batch.forEach((w, i) => w.resolve(created[i] as string));
   };
 
   async writeCategory(input: WriteCategoryInput): Promise<RecordMeta> {
-    if (this.#closed !== undefined) throw new StoreUnavailableError();
-    const reads = this.#tableReads(input.entityType);
-    const write: RowWrite = {
-      table: reads.table,
-      entityValue: input.entityValue,
-      category: input.category,
-      data: JSON.stringify(input.data),
-      now: input.now,
-      computeId: input.computeId,
-    };
-    if (input.event !== undefined) {
-      const { id, key, event } = input.event;
-      write.event = { id, key, payload: JSON.stringify(event), createdAt: event.timestamp };
-    }
+    if (this.#closed) throw new StoreUnavailableError();
+    this.#statements(input.entityType); // an unconfigured entity type fails alone, not its batch
     const createdAt = await new Promise<string>((resolve, reject) => {
-      if (this.#pending.push({ write, resolve, reject }) === 1) setImmediate(this.#flush);
+      if (this.#pending.push({ input, resolve, reject }) === 1) setImmediate(this.#flush);
     });
     return { created_at: normalizeTimestamp(createdAt), updated_at: input.now, compute_id: input.computeId };
   }
 
   async getCategory(entityType: string, entityValue: string, category: string): Promise<FeatureRecord | undefined> {
-    const row = this.read(() => this.#tableReads(entityType).get.get(entityValue, category));
+    const row = this.#guard(() => this.#statements(entityType).get.get(entityValue, category));
     return row === undefined ? undefined : toRecord(entityType, entityValue, row);
   }
 
   async getCategories(entityType: string, entityValue: string, categories: readonly string[]): Promise<FeatureRecord[]> {
     if (categories.length === 0) return [];
-    const reads = this.#tableReads(entityType);
-    let stmt = reads.getMany.get(categories.length);
+    const s = this.#statements(entityType);
+    let stmt = s.getMany.get(categories.length);
     if (stmt === undefined) {
       const placeholders = categories.map(() => '?').join(', ');
       stmt = this.#db.prepare(
-        `SELECT category, data, created_at, updated_at, compute_id FROM ${quote(reads.table)}
+        `SELECT category, data, created_at, updated_at, compute_id FROM ${quote(s.table)}
          WHERE entity_value = ? AND category IN (${placeholders})`,
       );
-      reads.getMany.set(categories.length, stmt);
+      s.getMany.set(categories.length, stmt);
     }
     const query = stmt;
-    const rows = this.read(() => query.all(entityValue, ...categories));
+    const rows = this.#guard(() => query.all(entityValue, ...categories));
     return rows.map((row) => toRecord(entityType, entityValue, row));
   }
 
   async health(): Promise<StoreHealth> {
-    if (this.#broken !== undefined || this.#closed !== undefined) {
-      return { ok: false, tablesAvailable: [], error: this.#broken?.message ?? 'store closed' };
-    }
+    if (this.#closed) return { ok: false, tablesAvailable: [], error: 'store closed' };
     try {
       const existing = new Set(
         (this.#db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name),
@@ -240,27 +188,16 @@ export class SqliteStore implements FeatureStore {
     }
   }
 
-  /** Commits what is queued, lets the writer finish and close its connection, then closes reads. Idempotent. */
-  close(): Promise<void> {
-    this.#closed ??= (async () => {
-      // Let every accepted write commit first.
-      this.#flush();
-      while ((this.#writing || this.#pending.length > 0) && this.#broken === undefined) {
-        await new Promise((resolve) => setTimeout(resolve, 1));
-      }
-      if (this.#broken === undefined) {
-        this.#worker.ref();
-        const exited = new Promise((resolve) => this.#worker.once('exit', resolve));
-        await this.request({ op: 'close' }).catch(() => undefined);
-        await exited;
-      }
-      this.#db.close();
-    })();
-    return this.#closed;
+  /** Commits the writes already accepted, then closes the database. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#flush();
+    this.#db.close();
   }
 
-  /** Runs a read on this thread's connection, mapping SQLite failures to `StoreUnavailableError`. */
-  read<T>(fn: () => T): T {
+  /** Runs a database call, mapping SQLite failures (busy, I/O, disk full, closed) to `StoreUnavailableError`. */
+  #guard<T>(fn: () => T): T {
     if (!this.#db.open) throw new StoreUnavailableError();
     try {
       return fn();
@@ -268,12 +205,6 @@ export class SqliteStore implements FeatureStore {
       if (err instanceof Database.SqliteError) throw new StoreUnavailableError(undefined, err);
       throw err;
     }
-  }
-
-  #tableReads(entityType: string): TableReads {
-    const reads = this.#reads.get(entityType);
-    if (reads === undefined) throw new Error(`SqliteStore: entity type '${entityType}' is not configured`);
-    return reads;
   }
 }
 
@@ -291,33 +222,68 @@ function toRecord(entityType: string, entityValue: string, row: Row): FeatureRec
   };
 }
 
-/** The outbox: leases and deletions go through the writer thread; stats are a read. */
+/**
+ * The outbox. Its bookkeeping (leases, deletions) commits without waiting for fsync even when
+ * the store runs with `synchronous = FULL`: losing one of these commits to a power cut can only
+ * make an event be published again (consumers dedupe by `event_id`), never lose one. The events
+ * themselves are inserted by `writeCategory`, in the record's durable transaction; and since the
+ * WAL is sequential, the next durable commit makes the earlier ones durable too.
+ */
 class SqliteOutbox implements OutboxStore {
-  readonly #store: SqliteStore;
+  readonly #claim: Statement<[string, number, number, number], OutboxRow>;
+  readonly #complete: Statement<[string]>;
+  readonly #release: Statement<[string]>;
   readonly #stats: Statement<[], { pending: number; oldest: string | null }>;
+  readonly #db: Db;
+  readonly #durable: boolean;
+  readonly #guard: <T>(fn: () => T) => T;
 
-  constructor(store: SqliteStore, db: Db) {
-    this.#store = store;
+  constructor(db: Db, durable: boolean, guard: <T>(fn: () => T) => T) {
+    this.#db = db;
+    this.#durable = durable;
+    this.#guard = guard;
+    this.#claim = db.prepare(
+      `UPDATE outbox SET lease_owner = ?, lease_until = ?
+       WHERE seq IN (SELECT seq FROM outbox WHERE lease_until <= ? ORDER BY seq LIMIT ?)
+       RETURNING seq, event_id, msg_key, payload`,
+    );
+    // Ids travel as one JSON array parameter: one statement per batch, whatever its size.
+    this.#complete = db.prepare('DELETE FROM outbox WHERE event_id IN (SELECT value FROM json_each(?))');
+    this.#release = db.prepare(
+      'UPDATE outbox SET lease_owner = NULL, lease_until = 0 WHERE event_id IN (SELECT value FROM json_each(?))',
+    );
     this.#stats = db.prepare('SELECT count(*) AS pending, min(created_at) AS oldest FROM outbox');
   }
 
   async claim(owner: string, limit: number, leaseMs: number): Promise<OutboxEvent[]> {
     const now = Date.now();
-    const rows = (await this.#store.request({ op: 'claim', owner, leaseUntil: now + leaseMs, now, limit })) as ClaimedRow[];
+    const rows = this.#bookkeeping(() => this.#claim.all(owner, now + leaseMs, now, limit));
     rows.sort((a, b) => a.seq - b.seq);
     return rows.map((r) => ({ id: r.event_id, key: r.msg_key, event: JSON.parse(r.payload) as OutboxEvent['event'] }));
   }
 
   async complete(ids: readonly string[]): Promise<void> {
-    if (ids.length > 0) await this.#store.request({ op: 'complete', ids: JSON.stringify(ids) });
+    if (ids.length > 0) this.#bookkeeping(() => this.#complete.run(JSON.stringify(ids)));
   }
 
   async release(ids: readonly string[]): Promise<void> {
-    if (ids.length > 0) await this.#store.request({ op: 'release', ids: JSON.stringify(ids) });
+    if (ids.length > 0) this.#bookkeeping(() => this.#release.run(JSON.stringify(ids)));
   }
 
   async stats(): Promise<OutboxStats> {
-    const row = this.#store.read(() => this.#stats.get());
+    const row = this.#guard(() => this.#stats.get());
     return { pending: row?.pending ?? 0, oldestCreatedAt: row?.oldest ?? null };
+  }
+
+  #bookkeeping<T>(fn: () => T): T {
+    if (!this.#durable) return this.#guard(fn);
+    return this.#guard(() => {
+      this.#db.pragma('synchronous = NORMAL');
+      try {
+        return fn();
+      } finally {
+        this.#db.pragma('synchronous = FULL');
+      }
+    });
   }
 }

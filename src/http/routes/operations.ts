@@ -17,7 +17,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ service: FeatureService }
     },
     async (request, reply) => {
       const { healthy, body } = await service.health();
-      if (!healthy) request.log.warn({ health: body }, 'health check failed');
+      if (!healthy) request.log.warn({ reqId: request.id, health: body }, 'health check failed');
       return reply.code(healthy ? 200 : 503).send(body);
     },
   );
