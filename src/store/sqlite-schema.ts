@@ -21,6 +21,20 @@ const MIGRATIONS: readonly string[] = [
      lease_owner TEXT,
      lease_until INTEGER NOT NULL DEFAULT 0
    )`,
+  // v2: a plain rowid key and no index on event_id — each event costs two fewer B-tree writes
+  // on insert and on delete; relays address the events they claimed by seq.
+  `CREATE TABLE outbox_v2 (
+     seq         INTEGER PRIMARY KEY,
+     event_id    TEXT    NOT NULL,
+     msg_key     TEXT    NOT NULL,
+     payload     TEXT    NOT NULL,
+     created_at  TEXT    NOT NULL,
+     lease_owner TEXT,
+     lease_until INTEGER NOT NULL DEFAULT 0
+   );
+   INSERT INTO outbox_v2 SELECT seq, event_id, msg_key, payload, created_at, lease_owner, lease_until FROM outbox;
+   DROP TABLE outbox;
+   ALTER TABLE outbox_v2 RENAME TO outbox`,
 ];
 
 export function quote(identifier: string): string {

@@ -231,12 +231,16 @@ function toRecord(entityType: string, entityValue: string, row: Row): FeatureRec
  */
 class SqliteOutbox implements OutboxStore {
   readonly #claim: Statement<[string, number, number, number], OutboxRow>;
-  readonly #complete: Statement<[string]>;
-  readonly #release: Statement<[string]>;
+  readonly #complete: Statement<[string, string]>;
+  readonly #release: Statement<[string, string]>;
+  readonly #completeById: Statement<[string]>;
+  readonly #releaseById: Statement<[string]>;
   readonly #stats: Statement<[], { pending: number; oldest: string | null }>;
   readonly #db: Db;
   readonly #durable: boolean;
   readonly #guard: <T>(fn: () => T) => T;
+  /** event_id → seq of the events this process claimed, so they are addressed by primary key. */
+  readonly #claimed = new Map<string, number>();
 
   constructor(db: Db, durable: boolean, guard: <T>(fn: () => T) => T) {
     this.#db = db;
@@ -247,9 +251,15 @@ class SqliteOutbox implements OutboxStore {
        WHERE seq IN (SELECT seq FROM outbox WHERE lease_until <= ? ORDER BY seq LIMIT ?)
        RETURNING seq, event_id, msg_key, payload`,
     );
-    // Ids travel as one JSON array parameter: one statement per batch, whatever its size.
-    this.#complete = db.prepare('DELETE FROM outbox WHERE event_id IN (SELECT value FROM json_each(?))');
-    this.#release = db.prepare(
+    // Ids travel as JSON array parameters: one statement per batch, whatever its size. Rows are
+    // found by seq, and the event id must match too: a seq freed by another relay's delete can
+    // be reused by a new event, which must not be touched.
+    const mine = 'seq IN (SELECT value FROM json_each(?)) AND event_id IN (SELECT value FROM json_each(?))';
+    this.#complete = db.prepare(`DELETE FROM outbox WHERE ${mine}`);
+    this.#release = db.prepare(`UPDATE outbox SET lease_owner = NULL, lease_until = 0 WHERE ${mine}`);
+    // Events claimed by another process (or before a restart) are found by id: a scan, but rare.
+    this.#completeById = db.prepare('DELETE FROM outbox WHERE event_id IN (SELECT value FROM json_each(?))');
+    this.#releaseById = db.prepare(
       'UPDATE outbox SET lease_owner = NULL, lease_until = 0 WHERE event_id IN (SELECT value FROM json_each(?))',
     );
     this.#stats = db.prepare('SELECT count(*) AS pending, min(created_at) AS oldest FROM outbox');
@@ -259,20 +269,38 @@ class SqliteOutbox implements OutboxStore {
     const now = Date.now();
     const rows = this.#bookkeeping(() => this.#claim.all(owner, now + leaseMs, now, limit));
     rows.sort((a, b) => a.seq - b.seq);
+    for (const r of rows) this.#claimed.set(r.event_id, r.seq);
     return rows.map((r) => ({ id: r.event_id, key: r.msg_key, event: JSON.parse(r.payload) as OutboxEvent['event'] }));
   }
 
   async complete(ids: readonly string[]): Promise<void> {
-    if (ids.length > 0) this.#bookkeeping(() => this.#complete.run(JSON.stringify(ids)));
+    this.#apply(ids, this.#complete, this.#completeById);
   }
 
   async release(ids: readonly string[]): Promise<void> {
-    if (ids.length > 0) this.#bookkeeping(() => this.#release.run(JSON.stringify(ids)));
+    this.#apply(ids, this.#release, this.#releaseById);
   }
 
   async stats(): Promise<OutboxStats> {
     const row = this.#guard(() => this.#stats.get());
     return { pending: row?.pending ?? 0, oldestCreatedAt: row?.oldest ?? null };
+  }
+
+  #apply(ids: readonly string[], bySeq: Statement<[string, string]>, byId: Statement<[string]>): void {
+    const seqs: number[] = [];
+    const known: string[] = [];
+    const unknown: string[] = [];
+    for (const id of ids) {
+      const seq = this.#claimed.get(id);
+      if (seq === undefined) unknown.push(id);
+      else {
+        seqs.push(seq);
+        known.push(id);
+      }
+    }
+    if (seqs.length > 0) this.#bookkeeping(() => bySeq.run(JSON.stringify(seqs), JSON.stringify(known)));
+    if (unknown.length > 0) this.#bookkeeping(() => byId.run(JSON.stringify(unknown)));
+    for (const id of ids) this.#claimed.delete(id);
   }
 
   #bookkeeping<T>(fn: () => T): T {
