@@ -12,34 +12,45 @@ import { RequestValidationError, type ValidationIssue } from '../errors.js';
  */
 export function checkFeatureValues(features: Record<string, unknown>): void {
   const issues: ValidationIssue[] = [];
-  const stack: { value: unknown; path: (string | number)[]; depth: number }[] = [];
-  for (const name of Object.keys(features)) stack.push({ value: features[name], path: [name], depth: 0 });
+  // Each node links to its parent; a path is built only for the values that have a problem.
+  const stack: Node[] = [];
+  for (const name of Object.keys(features)) stack.push({ value: features[name], key: name, parent: undefined, depth: 0 });
   while (stack.length > 0 && issues.length < 20) {
-    const { value, path, depth } = stack.pop() as (typeof stack)[number];
+    const node = stack.pop() as Node;
+    const { value, depth } = node;
     if (typeof value === 'number') {
       if (!Number.isFinite(value)) {
-        issues.push(issue(path, 'finite_number', 'Input should be a finite number'));
+        issues.push(issue(node, 'finite_number', 'Input should be a finite number'));
       } else if (Number.isInteger(value) && !Number.isSafeInteger(value)) {
         issues.push(
-          issue(path, 'int_unsafe', 'Integer is beyond ±(2^53 - 1) and cannot be stored exactly; send it as a string'),
+          issue(node, 'int_unsafe', 'Integer is beyond ±(2^53 - 1) and cannot be stored exactly; send it as a string'),
         );
       }
     } else if (value !== null && typeof value === 'object') {
       if (depth + 1 > LIMITS.nestingDepth) {
-        issues.push(issue(path, 'too_deep', `Feature value nesting is deeper than ${LIMITS.nestingDepth} levels`));
+        issues.push(issue(node, 'too_deep', `Feature value nesting is deeper than ${LIMITS.nestingDepth} levels`));
         continue;
       }
       if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) stack.push({ value: value[i], path: [...path, i], depth: depth + 1 });
+        for (let i = 0; i < value.length; i++) stack.push({ value: value[i], key: i, parent: node, depth: depth + 1 });
       } else {
         const obj = value as Record<string, unknown>;
-        for (const k of Object.keys(obj)) stack.push({ value: obj[k], path: [...path, k], depth: depth + 1 });
+        for (const k of Object.keys(obj)) stack.push({ value: obj[k], key: k, parent: node, depth: depth + 1 });
       }
     }
   }
   if (issues.length > 0) throw new RequestValidationError(issues);
 }
 
-function issue(path: (string | number)[], type: string, msg: string): ValidationIssue {
+interface Node {
+  value: unknown;
+  key: string | number;
+  parent: Node | undefined;
+  depth: number;
+}
+
+function issue(node: Node, type: string, msg: string): ValidationIssue {
+  const path: (string | number)[] = [];
+  for (let n: Node | undefined = node; n !== undefined; n = n.parent) path.unshift(n.key);
   return { type, loc: ['body', 'data', 'features', ...path], msg };
 }
