@@ -75,6 +75,18 @@ export class RequestValidationError extends FeatureStoreError {
   }
 }
 
+/**
+ * The backend cannot hold this key at all (DynamoDB: a partition key over 2,048 bytes of UTF-8).
+ * A domain error: the HTTP layer reports it as a 422 at the field it names.
+ */
+export class KeyNotStorableError extends FeatureStoreError {
+  readonly field: 'entity_value' | 'category';
+  constructor(field: 'entity_value' | 'category', message: string) {
+    super('VALIDATION_FAILED', 422, message);
+    this.field = field;
+  }
+}
+
 export class PayloadTooLargeError extends FeatureStoreError {
   constructor(message: string) {
     super('PAYLOAD_TOO_LARGE', 413, message);

@@ -14,6 +14,8 @@ export interface RecordMeta {
   updated_at: string;
   /** Compute job of the latest write, or null. */
   compute_id: string | null;
+  /** Canonical event time of the latest write; present only when that write gave one. */
+  event_time?: string;
 }
 
 /** One (entity type, entity value, category) record as stored. */
@@ -25,10 +27,10 @@ export interface FeatureRecord {
   meta: RecordMeta;
 }
 
-/** The change event emitted for every successful write (see docs/event.schema.json). */
+/** The change event emitted for every applied write or delete (see docs/event.schema.json). */
 export interface FeatureEvent {
   event_id: string;
-  event_type: 'feature_available';
+  event_type: 'feature_available' | 'feature_deleted';
   timestamp: string;
   entity_type: string;
   entity_id: string;

@@ -1,0 +1,157 @@
+import type { FeatureMap, FeatureRecord, OutboxEvent } from '../model.js';
+
+/**
+ * The storage ports every backend implements (one folder per backend under src/store/, selected
+ * by `STORE` in create-store.ts). The universal suite in test/store/contract.ts holds every
+ * registered backend to these contracts.
+ *
+ * Common rules:
+ * - Entity types are separate keyspaces: the same entity value under two types is two records.
+ * - Timestamps passed in are canonical (`2025-10-16T10:00:00.000Z`); timestamps returned are
+ *   canonical too, whatever form an older writer stored them in. Canonical timestamps compare
+ *   correctly as strings (fixed width, UTC).
+ * - Infrastructure failures reject with the typed errors of `errors.ts`
+ *   (`StoreUnavailableError`, `StoreThrottledError`, `TableMissingError`), never with a
+ *   "not found" result. A key the backend cannot hold at all rejects a write with
+ *   `KeyNotStorableError` and reads as missing.
+ * - Callers pass only entity types from configuration; the store may assume they exist.
+ */
+
+/** Identifies one record: (entity type, entity value, category). */
+export interface RecordKey {
+  readonly entityType: string;
+  readonly entityValue: string;
+  readonly category: string;
+}
+
+export interface WriteRecordInput {
+  readonly key: RecordKey;
+  /** The complete new feature map (full replace). */
+  readonly data: FeatureMap;
+  readonly computeId: string | null;
+  /**
+   * Canonical event time of this write (as of when the features were computed), or undefined.
+   * With one, the write applies only if the stored record has no event time or one that is not
+   * later than this (equal applies); otherwise it is `stale` and changes nothing. Without one,
+   * the write always applies and the stored record keeps no event time.
+   */
+  readonly eventTime?: string | undefined;
+  /** Canonical timestamp of this write. */
+  readonly now: string;
+  /** The change event to record atomically with the write; omitted when events are off. */
+  readonly event?: OutboxEvent | undefined;
+}
+
+/** The metadata a write left on the record. */
+export interface WrittenMeta {
+  /**
+   * `created_at` as stored: `now` for a new record, the kept value otherwise. `undefined` when
+   * the backend cannot learn it without another request (DynamoDB transactions return nothing).
+   */
+  readonly created_at: string | undefined;
+  /** True when this write created the record; undefined when the backend cannot tell. */
+  readonly created: boolean | undefined;
+  readonly updated_at: string;
+  readonly compute_id: string | null;
+  readonly event_time?: string;
+}
+
+export type WriteResult =
+  | { readonly outcome: 'applied'; readonly meta: WrittenMeta }
+  /** Nothing changed and no event was recorded: the stored record has a later event time. */
+  | { readonly outcome: 'stale'; readonly storedEventTime: string };
+
+export interface DeleteRecordInput {
+  readonly key: RecordKey;
+  /** Canonical timestamp of the delete. */
+  readonly now: string;
+  /**
+   * Builds the change event from the record being deleted (its feature names go into the
+   * event); the store records it atomically with the delete. Omitted when events are off.
+   */
+  readonly event?: ((deleted: FeatureRecord) => OutboxEvent) | undefined;
+}
+
+/** Records: the data path. */
+export interface RecordStore {
+  /**
+   * The records for `keys`, aligned to the input: `result[i]` is the record of `keys[i]`, or
+   * `undefined` when it does not exist. Duplicate keys are allowed and each gets the record.
+   * Batch-first: SQLite answers with one query per entity type table, DynamoDB with BatchGetItem
+   * chunks of 100 keys issued in parallel, unprocessed keys retried with backoff, then
+   * `StoreThrottledError`. An empty input resolves with `[]` without touching the backend.
+   */
+  getRecords(keys: readonly RecordKey[]): Promise<(FeatureRecord | undefined)[]>;
+
+  /**
+   * Replaces the whole record with `input.data`, in one atomic operation, without reading first:
+   * - `created_at` is set to `now` only if the record did not exist; otherwise the stored value
+   *   is kept, also when concurrent first writes race (exactly one creation time survives).
+   * - `updated_at` becomes `now`; `compute_id` becomes `computeId` (null is stored as null);
+   *   the event time becomes `eventTime` (or none).
+   * - The event-time condition (see `WriteRecordInput.eventTime`) is checked in the same atomic
+   *   operation (no read-then-write).
+   * - If `event` is given it is recorded in the outbox atomically with the write: either both
+   *   are durable or neither is. A stale write records no event.
+   */
+  writeRecord(input: WriteRecordInput): Promise<WriteResult>;
+
+  /**
+   * Deletes one record and, atomically with it, records the event built by `input.event` from
+   * the deleted record. Resolves with the deleted record, or `undefined` (and no event) when
+   * there was none. A later write of the same key creates a new record (a new `created_at`).
+   */
+  deleteRecord(input: DeleteRecordInput): Promise<FeatureRecord | undefined>;
+}
+
+/**
+ * The transactional outbox. Several relays (one per service instance) may work on it at once:
+ * `claim` leases events so that two relays rarely publish the same one; when a lease expires the
+ * event is claimable again, so delivery is at-least-once and duplicates carry the same id.
+ * Events of one record key are claimed in the order their writes were applied.
+ * Pending events survive the deletion or expiry of the record they describe.
+ */
+export interface OutboxStore {
+  /**
+   * Leases up to `limit` events that are not leased by anyone (or whose lease expired), oldest
+   * first, to `owner` for `leaseMs`. Resolves with them in write order.
+   */
+  claim(owner: string, limit: number, leaseMs: number): Promise<OutboxEvent[]>;
+
+  /** Deletes events that were published. Unknown ids are ignored. */
+  complete(ids: readonly string[]): Promise<void>;
+
+  /** Ends the lease on events that could not be published so that they are retried. */
+  release(ids: readonly string[]): Promise<void>;
+
+  /** Number of events not yet published, and the timestamp of the oldest one (or null). */
+  stats(): Promise<OutboxStats>;
+}
+
+export interface OutboxStats {
+  pending: number;
+  oldestCreatedAt: string | null;
+}
+
+export interface StoreHealth {
+  ok: boolean;
+  /** Configured tables that really exist. */
+  tablesAvailable: string[];
+  /** Operator-facing reason when not ok (logged, not returned to callers verbatim). */
+  error?: string;
+}
+
+/** A backend: the record port, its outbox, and lifecycle. */
+export interface FeatureStore extends RecordStore {
+  /** Backend name as reported in health and metrics (`sqlite`, `dynamodb`). */
+  readonly type: string;
+
+  /** Events waiting to be published; written atomically by `writeRecord` and `deleteRecord`. */
+  readonly outbox: OutboxStore;
+
+  /** Really checks the backend. Never rejects: failures are reported as `ok: false`. */
+  health(): Promise<StoreHealth>;
+
+  /** Commits what was accepted, then releases connections and file handles. Idempotent. */
+  close(): Promise<void>;
+}
