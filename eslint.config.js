@@ -17,6 +17,21 @@ export default tseslint.config(
     },
   },
   {
+    // The wire contract is shared with clients and UIs: it may import only its own files and
+    // the schema library, never the server.
+    files: ['src/contract/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^(?!typebox(/|$)|\\./).*', message: 'src/contract may import only typebox and its own files.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // node:test's describe/test return promises the runner itself awaits.
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-floating-promises': 'off' },

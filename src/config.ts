@@ -57,15 +57,6 @@ export interface Config {
   readonly shutdownTimeoutMs: number;
 }
 
-/** Request limits that are part of the API contract (API.md), not tuning knobs. */
-export const LIMITS = Object.freeze({
-  bodyBytes: 1024 * 1024,
-  entityValueLength: 1024,
-  featureCount: 2500,
-  nestingDepth: 32,
-  /** Multi-read keys per request (one BatchGetItem holds 100 keys). */
-  featureListEntries: 1000,
-});
 
 type Env = Readonly<Record<string, string | undefined>>;
 

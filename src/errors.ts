@@ -5,17 +5,10 @@
  * `expose` says whether `message` may be shown to the caller. Infrastructure errors carry a
  * generic public message and keep the detail for the log.
  */
-export type ErrorCode =
-  | 'CATEGORY_NOT_ALLOWED'
-  | 'INVALID_ENTITY_TYPE'
-  | 'NOT_FOUND'
-  | 'VALIDATION_FAILED'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'STORE_UNAVAILABLE'
-  | 'STORE_THROTTLED'
-  | 'STORE_TABLE_MISSING'
-  | 'CONFIG_INVALID'
-  | 'INTERNAL';
+import type { ErrorCode as WireErrorCode } from './contract/error-codes.js';
+
+/** Wire codes (contract/error-codes.ts), plus codes that never reach a response. */
+export type ErrorCode = WireErrorCode | 'CONFIG_INVALID';
 
 export class FeatureStoreError extends Error {
   readonly code: ErrorCode;
@@ -59,19 +52,39 @@ export class ItemNotFoundError extends FeatureStoreError {
   }
 }
 
-/** One problem in a request, in FastAPI's 422 shape. */
-export interface ValidationIssue {
-  type: string;
-  loc: (string | number)[];
-  msg: string;
-  ctx?: Record<string, string>;
+/** A write with an event time older than the stored record's: nothing changed. */
+export class StaleWriteError extends FeatureStoreError {
+  constructor(entityValue: string, category: string, storedEventTime: string, eventTime: string) {
+    super(
+      'STALE_WRITE',
+      409,
+      `A newer write exists for ${entityValue}/${category}: stored event_time ${storedEventTime} is later than ${eventTime}`,
+    );
+  }
 }
 
-export class RequestValidationError extends FeatureStoreError {
-  readonly issues: ValidationIssue[];
-  constructor(issues: ValidationIssue[]) {
-    super('VALIDATION_FAILED', 422, issues.map((i) => `${i.loc.join('.')}: ${i.msg}`).join('; '));
-    this.issues = issues;
+/**
+ * The input fields of the service's operations. The service names the field a problem is in;
+ * only the HTTP layer knows where that field sits in a request (`["body","meta","source"]`).
+ */
+export type InputField = 'source' | 'compute_id' | 'entity_type' | 'entity_value' | 'category' | 'features' | 'feature_list';
+
+/** One problem with one field of a service call. */
+export interface InputProblem {
+  field: InputField;
+  /** Path inside the field's value (a feature name, then array indexes / object keys). */
+  path?: (string | number)[];
+  /** Machine-readable kind, as pydantic names its errors (`literal_error`, `too_deep`, …). */
+  type: string;
+  message: string;
+}
+
+/** A service call's input breaks a rule; every problem found is listed. Maps to 422. */
+export class InvalidInputError extends FeatureStoreError {
+  readonly problems: InputProblem[];
+  constructor(problems: InputProblem[]) {
+    super('VALIDATION_FAILED', 422, problems.map((p) => `${[p.field, ...(p.path ?? [])].join('.')}: ${p.message}`).join('; '));
+    this.problems = problems;
   }
 }
 
@@ -79,10 +92,10 @@ export class RequestValidationError extends FeatureStoreError {
  * The backend cannot hold this key at all (DynamoDB: a partition key over 2,048 bytes of UTF-8).
  * A domain error: the HTTP layer reports it as a 422 at the field it names.
  */
-export class KeyNotStorableError extends FeatureStoreError {
+export class KeyNotStorableError extends InvalidInputError {
   readonly field: 'entity_value' | 'category';
   constructor(field: 'entity_value' | 'category', message: string) {
-    super('VALIDATION_FAILED', 422, message);
+    super([{ field, type: 'string_too_long', message }]);
     this.field = field;
   }
 }

@@ -7,7 +7,7 @@ import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createFeatureService, type FeatureService } from './service/feature-service.js';
 import { createStore } from './store/create-store.js';
-import type { FeatureStore } from './store/feature-store.js';
+import type { FeatureStore } from './store/ports.js';
 import { instrumentStore } from './store/instrumented-store.js';
 import { systemClock, type Clock } from './timestamps.js';
 

@@ -1,7 +1,7 @@
 import type { Config, KafkaConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import type { OutboxStore } from '../store/feature-store.js';
+import type { OutboxStore } from '../store/ports.js';
 import { createKafkaPublisher } from './kafka-publisher.js';
 import { OutboxRelay } from './outbox-relay.js';
 

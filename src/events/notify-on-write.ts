@@ -1,21 +1,25 @@
-import type { FeatureStore } from '../store/feature-store.js';
+import type { FeatureStore } from '../store/ports.js';
 
 /**
- * Wraps a store so that `onEventRecorded` runs right after each write that recorded a change
- * event has committed (the relay's wake-up call). It runs synchronously and must be cheap: the
- * HTTP response waits for it, never for the broker.
+ * Wraps a store so that `onEventRecorded` runs right after each write or delete that recorded a
+ * change event has committed (the relay's wake-up call). It runs synchronously and must be
+ * cheap: the HTTP response waits for it, never for the broker.
  */
 export function notifyOnEventWrite(store: FeatureStore, onEventRecorded: () => void): FeatureStore {
   return {
     type: store.type,
     outbox: store.outbox,
-    async writeCategory(input) {
-      const meta = await store.writeCategory(input);
-      if (input.event !== undefined) onEventRecorded();
-      return meta;
+    async writeRecord(input) {
+      const result = await store.writeRecord(input);
+      if (input.event !== undefined && result.outcome === 'applied') onEventRecorded();
+      return result;
     },
-    getCategory: (entityType, entityValue, category) => store.getCategory(entityType, entityValue, category),
-    getCategories: (entityType, entityValue, categories) => store.getCategories(entityType, entityValue, categories),
+    async deleteRecord(input) {
+      const deleted = await store.deleteRecord(input);
+      if (input.event !== undefined && deleted !== undefined) onEventRecorded();
+      return deleted;
+    },
+    getRecords: (keys) => store.getRecords(keys),
     health: () => store.health(),
     close: () => store.close(),
   };

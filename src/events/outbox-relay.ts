@@ -3,7 +3,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { OutboxEvent } from '../model.js';
 import type { EventPipelineHealth, EventPipelineStatus } from '../service/feature-service.js';
-import type { OutboxStats, OutboxStore } from '../store/feature-store.js';
+import type { OutboxStats, OutboxStore } from '../store/ports.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 import type { EventPublisher } from './event-publisher.js';
 

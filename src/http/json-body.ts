@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { RequestValidationError } from '../errors.js';
+import { RequestValidationError } from './request-validation-error.js';
 import { jsonErrorOffset } from './json-error-offset.js';
 
 /**

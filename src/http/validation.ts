@@ -1,7 +1,8 @@
 import type { FastifySchemaCompiler } from 'fastify';
 import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
-import { RequestValidationError, type ValidationIssue } from '../errors.js';
+import type { ValidationIssue } from '../contract/schemas.js';
+import { RequestValidationError } from './request-validation-error.js';
 
 /** A TypeBox validation error as produced by `Compile(schema).Errors(value)`. */
 interface SchemaError {

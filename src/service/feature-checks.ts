@@ -1,8 +1,8 @@
-import { LIMITS } from '../config.js';
-import { RequestValidationError, type ValidationIssue } from '../errors.js';
+import { LIMITS } from '../contract/limits.js';
+import type { InputProblem } from '../errors.js';
 
 /**
- * Rules on feature values that JSON Schema cannot express: nesting depth, and numbers that
+ * Rules on feature values that JSON Schema cannot express (every problem is returned, up to 20): nesting depth, and numbers that
  * would not come back as sent. JSON numbers are IEEE-754 doubles here, so an integer beyond
  * ±(2^53 − 1) (or one written as `1e400`) cannot be stored exactly and is rejected rather than
  * silently rounded.
@@ -10,8 +10,8 @@ import { RequestValidationError, type ValidationIssue } from '../errors.js';
  * Depth counts containers inside a feature: `{"f": [1]}` has depth 1; `LIMITS.nestingDepth`
  * levels are allowed. Iterative, so hostile nesting cannot overflow the stack.
  */
-export function checkFeatureValues(features: Record<string, unknown>): void {
-  const issues: ValidationIssue[] = [];
+export function checkFeatureValues(features: Record<string, unknown>): InputProblem[] {
+  const issues: InputProblem[] = [];
   // Each node links to its parent; a path is built only for the values that have a problem.
   const stack: Node[] = [];
   for (const name of Object.keys(features)) stack.push({ value: features[name], key: name, parent: undefined, depth: 0 });
@@ -39,7 +39,7 @@ export function checkFeatureValues(features: Record<string, unknown>): void {
       }
     }
   }
-  if (issues.length > 0) throw new RequestValidationError(issues);
+  return issues;
 }
 
 interface Node {
@@ -49,8 +49,8 @@ interface Node {
   depth: number;
 }
 
-function issue(node: Node, type: string, msg: string): ValidationIssue {
+function issue(node: Node, type: string, message: string): InputProblem {
   const path: (string | number)[] = [];
   for (let n: Node | undefined = node; n !== undefined; n = n.parent) path.unshift(n.key);
-  return { type, loc: ['body', 'data', 'features', ...path], msg };
+  return { field: 'features', path, type, message };
 }

@@ -3,16 +3,16 @@ import type { Config } from '../config.js';
 import {
   CategoryNotAllowedError,
   InvalidEntityTypeError,
+  InvalidInputError,
   ItemNotFoundError,
-  RequestValidationError,
-  type ValidationIssue,
+  type InputProblem,
 } from '../errors.js';
-import type { HealthResponse, MultiReadRequest, RecordResponse, MultiReadResponse, WriteRequest, WriteResponse } from '../http/schemas.js';
 import type { Metrics } from '../metrics.js';
 import type { FeatureMap, FeatureRecord, OutboxEvent } from '../model.js';
-import type { FeatureStore } from '../store/feature-store.js';
+import type { FeatureStore, RecordKey, StoreHealth } from '../store/ports.js';
 import { formatTimestamp, type Clock } from '../timestamps.js';
 import { checkFeatureValues } from './feature-checks.js';
+import { selectFeatures, type FeatureSelection } from './feature-selection.js';
 
 /** What the event pipeline reports to health checks. */
 export interface EventPipelineHealth {
@@ -36,16 +36,51 @@ export interface FeatureServiceDeps {
   newId?: () => string;
 }
 
-export interface HealthResult {
+/** A write of one whole category (full replace). Values are as the caller sent them. */
+export interface WriteInput {
+  source: string;
+  computeId: string | null;
+  entityType: string;
+  entityValue: string;
+  category: string;
+  features: Record<string, unknown>;
+}
+
+export interface WriteOutput {
+  key: RecordKey;
+  /** Number of top-level features written. */
+  featureCount: number;
+}
+
+/** Selected features of one entity across categories: `category:feature` or `category:*`. */
+export interface FeatureSelectionInput {
+  entityType: string;
+  entityValue: string;
+  featureList: readonly string[];
+}
+
+export interface FeatureSelectionOutput {
+  entityType: string;
+  entityValue: string;
+  /** The records found, in order of first mention, each narrowed to the selected features. */
+  records: FeatureRecord[];
+  /** Allowed categories without a record, then categories not on the allow-list (request order). */
+  unavailable: string[];
+}
+
+export interface HealthReport {
   healthy: boolean;
-  body: HealthResponse;
+  timestamp: string;
+  store: { type: string } & StoreHealth;
+  events: EventPipelineHealth | undefined;
 }
 
 export type FeatureService = ReturnType<typeof createFeatureService>;
 
 /**
- * The feature store's rules, independent of HTTP: allow-lists, metadata, change events and the
- * shape of records on the wire. Each HTTP route calls exactly one of these functions.
+ * The feature store's rules, independent of HTTP: allow-lists, metadata, change events. It takes
+ * domain input and returns domain results; the HTTP layer owns the wire shapes (the old
+ * service's response bodies, FastAPI's 422s). Each route calls one of these functions.
  */
 export function createFeatureService(deps: FeatureServiceDeps) {
   const { store, config, clock, metrics } = deps;
@@ -57,163 +92,128 @@ export function createFeatureService(deps: FeatureServiceDeps) {
 
   const isEntityType = (t: string): boolean => Object.hasOwn(config.entityTables, t);
 
-  function toResponse(record: FeatureRecord, data: FeatureMap = record.data): RecordResponse {
+  /** The `source` rule alone, so that a caller can report it beside its own schema problems. */
+  function checkSource(source: string): InputProblem | undefined {
+    if (writers.has(source)) return undefined;
     return {
-      [record.entityType]: record.entityValue,
-      category: record.category,
-      features: { data, meta: record.meta },
+      field: 'source',
+      type: 'value_error',
+      message: `Value error, source '${source}' is not allowed to write. Allowed sources: ${config.writeSources.join(', ')}`,
     };
   }
 
-  async function writeCategory(request: WriteRequest): Promise<WriteResponse> {
-    const { meta, data } = request;
-    const issues: ValidationIssue[] = [];
-    if (!writers.has(meta.source)) {
-      issues.push({
-        type: 'value_error',
-        loc: ['body', 'meta', 'source'],
-        msg: `Value error, source '${meta.source}' is not allowed to write. Allowed sources: ${config.writeSources.join(', ')}`,
-      });
-    }
-    if (!isEntityType(data.entity_type)) {
-      issues.push({
-        type: 'literal_error',
-        loc: ['body', 'data', 'entity_type'],
-        msg: `Input should be ${entityTypes.map((t) => `'${t}'`).join(' or ')}`,
-      });
-    }
-    try {
-      checkFeatureValues(data.features);
-    } catch (err) {
-      if (!(err instanceof RequestValidationError)) throw err;
-      issues.push(...err.issues);
-    }
-    if (issues.length > 0) throw new RequestValidationError(issues);
-    if (!allowed.has(data.category)) throw new CategoryNotAllowedError(data.category, 'write', config.categories);
+  function checkEntityType(entityType: string): InputProblem | undefined {
+    if (isEntityType(entityType)) return undefined;
+    return { field: 'entity_type', type: 'literal_error', message: `Input should be ${entityTypes.map((t) => `'${t}'`).join(' or ')}` };
+  }
 
-    const features = data.features as FeatureMap;
+  function changeEvent(key: RecordKey, type: 'feature_available' | 'feature_deleted', now: string, computeId: string | null, names: string[]): OutboxEvent {
+    const id = newId();
+    return {
+      id,
+      key: `${key.entityType}:${key.entityValue}`,
+      event: {
+        event_id: id,
+        event_type: type,
+        timestamp: now,
+        entity_type: key.entityType,
+        entity_id: key.entityValue,
+        resource_type: 'feature',
+        resource_name: key.category,
+        compute_id: computeId,
+        features: names,
+      },
+    };
+  }
+
+  async function writeCategory(input: WriteInput): Promise<WriteOutput> {
+    const problems: InputProblem[] = [];
+    const source = checkSource(input.source);
+    if (source !== undefined) problems.push(source);
+    const entityType = checkEntityType(input.entityType);
+    if (entityType !== undefined) problems.push(entityType);
+    problems.push(...checkFeatureValues(input.features));
+    if (problems.length > 0) throw new InvalidInputError(problems);
+    if (!allowed.has(input.category)) throw new CategoryNotAllowedError(input.category, 'write', config.categories);
+
+    const key: RecordKey = { entityType: input.entityType, entityValue: input.entityValue, category: input.category };
+    const data = input.features as FeatureMap;
     const now = formatTimestamp(clock());
-    const computeId = meta.compute_id ?? null;
-    const names = Object.keys(features);
-    let event: OutboxEvent | undefined;
-    if (eventsOn) {
-      const id = newId();
-      event = {
-        id,
-        key: `${data.entity_type}:${data.entity_value}`,
-        event: {
-          event_id: id,
-          event_type: 'feature_available',
-          timestamp: now,
-          entity_type: data.entity_type,
-          entity_id: data.entity_value,
-          resource_type: 'feature',
-          resource_name: data.category,
-          compute_id: computeId,
-          features: names,
-        },
-      };
-    }
-    await store.writeCategory({
-      entityType: data.entity_type,
-      entityValue: data.entity_value,
-      category: data.category,
-      data: features,
-      computeId,
+    const names = Object.keys(data);
+    const result = await store.writeRecord({
+      key,
+      data,
+      computeId: input.computeId,
       now,
-      ...(event === undefined ? {} : { event }),
+      event: eventsOn ? changeEvent(key, 'feature_available', now, input.computeId, names) : undefined,
     });
-    metrics.writes.inc({ entity_type: data.entity_type, category: data.category });
-    return {
-      message: 'Category written successfully (full replace)',
-      entity_value: data.entity_value,
-      entity_type: data.entity_type,
-      category: data.category,
-      feature_count: names.length,
-    };
+    // Only a write with an event time can be stale, and this one has none.
+    if (result.outcome === 'stale') throw new Error(`store reported a write without event time as stale (stored ${result.storedEventTime})`);
+    metrics.writes.inc({ entity_type: key.entityType, category: key.category });
+    return { key, featureCount: names.length };
   }
 
-  async function readCategory(entityType: string, entityValue: string, category: string): Promise<RecordResponse> {
-    if (!allowed.has(category)) throw new CategoryNotAllowedError(category, 'read', config.categories);
-    if (!isEntityType(entityType)) throw new InvalidEntityTypeError(entityType);
-    const record = await store.getCategory(entityType, entityValue, category);
-    metrics.reads.inc({ entity_type: entityType, category, result: record === undefined ? 'miss' : 'hit' });
-    if (record === undefined) throw new ItemNotFoundError(entityValue, category);
-    return toResponse(record);
+  /** One record. Allow-list first, then entity type, as the old service checked them. */
+  async function readCategory(key: RecordKey): Promise<FeatureRecord> {
+    if (!allowed.has(key.category)) throw new CategoryNotAllowedError(key.category, 'read', config.categories);
+    if (!isEntityType(key.entityType)) throw new InvalidEntityTypeError(key.entityType);
+    const [record] = await store.getRecords([key]);
+    metrics.reads.inc({ entity_type: key.entityType, category: key.category, result: record === undefined ? 'miss' : 'hit' });
+    if (record === undefined) throw new ItemNotFoundError(key.entityValue, key.category);
+    return record;
   }
 
-  async function readFeatures(request: MultiReadRequest): Promise<MultiReadResponse> {
-    const { entity_type: entityType, entity_value: entityValue, feature_list: featureList } = request.data;
-    if (!isEntityType(entityType)) throw new InvalidEntityTypeError(entityType);
+  async function readFeatures(input: FeatureSelectionInput): Promise<FeatureSelectionOutput> {
+    const { entityType, entityValue } = input;
+    const invalidType = checkEntityType(entityType);
+    if (invalidType !== undefined) throw new InvalidInputError([invalidType]);
 
-    // category → selected feature names, or '*' for all; in order of first mention.
-    const wanted = new Map<string, Set<string> | '*'>();
-    for (const ref of featureList) {
-      const colon = ref.indexOf(':');
-      const category = ref.slice(0, colon);
-      const feature = ref.slice(colon + 1);
-      const current = wanted.get(category);
-      if (feature === '*' || current === '*') wanted.set(category, '*');
-      else if (current === undefined) wanted.set(category, new Set([feature]));
-      else current.add(feature);
-    }
+    const wanted = parseFeatureList(input.featureList);
     const permitted = [...wanted.keys()].filter((c) => allowed.has(c));
     const refused = [...wanted.keys()].filter((c) => !allowed.has(c));
-    const records =
-      permitted.length === 0 ? [] : await store.getCategories(entityType, entityValue, permitted);
-    const byCategory = new Map(records.map((r) => [r.category, r]));
+    const found = await store.getRecords(permitted.map((category) => ({ entityType, entityValue, category })));
 
-    const items: Record<string, RecordResponse> = {};
+    const records: FeatureRecord[] = [];
     const missing: string[] = [];
-    for (const category of permitted) {
-      const record = byCategory.get(category);
+    permitted.forEach((category, i) => {
+      const record = found[i];
       metrics.reads.inc({ entity_type: entityType, category, result: record === undefined ? 'miss' : 'hit' });
-      if (record === undefined) {
-        missing.push(category);
-        continue;
-      }
-      const selection = wanted.get(category);
-      let data = record.data;
-      if (selection !== '*' && selection !== undefined) {
-        // A null-prototype map, so that a feature named `__proto__` is copied like any other.
-        data = Object.create(null) as FeatureMap;
-        for (const name of selection) {
-          if (Object.hasOwn(record.data, name)) data[name] = record.data[name] as FeatureMap[string];
-        }
-      }
-      items[category] = toResponse(record, data);
-    }
-    return {
-      entity_value: entityValue,
-      entity_type: entityType,
-      items,
-      unavailable_feature_categories: [...missing, ...refused],
-    };
+      if (record === undefined) missing.push(category);
+      else records.push(selectFeatures(record, wanted.get(category) ?? '*'));
+    });
+    return { entityType, entityValue, records, unavailable: [...missing, ...refused] };
   }
 
-  async function health(): Promise<HealthResult> {
-    const [storeHealth, eventHealth] = await Promise.all([
+  async function health(): Promise<HealthReport> {
+    const [storeHealth, events] = await Promise.all([
       store.health(),
       deps.events?.health() ?? Promise.resolve(undefined),
     ]);
-    const body: HealthResponse = {
-      status: storeHealth.ok ? 'healthy' : 'unhealthy',
-      store: { type: store.type, ok: storeHealth.ok },
-      events:
-        eventHealth === undefined
-          ? { enabled: false, status: 'disabled', pending: null, oldest_pending_age_seconds: null }
-          : {
-              enabled: true,
-              status: eventHealth.status,
-              pending: eventHealth.pending,
-              oldest_pending_age_seconds: eventHealth.oldestPendingAgeSeconds,
-            },
-      dynamodb_connection: store.type === 'dynamodb' && storeHealth.ok,
-      tables_available: storeHealth.tablesAvailable,
+    return {
+      healthy: storeHealth.ok,
       timestamp: formatTimestamp(clock()),
+      store: { type: store.type, ...storeHealth },
+      events,
     };
-    return { healthy: storeHealth.ok, body };
   }
 
-  return { writeCategory, readCategory, readFeatures, health };
+  return { checkSource, writeCategory, readCategory, readFeatures, health };
+}
+
+/**
+ * `category:feature` / `category:*` entries (already checked to contain a `:` with text on both
+ * sides) → category → selected names or `*`, in order of first mention; `*` wins.
+ */
+function parseFeatureList(featureList: readonly string[]): Map<string, FeatureSelection> {
+  const wanted = new Map<string, Set<string> | '*'>();
+  for (const ref of featureList) {
+    const colon = ref.indexOf(':');
+    const category = ref.slice(0, colon);
+    const feature = ref.slice(colon + 1);
+    const current = wanted.get(category);
+    if (feature === '*' || current === '*') wanted.set(category, '*');
+    else if (current === undefined) wanted.set(category, new Set([feature]));
+    else current.add(feature);
+  }
+  return wanted;
 }

@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import type { FeatureStore } from './feature-store.js';
+import type { FeatureStore } from './ports.js';
 import { SqliteStore } from './sqlite-store.js';
 
 /** Backend registry: `STORE` → factory. Adding a backend means one file and one line here. */

@@ -1,5 +1,5 @@
 import type { Metrics } from '../metrics.js';
-import type { FeatureStore } from './feature-store.js';
+import type { FeatureStore } from './ports.js';
 
 /**
  * Wraps a store so that every data operation is timed into
@@ -24,9 +24,9 @@ export function instrumentStore(store: FeatureStore, metrics: Metrics): FeatureS
   return {
     type: store.type,
     outbox: store.outbox,
-    writeCategory: timed('write', store.writeCategory.bind(store)),
-    getCategory: timed('get', store.getCategory.bind(store)),
-    getCategories: timed('get_many', store.getCategories.bind(store)),
+    writeRecord: timed('write', store.writeRecord.bind(store)),
+    getRecords: timed('get', store.getRecords.bind(store)),
+    deleteRecord: timed('delete', store.deleteRecord.bind(store)),
     health: store.health.bind(store),
     close: store.close.bind(store),
   };

@@ -1,8 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FeatureService } from '../../service/feature-service.js';
 import {
   EntityTypeQuery,
-  errorResponses,
   MultiReadRequest,
   MultiReadResponse,
   ReadByQueryParams,
@@ -11,13 +9,34 @@ import {
   RecordResponse,
   WriteRequest,
   WriteResponse,
-} from '../schemas.js';
+} from '../../contract/schemas.js';
+import type { FeatureService } from '../../service/feature-service.js';
+import { errorResponses } from '../error-responses.js';
+import { issueOf, RequestValidationError } from '../request-validation-error.js';
+import { multiReadResponse, recordResponse, writeResponse } from '../responses.js';
+
+const DEFAULT_ENTITY_TYPE = 'bright_uid';
+
+/**
+ * A write whose body fails its schema still gets the `source` allow-list checked, so that one
+ * 422 lists every problem of the request (as the old service's pydantic model did: the source
+ * validator runs on `meta` whatever is wrong in `data`).
+ */
+function withSourceProblem(error: Error, body: unknown, service: FeatureService): Error {
+  if (!(error instanceof RequestValidationError)) return error;
+  const meta = typeof body === 'object' && body !== null ? (body as { meta?: unknown }).meta : undefined;
+  const source = typeof meta === 'object' && meta !== null ? (meta as { source?: unknown }).source : undefined;
+  const problem = typeof source === 'string' ? service.checkSource(source) : undefined;
+  if (problem === undefined) return error;
+  return new RequestValidationError([issueOf(problem), ...error.issues]);
+}
 
 /** The feature API: write one category, read one category (two URL forms), multi-read. */
 export const itemRoutes: FastifyPluginAsyncTypebox<{ service: FeatureService }> = async (app, { service }) => {
   app.post(
     '/items',
     {
+      attachValidation: true,
       schema: {
         summary: 'Write one category of features (full replace)',
         description:
@@ -27,7 +46,19 @@ export const itemRoutes: FastifyPluginAsyncTypebox<{ service: FeatureService }> 
         response: { 200: WriteResponse, ...errorResponses(400, 413, 503) },
       },
     },
-    async (request) => service.writeCategory(request.body),
+    async (request) => {
+      if (request.validationError !== undefined) throw withSourceProblem(request.validationError, request.body, service);
+      const { meta, data } = request.body;
+      const out = await service.writeCategory({
+        source: meta.source,
+        computeId: meta.compute_id ?? null,
+        entityType: data.entity_type,
+        entityValue: data.entity_value,
+        category: data.category,
+        features: data.features,
+      });
+      return writeResponse(out);
+    },
   );
 
   app.get(
@@ -42,7 +73,13 @@ export const itemRoutes: FastifyPluginAsyncTypebox<{ service: FeatureService }> 
       },
     },
     async (request) =>
-      service.readCategory(request.query.entity_type ?? 'bright_uid', request.params.entity_value, request.params.category),
+      recordResponse(
+        await service.readCategory({
+          entityType: request.query.entity_type ?? DEFAULT_ENTITY_TYPE,
+          entityValue: request.params.entity_value,
+          category: request.params.category,
+        }),
+      ),
   );
 
   app.get(
@@ -57,7 +94,13 @@ export const itemRoutes: FastifyPluginAsyncTypebox<{ service: FeatureService }> 
       },
     },
     async (request) =>
-      service.readCategory(request.query.entity_type ?? 'bright_uid', request.params.entity_value, request.query.category),
+      recordResponse(
+        await service.readCategory({
+          entityType: request.query.entity_type ?? DEFAULT_ENTITY_TYPE,
+          entityValue: request.params.entity_value,
+          category: request.query.category,
+        }),
+      ),
   );
 
   app.post(
@@ -69,9 +112,14 @@ export const itemRoutes: FastifyPluginAsyncTypebox<{ service: FeatureService }> 
           "Each `feature_list` entry is `category:feature` or `category:*`. Always 200 for a valid request; categories without a record, then categories not on the allow-list, are listed in `unavailable_feature_categories`.",
         tags: ['features'],
         body: MultiReadRequest,
-        response: { 200: MultiReadResponse, ...errorResponses(400, 413, 503) },
+        response: { 200: MultiReadResponse, ...errorResponses(413, 503) },
       },
     },
-    async (request) => service.readFeatures(request.body),
+    async (request) => {
+      const { data } = request.body;
+      return multiReadResponse(
+        await service.readFeatures({ entityType: data.entity_type, entityValue: data.entity_value, featureList: data.feature_list }),
+      );
+    },
   );
 };

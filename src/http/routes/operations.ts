@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Metrics } from '../../metrics.js';
 import type { FeatureService } from '../../service/feature-service.js';
-import { HealthResponse } from '../schemas.js';
+import { HealthResponse } from '../../contract/schemas.js';
+import { healthResponse } from '../responses.js';
 
 /** Health (under /api/v1) — really checks the store and reports the event pipeline. */
 export const healthRoutes: FastifyPluginAsyncTypebox<{ service: FeatureService }> = async (app, { service }) => {
@@ -16,9 +17,10 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ service: FeatureService }
       },
     },
     async (request, reply) => {
-      const { healthy, body } = await service.health();
-      if (!healthy) request.log.warn({ reqId: request.id, health: body }, 'health check failed');
-      return reply.code(healthy ? 200 : 503).send(body);
+      const report = await service.health();
+      const body = healthResponse(report);
+      if (!report.healthy) request.log.warn({ reqId: request.id, health: body, reason: report.store.error }, 'health check failed');
+      return reply.code(report.healthy ? 200 : 503).send(body);
     },
   );
 };

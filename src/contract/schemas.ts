@@ -1,5 +1,6 @@
-import { Type, type Static, type TSchema } from 'typebox';
-import { LIMITS } from '../config.js';
+import { Type, type Static } from 'typebox';
+import { ERROR_CODE_LIST } from './error-codes.js';
+import { LIMITS } from './limits.js';
 
 /**
  * The single source of truth for the wire format: these schemas validate requests, serialize
@@ -101,17 +102,18 @@ export type RecordResponse = Static<typeof RecordResponse>;
 
 export const ReadParams = Type.Object({ entity_value: EntityValue, category: Category });
 export const ReadByQueryParams = Type.Object({ entity_value: EntityValue });
-export const EntityTypeQuery = Type.Object({
-  entity_type: Type.Optional({ ...EntityType, default: 'bright_uid' }),
+/** In a query an empty `entity_type=` is an unknown entity type (400), as the old service had it. */
+const EntityTypeParam = Type.String({
+  description: 'A configured entity type (default `bright_uid`, `account_pid`).',
+  default: 'bright_uid',
+  examples: ['bright_uid'],
 });
-export const ReadByQueryQuery = Type.Object({
-  category: Category,
-  entity_type: Type.Optional({ ...EntityType, default: 'bright_uid' }),
-});
+export const EntityTypeQuery = Type.Object({ entity_type: Type.Optional(EntityTypeParam) });
+export const ReadByQueryQuery = Type.Object({ category: Category, entity_type: Type.Optional(EntityTypeParam) });
 
 const FEATURE_REF = '^[^:]+:.+$';
 export const MultiReadRequest = Type.Object({
-  meta: Type.Optional(Type.Object({ source: Type.Optional(Type.String()) })),
+  meta: Type.Object({ source: Type.String({ description: 'The caller (any name; not checked against `WRITE_SOURCES`).', examples: ['ranking-service'] }) }),
   data: Type.Object({
     entity_type: EntityType,
     entity_value: EntityValue,
@@ -157,24 +159,28 @@ export const HealthResponse = Type.Object({
 });
 export type HealthResponse = Static<typeof HealthResponse>;
 
-export const ErrorResponse = Type.Object({ detail: Type.String() }, { description: 'Business or lookup error.' });
-
-export const ValidationErrorResponse = Type.Object(
-  {
-    detail: Type.Array(
-      Type.Object({
-        type: Type.String(),
-        loc: Type.Array(Type.Union([Type.String(), Type.Integer()])),
-        msg: Type.String(),
-        ctx: Type.Optional(Type.Record(Type.String(), Type.String())),
-      }),
-    ),
-  },
-  { description: 'Request schema error, in FastAPI shape: one entry per problem.' },
+const ErrorCodeSchema = Type.Union(
+  ERROR_CODE_LIST.map((c) => Type.Literal(c)),
+  { description: 'Stable machine-readable error code (see the error code list in docs/api.md).' },
 );
 
-export function errorResponses(...statuses: number[]): Record<number, TSchema> {
-  const out: Record<number, TSchema> = { 422: ValidationErrorResponse, 500: ErrorResponse };
-  for (const s of statuses) out[s] = ErrorResponse;
-  return out;
-}
+export const ErrorResponse = Type.Object(
+  { detail: Type.String(), code: ErrorCodeSchema },
+  { description: 'Business or lookup error.' },
+);
+export type ErrorResponse = Static<typeof ErrorResponse>;
+
+/** One problem of a request, in FastAPI's 422 shape; `loc` starts with `body`, `query` or `path`. */
+export const ValidationIssue = Type.Object({
+  type: Type.String(),
+  loc: Type.Array(Type.Union([Type.String(), Type.Integer()])),
+  msg: Type.String(),
+  ctx: Type.Optional(Type.Record(Type.String(), Type.String())),
+});
+export type ValidationIssue = Static<typeof ValidationIssue>;
+
+export const ValidationErrorResponse = Type.Object(
+  { detail: Type.Array(ValidationIssue), code: Type.Literal('VALIDATION_FAILED') },
+  { description: 'Request schema error, in FastAPI shape: one entry per problem.' },
+);
+export type ValidationErrorResponse = Static<typeof ValidationErrorResponse>;

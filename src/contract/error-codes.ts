@@ -1,0 +1,39 @@
+/**
+ * The machine-readable `code` every error response carries beside `detail`. Codes are stable:
+ * clients branch on them, never on `detail` text (which stays as the old service worded it).
+ * Adding a code is compatible; renaming or removing one is not.
+ */
+export const ERROR_CODES = {
+  /** 422: the request does not match its schema or a rule on a field; `detail` lists each problem. */
+  VALIDATION_FAILED: 422,
+  /** 400: the request is not well-formed HTTP or its URL cannot be decoded. */
+  BAD_REQUEST: 400,
+  /** 400: the category is not on the allow-list for this operation. */
+  CATEGORY_NOT_ALLOWED: 400,
+  /** 400: the `entity_type` query parameter names no configured entity type. */
+  INVALID_ENTITY_TYPE: 400,
+  /** 404: no such record. */
+  NOT_FOUND: 404,
+  /** 404: no such path. */
+  ROUTE_NOT_FOUND: 404,
+  /** 405: the path exists with other methods (listed in `Allow`). */
+  METHOD_NOT_ALLOWED: 405,
+  /** 409: a write's event time is older than the stored record's; nothing changed. */
+  STALE_WRITE: 409,
+  /** 413: the body, or the record it would store, is over the limit. */
+  PAYLOAD_TOO_LARGE: 413,
+  /** 503 with `Retry-After`: the store cannot be reached. */
+  STORE_UNAVAILABLE: 503,
+  /** 503 with `Retry-After`: the store is throttling. */
+  STORE_THROTTLED: 503,
+  /** 503 with `Retry-After`: a configured table does not exist. */
+  STORE_TABLE_MISSING: 503,
+  /** 503 with `Retry-After`: the service is shutting down. */
+  SERVICE_UNAVAILABLE: 503,
+  /** 500: an unexpected failure; details are in the service's log under the request id. */
+  INTERNAL: 500,
+} as const satisfies Record<string, number>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export const ERROR_CODE_LIST = Object.keys(ERROR_CODES) as ErrorCode[];

@@ -1,0 +1,8 @@
+/**
+ * The wire contract: request and response schemas, limits and error codes. This module imports
+ * nothing from the server (a lint rule holds it), so a client package, the CLI or a UI can use
+ * the same definitions the server validates with.
+ */
+export * from './error-codes.js';
+export * from './limits.js';
+export * from './schemas.js';

@@ -1,0 +1,37 @@
+import type { ValidationIssue } from '../contract/schemas.js';
+import { FeatureStoreError, type InputField, type InputProblem } from '../errors.js';
+
+/**
+ * A 422 in FastAPI's shape: the request's problems with `loc` paths into the request. Only the
+ * HTTP layer builds these; the service reports `InvalidInputError` with field names, which
+ * `issuesOf` places into the request.
+ */
+export class RequestValidationError extends FeatureStoreError {
+  readonly issues: ValidationIssue[];
+  constructor(issues: ValidationIssue[]) {
+    super('VALIDATION_FAILED', 422, issues.map((i) => `${i.loc.join('.')}: ${i.msg}`).join('; '));
+    this.issues = issues;
+  }
+}
+
+/**
+ * Where each service input field sits in a request body. Every body route of the API keeps the
+ * caller's identity under `meta` and the record's fields under `data`.
+ */
+const BODY_LOCATION: Readonly<Record<InputField, readonly string[]>> = {
+  source: ['body', 'meta', 'source'],
+  compute_id: ['body', 'meta', 'compute_id'],
+  entity_type: ['body', 'data', 'entity_type'],
+  entity_value: ['body', 'data', 'entity_value'],
+  category: ['body', 'data', 'category'],
+  features: ['body', 'data', 'features'],
+  feature_list: ['body', 'data', 'feature_list'],
+};
+
+export function issueOf(problem: InputProblem): ValidationIssue {
+  return { type: problem.type, loc: [...BODY_LOCATION[problem.field], ...(problem.path ?? [])], msg: problem.message };
+}
+
+export function issuesOf(problems: readonly InputProblem[]): ValidationIssue[] {
+  return problems.map(issueOf);
+}

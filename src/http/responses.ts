@@ -1,0 +1,52 @@
+import type { HealthResponse, MultiReadResponse, RecordResponse, WriteResponse } from '../contract/schemas.js';
+import type { FeatureRecord } from '../model.js';
+import type { FeatureSelectionOutput, HealthReport, WriteOutput } from '../service/feature-service.js';
+
+/**
+ * The old service's response bodies, built from the service's domain results. Key order is part
+ * of the contract (responses are compared byte for byte): the record's entity-type key first.
+ */
+
+export function recordResponse(record: FeatureRecord): RecordResponse {
+  return {
+    [record.entityType]: record.entityValue,
+    category: record.category,
+    features: { data: record.data, meta: record.meta },
+  };
+}
+
+export function writeResponse(out: WriteOutput): WriteResponse {
+  return {
+    message: 'Category written successfully (full replace)',
+    entity_value: out.key.entityValue,
+    entity_type: out.key.entityType,
+    category: out.key.category,
+    feature_count: out.featureCount,
+  };
+}
+
+export function multiReadResponse(out: FeatureSelectionOutput): MultiReadResponse {
+  const items: Record<string, RecordResponse> = {};
+  for (const record of out.records) items[record.category] = recordResponse(record);
+  return {
+    entity_value: out.entityValue,
+    entity_type: out.entityType,
+    items,
+    unavailable_feature_categories: out.unavailable,
+  };
+}
+
+export function healthResponse(report: HealthReport): HealthResponse {
+  const { store, events } = report;
+  return {
+    status: report.healthy ? 'healthy' : 'unhealthy',
+    store: { type: store.type, ok: store.ok },
+    events:
+      events === undefined
+        ? { enabled: false, status: 'disabled', pending: null, oldest_pending_age_seconds: null }
+        : { enabled: true, status: events.status, pending: events.pending, oldest_pending_age_seconds: events.oldestPendingAgeSeconds },
+    dynamodb_connection: store.type === 'dynamodb' && store.ok,
+    tables_available: store.tablesAvailable,
+    timestamp: report.timestamp,
+  };
+}
