@@ -1,7 +1,7 @@
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createStore } from '../../src/store/create-store.js';
-import type { FeatureStore } from '../../src/store/feature-store.js';
+import type { FeatureStore } from '../../src/store/ports.js';
 
 /** A record in the old Python service's storage format, written directly by a test. */
 export interface LegacyRecord {
