@@ -40,6 +40,9 @@ export interface TableStatements {
    * The batch read: one statement for any number of keys, given as one JSON array of
    * `[entity_value, category]` pairs. CROSS JOIN keeps json_each as the outer loop so each
    * element is one primary-key lookup; an element per duplicate key yields a row per duplicate.
+   * Measured on a 100k-row table against row-value `IN (VALUES (?, ?), …)` statements cached by
+   * size: 12 vs 11 µs for 2 keys, 48 vs 47 µs for 20, 339 vs 382 µs for 150 — a tie, so the one
+   * statement wins (no cache per size, no parameter limit, positions come back as `idx`).
    */
   readonly getMany: Statement<[string], IndexedRow>;
   /** Deletes the row and returns it, for the delete's event and result. */
