@@ -145,8 +145,11 @@ export class SqliteStore implements FeatureStore {
     const upsert = eventTime === null ? s.upsert : s.upsertIfNotOlder;
     const row = upsert.get(entityValue, category, JSON.stringify(input.data), input.now, input.now, input.computeId, eventTime);
     if (row === undefined) {
-      // Only the conditional upsert returns nothing, and only on conflict: `before` is the stored row.
-      return { outcome: 'stale', storedEventTime: normalizeTimestamp(before?.event_time ?? '') };
+      // Only the conditional upsert returns nothing, and only on a conflict with a later stored
+      // event time: `before` is that row, read in this transaction.
+      const stored = before?.event_time;
+      if (stored === undefined || stored === null) throw new Error('SqliteStore: a skipped upsert without a stored event time');
+      return { outcome: 'stale', storedEventTime: normalizeTimestamp(stored) };
     }
     if (input.event !== undefined) this.#recordEvent(input.event);
     const meta: WrittenMeta = {
