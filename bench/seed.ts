@@ -1,5 +1,5 @@
 import type { FeatureMap } from '../src/model.js';
-import type { WriteCategoryInput } from '../src/store/feature-store.js';
+import type { WriteRecordInput } from '../src/store/ports.js';
 
 /**
  * The benchmark's data set. Entities are `user-<n>` under `bright_uid`. Every entity has a
@@ -95,7 +95,7 @@ export interface SeedResult {
 /** Writes per chunk: issued together, so a store with group commit makes each one transaction. */
 const SEED_CHUNK = 5_000;
 
-type StoreModule = typeof import('../src/store/sqlite-store.js');
+type StoreModule = typeof import('../src/store/sqlite/index.js');
 
 /**
  * Seeds the data set straight through `SqliteStore` (the same class the service uses, so the
@@ -116,17 +116,17 @@ export async function seedSqlite(path: string, set: DataSet, storeModule: string
   const t0 = performance.now();
   const now = new Date().toISOString();
   try {
-    let chunk: WriteCategoryInput[] = [];
+    let chunk: WriteRecordInput[] = [];
     const flush = async (): Promise<void> => {
       const writes = chunk;
       chunk = [];
-      await Promise.all(writes.map((w) => store.writeCategory(w)));
+      await Promise.all(writes.map((w) => store.writeRecord(w)));
     };
     for (let i = 0; i < set.entities; i++) {
       const entity = entityValue(i);
-      chunk.push({ entityType: ENTITY_TYPE, entityValue: entity, category: D0, data: d0Features(r), computeId: `seed-d0-${i % 97}`, now });
+      chunk.push({ key: { entityType: ENTITY_TYPE, entityValue: entity, category: D0 }, data: d0Features(r), computeId: `seed-d0-${i % 97}`, now });
       if (i < set.dual) {
-        chunk.push({ entityType: ENTITY_TYPE, entityValue: entity, category: NCR, data: ncrFeatures(r), computeId: `seed-ncr-${i % 89}`, now });
+        chunk.push({ key: { entityType: ENTITY_TYPE, entityValue: entity, category: NCR }, data: ncrFeatures(r), computeId: `seed-ncr-${i % 89}`, now });
       }
       if (chunk.length >= SEED_CHUNK) await flush();
     }

@@ -1,12 +1,12 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { FeatureStore } from './ports.js';
-import { SqliteStore } from './sqlite-store.js';
+import { openSqliteStore } from './sqlite/index.js';
 
 /** Backend registry: `STORE` → factory. Adding a backend means one file and one line here. */
 const FACTORIES: Record<Config['store'], (config: Config, logger: Logger) => Promise<FeatureStore>> = {
   sqlite: async (config) =>
-    SqliteStore.open({ path: config.sqlitePath, entityTables: config.entityTables, synchronous: config.sqliteSynchronous }),
+    openSqliteStore({ path: config.sqlitePath, entityTables: config.entityTables, synchronous: config.sqliteSynchronous }),
   // Loaded on demand: the AWS SDK costs start-up time and memory that SQLite users need not pay.
   dynamodb: async (config, logger) => (await import('./dynamodb-store.js')).createDynamoDbStore(config, logger),
 };

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { createLogger } from '../../src/logger.js';
 import { startServer, type Runtime } from '../../src/server.js';
-import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { createTopic, deleteTopic, kafkaBrokers } from '../support/kafka-broker.js';
 import { collect, isRecord, type Collector, type ConsumedMessage } from '../support/kafka-consumer.js';
 import {

@@ -8,7 +8,7 @@ import { createLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics.js';
 import type { OutboxEvent } from '../../src/model.js';
 import { outboxEvent } from '../support/fixtures.js';
-import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { createTopic, deleteTopic, kafkaBrokers } from '../support/kafka-broker.js';
 import { collect, isRecord } from '../support/kafka-consumer.js';
 import { eventually, tempDir, uniqueTopic } from '../support/kafka-service.js';
@@ -25,10 +25,8 @@ async function preload(store: SqliteStore, keys: string[], count: number): Promi
   for (let i = 0; i < count; i++) {
     for (const key of keys) {
       const now = new Date().toISOString();
-      await store.writeCategory({
-        entityType: 'bright_uid',
-        entityValue: key,
-        category: 'd0_unauth_features',
+      await store.writeRecord({
+        key: { entityType: 'bright_uid', entityValue: key, category: 'd0_unauth_features' },
         data: { [`n${i}`]: i },
         computeId: null,
         now,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { outboxEvent } from '../support/fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'feature-store-outbox-'));
@@ -12,7 +12,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const TABLES = { bright_uid: 'user_feature_store' };
 
 function write(entityValue: string, event = outboxEvent(entityValue)) {
-  return { entityType: 'bright_uid', entityValue, category: 'd0_unauth_features', data: { a: 1 }, computeId: null, now: '2025-10-16T10:00:00.000Z', event };
+  return { key: { entityType: 'bright_uid', entityValue, category: 'd0_unauth_features' }, data: { a: 1 }, computeId: null, now: '2025-10-16T10:00:00.000Z', event };
 }
 
 test('a relay completing an event another relay took over never deletes a newer event', async () => {
@@ -21,13 +21,13 @@ test('a relay completing an event another relay took over never deletes a newer 
   const b = await SqliteStore.open({ path, entityTables: TABLES });
   try {
     const x = outboxEvent('x');
-    await a.writeCategory(write('x', x));
+    await a.writeRecord(write('x', x));
     assert.deepEqual((await a.outbox.claim('relay-a', 10, 1)).map((e) => e.id), [x.id]);
     await new Promise((r) => setTimeout(r, 10)); // relay-a's lease expires
     assert.deepEqual((await b.outbox.claim('relay-b', 10, 30_000)).map((e) => e.id), [x.id]);
     await b.outbox.complete([x.id]);
     const y = outboxEvent('y');
-    await b.writeCategory(write('y', y)); // may reuse x's seq
+    await b.writeRecord(write('y', y)); // may reuse x's seq
     await a.outbox.complete([x.id]); // relay-a finishes late
     assert.equal((await a.outbox.stats()).pending, 1);
     assert.deepEqual((await a.outbox.claim('relay-a', 10, 30_000)).map((e) => e.id), [y.id]);
@@ -55,7 +55,7 @@ test('events pending in a version-1 database survive the migration', async () =>
 
   const store = await SqliteStore.open({ path, entityTables: TABLES });
   try {
-    await store.writeCategory(write('new'));
+    await store.writeRecord(write('new'));
     const claimed = await store.outbox.claim('relay', 10, 30_000);
     assert.equal(claimed.length, 2);
     assert.deepEqual(claimed[0], old);
@@ -64,7 +64,7 @@ test('events pending in a version-1 database survive the migration', async () =>
   }
   const check = new Database(path, { readonly: true });
   try {
-    assert.equal(check.pragma('user_version', { simple: true }), 2);
+    assert.equal(check.pragma('user_version', { simple: true }), 3);
   } finally {
     check.close();
   }

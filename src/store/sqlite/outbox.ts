@@ -1,0 +1,110 @@
+/**
+ * SqliteOutbox: the outbox port on the store's connection. Events are inserted by the record
+ * writes (records.ts); this class only leases, completes and releases them. Behaviour unchanged
+ * from the single-file store.
+ */
+import type { Database as Db, Statement } from 'better-sqlite3';
+import type { OutboxEvent } from '../../model.js';
+import type { OutboxStats, OutboxStore } from '../ports.js';
+import type { Guard } from './errors.js';
+
+interface OutboxRow {
+  seq: number;
+  event_id: string;
+  msg_key: string;
+  payload: string;
+}
+
+/**
+ * The outbox. Its bookkeeping (leases, deletions) commits without waiting for fsync even when
+ * the store runs with `synchronous = FULL`: losing one of these commits to a power cut can only
+ * make an event be published again (consumers dedupe by `event_id`), never lose one. The events
+ * themselves are inserted by `writeRecord` and `deleteRecord`, in the record's durable
+ * transaction; and since the WAL is sequential, the next durable commit makes the earlier ones durable too.
+ */
+export class SqliteOutbox implements OutboxStore {
+  readonly #claim: Statement<[string, number, number, number], OutboxRow>;
+  readonly #complete: Statement<[string, string]>;
+  readonly #release: Statement<[string, string]>;
+  readonly #completeById: Statement<[string]>;
+  readonly #releaseById: Statement<[string]>;
+  readonly #stats: Statement<[], { pending: number; oldest: string | null }>;
+  readonly #db: Db;
+  readonly #durable: boolean;
+  readonly #guard: Guard;
+  /** event_id → seq of the events this process claimed, so they are addressed by primary key. */
+  readonly #claimed = new Map<string, number>();
+
+  constructor(db: Db, durable: boolean, guard: Guard) {
+    this.#db = db;
+    this.#durable = durable;
+    this.#guard = guard;
+    this.#claim = db.prepare(
+      `UPDATE outbox SET lease_owner = ?, lease_until = ?
+       WHERE seq IN (SELECT seq FROM outbox WHERE lease_until <= ? ORDER BY seq LIMIT ?)
+       RETURNING seq, event_id, msg_key, payload`,
+    );
+    // Ids travel as JSON array parameters: one statement per batch, whatever its size. Rows are
+    // found by seq, and the event id must match too: a seq freed by another relay's delete can
+    // be reused by a new event, which must not be touched.
+    const mine = 'seq IN (SELECT value FROM json_each(?)) AND event_id IN (SELECT value FROM json_each(?))';
+    this.#complete = db.prepare(`DELETE FROM outbox WHERE ${mine}`);
+    this.#release = db.prepare(`UPDATE outbox SET lease_owner = NULL, lease_until = 0 WHERE ${mine}`);
+    // Events claimed by another process (or before a restart) are found by id: a scan, but rare.
+    this.#completeById = db.prepare('DELETE FROM outbox WHERE event_id IN (SELECT value FROM json_each(?))');
+    this.#releaseById = db.prepare(
+      'UPDATE outbox SET lease_owner = NULL, lease_until = 0 WHERE event_id IN (SELECT value FROM json_each(?))',
+    );
+    this.#stats = db.prepare('SELECT count(*) AS pending, min(created_at) AS oldest FROM outbox');
+  }
+
+  async claim(owner: string, limit: number, leaseMs: number): Promise<OutboxEvent[]> {
+    const now = Date.now();
+    const rows = this.#bookkeeping(() => this.#claim.all(owner, now + leaseMs, now, limit));
+    rows.sort((a, b) => a.seq - b.seq);
+    for (const r of rows) this.#claimed.set(r.event_id, r.seq);
+    return rows.map((r) => ({ id: r.event_id, key: r.msg_key, event: JSON.parse(r.payload) as OutboxEvent['event'] }));
+  }
+
+  async complete(ids: readonly string[]): Promise<void> {
+    this.#apply(ids, this.#complete, this.#completeById);
+  }
+
+  async release(ids: readonly string[]): Promise<void> {
+    this.#apply(ids, this.#release, this.#releaseById);
+  }
+
+  async stats(): Promise<OutboxStats> {
+    const row = this.#guard(() => this.#stats.get());
+    return { pending: row?.pending ?? 0, oldestCreatedAt: row?.oldest ?? null };
+  }
+
+  #apply(ids: readonly string[], bySeq: Statement<[string, string]>, byId: Statement<[string]>): void {
+    const seqs: number[] = [];
+    const known: string[] = [];
+    const unknown: string[] = [];
+    for (const id of ids) {
+      const seq = this.#claimed.get(id);
+      if (seq === undefined) unknown.push(id);
+      else {
+        seqs.push(seq);
+        known.push(id);
+      }
+    }
+    if (seqs.length > 0) this.#bookkeeping(() => bySeq.run(JSON.stringify(seqs), JSON.stringify(known)));
+    if (unknown.length > 0) this.#bookkeeping(() => byId.run(JSON.stringify(unknown)));
+    for (const id of ids) this.#claimed.delete(id);
+  }
+
+  #bookkeeping<T>(fn: () => T): T {
+    if (!this.#durable) return this.#guard(fn);
+    return this.#guard(() => {
+      this.#db.pragma('synchronous = NORMAL');
+      try {
+        return fn();
+      } finally {
+        this.#db.pragma('synchronous = FULL');
+      }
+    });
+  }
+}

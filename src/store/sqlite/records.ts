@@ -1,0 +1,185 @@
+/**
+ * The SQLite backend of the storage ports (ports.ts): one SQLite file (WAL), one table per entity
+ * type. Reads run directly on the calling thread; writes and deletes go through the group-commit
+ * queue (group-commit.ts), each together with its outbox event in the same transaction.
+ *
+ * Event time: a write that carries one uses the conditional upsert. If it yields no row the
+ * write is stale, and the stored event time is read in the same synchronous transaction, so
+ * nothing can change it in between. A stale write inserts no event.
+ */
+import type { Database as Db, Statement } from 'better-sqlite3';
+import { StoreUnavailableError } from '../../errors.js';
+import type { FeatureMap, FeatureRecord, OutboxEvent, RecordMeta } from '../../model.js';
+import { normalizeTimestamp } from '../../timestamps.js';
+import type {
+  DeleteRecordInput,
+  FeatureStore,
+  OutboxStore,
+  RecordKey,
+  StoreHealth,
+  WriteRecordInput,
+  WriteResult,
+  WrittenMeta,
+} from '../ports.js';
+import { guardFor, type Guard } from './errors.js';
+import { GroupCommit } from './group-commit.js';
+import { SqliteOutbox } from './outbox.js';
+import { migrate, openDatabase, type Synchronous } from './schema.js';
+import { prepareTable, type Row, type TableStatements } from './statements.js';
+
+export interface SqliteStoreOptions {
+  /** Database file; created with its directory on first start. */
+  path: string;
+  /** Entity type → table name. */
+  entityTables: Readonly<Record<string, string>>;
+  /** `full` (default) fsyncs every commit; `normal` survives process crashes but not power loss. */
+  synchronous?: Synchronous;
+}
+
+export class SqliteStore implements FeatureStore {
+  readonly type = 'sqlite';
+  readonly outbox: OutboxStore;
+  readonly #db: Db;
+  readonly #guard: Guard;
+  readonly #commits: GroupCommit;
+  readonly #tables = new Map<string, TableStatements>();
+  readonly #tableNames: readonly string[];
+  readonly #insertEvent: Statement<[string, string, string, string]>;
+  #closed = false;
+
+  /** Opens (creating and migrating if needed) the database. */
+  static async open(options: SqliteStoreOptions): Promise<SqliteStore> {
+    let db: Db;
+    try {
+      db = openDatabase(options.path, options.synchronous ?? 'full');
+      migrate(db, Object.values(options.entityTables));
+    } catch (err) {
+      throw new StoreUnavailableError(`Cannot open SQLite database at ${options.path}`, err);
+    }
+    return new SqliteStore(db, options);
+  }
+
+  private constructor(db: Db, options: SqliteStoreOptions) {
+    this.#db = db;
+    this.#guard = guardFor(db);
+    this.#commits = new GroupCommit(db, this.#guard);
+    this.#tableNames = Object.values(options.entityTables);
+    for (const [entityType, table] of Object.entries(options.entityTables)) this.#tables.set(entityType, prepareTable(db, table));
+    this.#insertEvent = db.prepare('INSERT INTO outbox (event_id, msg_key, payload, created_at) VALUES (?, ?, ?, ?)');
+    this.outbox = new SqliteOutbox(db, options.synchronous !== 'normal', this.#guard);
+  }
+
+  async getRecords(keys: readonly RecordKey[]): Promise<(FeatureRecord | undefined)[]> {
+    if (keys.length === 1) {
+      // The hot path: one point read on the prepared statement, no JSON key array.
+      const key = keys[0] as RecordKey;
+      const row = this.#guard(() => this.#statements(key.entityType).get.get(key.entityValue, key.category));
+      return [row === undefined ? undefined : toRecord(key.entityType, key.entityValue, row)];
+    }
+    const result: (FeatureRecord | undefined)[] = new Array<FeatureRecord | undefined>(keys.length).fill(undefined);
+    if (keys.length === 0) return result;
+    // One query per entity type; `positions[j]` is the input index of the j-th key sent.
+    const byType = new Map<string, { pairs: [string, string][]; positions: number[] }>();
+    keys.forEach((key, i) => {
+      let group = byType.get(key.entityType);
+      if (group === undefined) byType.set(key.entityType, (group = { pairs: [], positions: [] }));
+      group.pairs.push([key.entityValue, key.category]);
+      group.positions.push(i);
+    });
+    for (const [entityType, { pairs, positions }] of byType) {
+      const stmt = this.#statements(entityType).getMany;
+      const rows = this.#guard(() => stmt.all(JSON.stringify(pairs)));
+      for (const row of rows) {
+        const i = positions[row.idx] as number;
+        result[i] = toRecord(entityType, (keys[i] as RecordKey).entityValue, row);
+      }
+    }
+    return result;
+  }
+
+  async writeRecord(input: WriteRecordInput): Promise<WriteResult> {
+    if (this.#closed) throw new StoreUnavailableError();
+    const s = this.#statements(input.key.entityType); // an unconfigured entity type fails alone, not its batch
+    return this.#commits.enqueue(() => this.#write(s, input));
+  }
+
+  async deleteRecord(input: DeleteRecordInput): Promise<FeatureRecord | undefined> {
+    if (this.#closed) throw new StoreUnavailableError();
+    const s = this.#statements(input.key.entityType);
+    return this.#commits.enqueue(() => {
+      const { entityType, entityValue, category } = input.key;
+      const row = s.delete.get(entityValue, category);
+      if (row === undefined) return undefined;
+      const deleted = toRecord(entityType, entityValue, row);
+      if (input.event !== undefined) this.#recordEvent(input.event(deleted));
+      return deleted;
+    });
+  }
+
+  async health(): Promise<StoreHealth> {
+    if (this.#closed) return { ok: false, tablesAvailable: [], error: 'store closed' };
+    try {
+      const existing = new Set(this.#db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]);
+      const tablesAvailable = this.#tableNames.filter((t) => existing.has(t));
+      return { ok: tablesAvailable.length === this.#tableNames.length, tablesAvailable };
+    } catch (err) {
+      return { ok: false, tablesAvailable: [], error: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  /** Commits the writes and deletes already accepted, then closes the database. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#commits.close();
+    this.#db.close();
+  }
+
+  /** One write, inside its batch's transaction. */
+  #write(s: TableStatements, input: WriteRecordInput): WriteResult {
+    const { entityValue, category } = input.key;
+    const eventTime = input.eventTime ?? null;
+    // The probe tells `created` apart: RETURNING shows the row after the upsert, which looks the
+    // same whether it was inserted or updated. Same transaction, so it cannot go out of date.
+    const before = s.probe.get(entityValue, category);
+    const upsert = eventTime === null ? s.upsert : s.upsertIfNotOlder;
+    const row = upsert.get(entityValue, category, JSON.stringify(input.data), input.now, input.now, input.computeId, eventTime);
+    if (row === undefined) {
+      // Only the conditional upsert returns nothing, and only on a conflict with a later stored
+      // event time: `before` is that row, read in this transaction.
+      const stored = before?.event_time;
+      if (stored === undefined || stored === null) throw new Error('SqliteStore: a skipped upsert without a stored event time');
+      return { outcome: 'stale', storedEventTime: normalizeTimestamp(stored) };
+    }
+    if (input.event !== undefined) this.#recordEvent(input.event);
+    const meta: WrittenMeta = {
+      created_at: normalizeTimestamp(row.created_at),
+      created: before === undefined,
+      updated_at: input.now,
+      compute_id: input.computeId,
+      ...(eventTime === null ? {} : { event_time: eventTime }),
+    };
+    return { outcome: 'applied', meta };
+  }
+
+  #recordEvent({ id, key, event }: OutboxEvent): void {
+    this.#insertEvent.run(id, key, JSON.stringify(event), event.timestamp);
+  }
+
+  #statements(entityType: string): TableStatements {
+    const s = this.#tables.get(entityType);
+    if (s === undefined) throw new Error(`SqliteStore: entity type '${entityType}' is not configured`);
+    return s;
+  }
+}
+
+/** A row as a record; `event_time` appears in the meta only when stored (responses are compared byte for byte). */
+function toRecord(entityType: string, entityValue: string, row: Row): FeatureRecord {
+  const meta: RecordMeta = {
+    created_at: normalizeTimestamp(row.created_at),
+    updated_at: normalizeTimestamp(row.updated_at),
+    compute_id: row.compute_id,
+  };
+  if (row.event_time !== null) meta.event_time = normalizeTimestamp(row.event_time);
+  return { entityType, entityValue, category: row.category, data: JSON.parse(row.data) as FeatureMap, meta };
+}

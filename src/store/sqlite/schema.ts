@@ -1,0 +1,113 @@
+/**
+ * The file layout and its migrations. One SQLite file (WAL) holds the outbox and one table per
+ * entity type (`createEntityTable`), created for each configured entity type on open, so adding
+ * an entity type needs no migration. Migrations run in order, one transaction each, and
+ * `PRAGMA user_version` records how many have run; a file from a newer build is refused.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Database as Db } from 'better-sqlite3';
+
+/** How commits reach the disk: `full` fsyncs every commit (survives power loss); `normal` survives process crashes. */
+export type Synchronous = 'full' | 'normal';
+
+type Migration = (db: Db) => void;
+
+const MIGRATIONS: readonly Migration[] = [
+  (db) =>
+    db.exec(`CREATE TABLE IF NOT EXISTS outbox (
+       seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+       event_id    TEXT    NOT NULL UNIQUE,
+       msg_key     TEXT    NOT NULL,
+       payload     TEXT    NOT NULL,
+       created_at  TEXT    NOT NULL,
+       lease_owner TEXT,
+       lease_until INTEGER NOT NULL DEFAULT 0
+     )`),
+  // v2: a plain rowid key and no index on event_id — each event costs two fewer B-tree writes
+  // on insert and on delete; relays address the events they claimed by seq.
+  (db) =>
+    db.exec(`CREATE TABLE outbox_v2 (
+       seq         INTEGER PRIMARY KEY,
+       event_id    TEXT    NOT NULL,
+       msg_key     TEXT    NOT NULL,
+       payload     TEXT    NOT NULL,
+       created_at  TEXT    NOT NULL,
+       lease_owner TEXT,
+       lease_until INTEGER NOT NULL DEFAULT 0
+     );
+     INSERT INTO outbox_v2 SELECT seq, event_id, msg_key, payload, created_at, lease_owner, lease_until FROM outbox;
+     DROP TABLE outbox;
+     ALTER TABLE outbox_v2 RENAME TO outbox`),
+  // v3: records keep the event time of their latest write (NULL when it gave none). Every
+  // entity table in the file gets the column, configured or not, so a table configured again
+  // later is already current. ADD COLUMN of a nullable column rewrites no rows.
+  (db) => {
+    for (const table of entityTables(db)) {
+      if (!columns(db, table).includes('event_time')) db.exec(`ALTER TABLE ${quote(table)} ADD COLUMN event_time TEXT`);
+    }
+  },
+];
+
+/** The schema version this build writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export function quote(identifier: string): string {
+  return `"${identifier.replaceAll('"', '""')}"`;
+}
+
+/** Opens a connection with the settings every connection of the store uses. */
+export function openDatabase(path: string, synchronous: Synchronous): Db {
+  mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+  db.pragma('busy_timeout = 5000');
+  // Up to 32 MiB of page cache (allocated only as pages are read) keeps hot B-tree pages out
+  // of the OS read path; point reads measured 9 → 7.5 µs on a 100k-record file.
+  db.pragma('cache_size = -32768');
+  return db;
+}
+
+/** Brings the schema to the current version and creates the entity tables. Idempotent. */
+export function migrate(db: Db, tables: readonly string[]): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(`SQLite schema version ${current} is newer than this build supports (${MIGRATIONS.length})`);
+  }
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      MIGRATIONS[v]?.(db);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+  for (const table of tables) createEntityTable(db, table);
+}
+
+/** The layout of an entity table at the current version. */
+function createEntityTable(db: Db, table: string): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS ${quote(table)} (
+     entity_value TEXT NOT NULL,
+     category     TEXT NOT NULL,
+     data         TEXT NOT NULL,
+     created_at   TEXT NOT NULL,
+     updated_at   TEXT NOT NULL,
+     compute_id   TEXT,
+     event_time   TEXT,
+     PRIMARY KEY (entity_value, category)
+   ) WITHOUT ROWID`);
+}
+
+/** Tables with the entity-table key, whatever entity type they were created for. */
+function entityTables(db: Db): string[] {
+  const names = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").pluck().all() as string[];
+  return names.filter((name) => {
+    const cols = columns(db, name);
+    return cols.includes('entity_value') && cols.includes('category');
+  });
+}
+
+function columns(db: Db, table: string): string[] {
+  return (db.pragma(`table_info(${quote(table)})`) as { name: string }[]).map((c) => c.name);
+}

@@ -1,0 +1,76 @@
+/**
+ * The prepared statements of one entity table. Every statement addresses rows by the primary
+ * key (entity_value, category); none scans. Timestamps are stored as given and normalized on read.
+ */
+import type { Database as Db, Statement } from 'better-sqlite3';
+import { quote } from './schema.js';
+
+/** A stored row, as the record statements return it. */
+export interface Row {
+  category: string;
+  data: string;
+  created_at: string;
+  updated_at: string;
+  compute_id: string | null;
+  event_time: string | null;
+}
+
+/** A row of the batch read: `idx` is the position of its key in the JSON key array. */
+export interface IndexedRow extends Row {
+  idx: number;
+}
+
+/** entity_value, category, data, created_at, updated_at, compute_id, event_time */
+type UpsertParams = [string, string, string, string, string, string | null, string | null];
+
+export interface TableStatements {
+  readonly table: string;
+  /** Full replace without an event time: always applies, clears the stored event time. */
+  readonly upsert: Statement<UpsertParams, { created_at: string }>;
+  /**
+   * Full replace with an event time, conditional in the same statement: on conflict the row is
+   * updated only if its event time is absent or not later; otherwise RETURNING yields no row.
+   */
+  readonly upsertIfNotOlder: Statement<UpsertParams, { created_at: string }>;
+  /** Whether the row exists and its event time; run inside the write's transaction. */
+  readonly probe: Statement<[string, string], { event_time: string | null }>;
+  /** The point read: the hottest path, kept a single prepared statement. */
+  readonly get: Statement<[string, string], Row>;
+  /**
+   * The batch read: one statement for any number of keys, given as one JSON array of
+   * `[entity_value, category]` pairs. CROSS JOIN keeps json_each as the outer loop so each
+   * element is one primary-key lookup; an element per duplicate key yields a row per duplicate.
+   * Measured on a 100k-row table against row-value `IN (VALUES (?, ?), …)` statements cached by
+   * size: 12 vs 11 µs for 2 keys, 48 vs 47 µs for 20, 339 vs 382 µs for 150 — a tie, so the one
+   * statement wins (no cache per size, no parameter limit, positions come back as `idx`).
+   */
+  readonly getMany: Statement<[string], IndexedRow>;
+  /** Deletes the row and returns it, for the delete's event and result. */
+  readonly delete: Statement<[string, string], Row>;
+}
+
+const COLUMNS = 'category, data, created_at, updated_at, compute_id, event_time';
+
+export function prepareTable(db: Db, table: string): TableStatements {
+  const t = quote(table);
+  const insert = `INSERT INTO ${t} (entity_value, category, data, created_at, updated_at, compute_id, event_time)
+     VALUES (?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (entity_value, category) DO UPDATE SET
+       data = excluded.data, updated_at = excluded.updated_at, compute_id = excluded.compute_id,
+       event_time = excluded.event_time`;
+  return {
+    table,
+    upsert: db.prepare(`${insert} RETURNING created_at`),
+    upsertIfNotOlder: db.prepare(
+      `${insert} WHERE ${t}.event_time IS NULL OR ${t}.event_time <= excluded.event_time RETURNING created_at`,
+    ),
+    probe: db.prepare(`SELECT event_time FROM ${t} WHERE entity_value = ? AND category = ?`),
+    get: db.prepare(`SELECT ${COLUMNS} FROM ${t} WHERE entity_value = ? AND category = ?`),
+    getMany: db.prepare(
+      `SELECT k.key AS idx, r.category, r.data, r.created_at, r.updated_at, r.compute_id, r.event_time
+       FROM json_each(?) AS k CROSS JOIN ${t} AS r
+       WHERE r.entity_value = k.value ->> 0 AND r.category = k.value ->> 1`,
+    ),
+    delete: db.prepare(`DELETE FROM ${t} WHERE entity_value = ? AND category = ? RETURNING ${COLUMNS}`),
+  };
+}
