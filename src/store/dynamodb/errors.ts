@@ -3,7 +3,7 @@ import {
   StoreThrottledError,
   StoreUnavailableError,
   TableMissingError,
-} from '../errors.js';
+} from '../../errors.js';
 
 /**
  * SDK errors → the store's typed errors, decided by the error's `name` (the DynamoDB error type)
@@ -35,6 +35,8 @@ const UNAVAILABLE = new Set([
   'RequestTimeout',
   'RequestTimeoutException',
   'AbortError',
+  // A transaction that overlapped another one on the same items beyond the SDK's retries.
+  'TransactionInProgressException',
 ]);
 
 const NETWORK_CODES = new Set([
@@ -50,6 +52,30 @@ const NETWORK_CODES = new Set([
 ]);
 
 export const CONDITIONAL_CHECK_FAILED = 'ConditionalCheckFailedException';
+
+export const TRANSACTION_CANCELED = 'TransactionCanceledException';
+
+/** One entry of `TransactionCanceledException.CancellationReasons`, aligned to the actions. */
+export interface CancelReason {
+  /** `None`, `ConditionalCheckFailed`, `TransactionConflict`, `ThrottlingError`, … */
+  code: string | undefined;
+  /** The item before the transaction (raw attribute values) when the action asked for ALL_OLD. */
+  item: unknown;
+}
+
+/**
+ * The cancellation reasons of a cancelled transaction, or undefined when `err` is not one.
+ * Decided by the error name and the structured reasons, never by message text.
+ */
+export function cancelReasons(err: unknown): CancelReason[] | undefined {
+  if (errorName(err) !== TRANSACTION_CANCELED) return undefined;
+  const reasons: unknown = (err as { CancellationReasons?: unknown }).CancellationReasons;
+  if (!Array.isArray(reasons)) return [];
+  return (reasons as unknown[]).map((r) => {
+    const entry = (typeof r === 'object' && r !== null ? r : {}) as { Code?: unknown; Item?: unknown };
+    return { code: typeof entry.Code === 'string' ? entry.Code : undefined, item: entry.Item };
+  });
+}
 
 export function errorName(err: unknown): string | undefined {
   return err instanceof Error ? err.name : undefined;
@@ -70,6 +96,10 @@ export function translateError(err: unknown, table: string): unknown {
   if (!(err instanceof Error) || err instanceof FeatureStoreError) return err;
   const shape = err as Error & SdkErrorShape;
   if (THROTTLED.has(err.name)) return new StoreThrottledError(err);
+  const reasons = cancelReasons(err);
+  if (reasons?.some((r) => r.code === 'ThrottlingError' || r.code === 'ProvisionedThroughputExceeded')) {
+    return new StoreThrottledError(err);
+  }
   if (err.name === 'ResourceNotFoundException') return new TableMissingError(table, err);
   if (UNAVAILABLE.has(err.name)) return new StoreUnavailableError(undefined, err);
   if (typeof shape.code === 'string' && NETWORK_CODES.has(shape.code)) return new StoreUnavailableError(undefined, err);

@@ -1,74 +1,18 @@
-import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { StoreUnavailableError } from '../errors.js';
-import type { FeatureEvent, OutboxEvent } from '../model.js';
-import { errorName, isConditionalCheckFailed, translateError } from './dynamodb-errors.js';
-import { valueSize } from './dynamodb-item-size.js';
-import { ATTR, OUTBOX_INDEX, OUTBOX_SHARDS, type Item } from './dynamodb-layout.js';
-import type { OutboxStats, OutboxStore } from './feature-store.js';
+import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { StoreUnavailableError } from '../../errors.js';
+import type { FeatureEvent, OutboxEvent } from '../../model.js';
+import type { OutboxStats, OutboxStore } from '../ports.js';
+import { errorName, isConditionalCheckFailed, translateError } from './errors.js';
+import { valueSize } from './item-size.js';
+import type { Item } from './layout.js';
+import { OUTBOX_ATTR as ATTR, OUTBOX_INDEX, OUTBOX_SHARDS, parseStoredEvents, type StoredEvent } from './outbox-item.js';
 
 /**
- * The outbox of the DynamoDB backend: pending change events live on the record's own item
- * (written by the same single UpdateItem/PutItem as the data, so both are durable or neither
- * is), and a sparse index finds the items that have any. See dynamodb-store.ts for the design.
+ * The relay side of the DynamoDB outbox (the `OutboxStore` port) on the outbox table (layout in
+ * outbox-item.ts). Writers append events there in the record's own transaction; relays find
+ * items through the `outbox_pending` index, lease a whole item, publish its events in list
+ * order, and remove exactly the published ones. Delivery is at-least-once.
  */
-
-/** One pending event as stored in the item's `outbox_events` list. */
-export interface StoredEvent {
-  id: string;
-  /** Kafka message key. */
-  key: string;
-  /** Order key: `<write time>#<per-process sequence>`; the index sorts items by their oldest. */
-  at: string;
-  /** The event as JSON text (stored as a string, so it round-trips byte for byte). */
-  payload: string;
-}
-
-export interface PendingEvent {
-  stored: StoredEvent;
-  /** What the element adds to `outbox_bytes` (its DynamoDB size + 1 list element byte). */
-  size: number;
-  shard: string;
-}
-
-let sequence = 0;
-
-/** The stored form of an event written at `now` to the record (entityValue, category). */
-export function pendingEvent(event: OutboxEvent, now: string, entityValue: string, category: string): PendingEvent {
-  sequence = (sequence + 1) % 1e12;
-  const stored: StoredEvent = {
-    id: event.id,
-    key: event.key,
-    at: `${now}#${String(sequence).padStart(12, '0')}`,
-    payload: JSON.stringify(event.event),
-  };
-  return { stored, size: valueSize(stored) + 1, shard: shardOf(`${entityValue}\u0000${category}`) };
-}
-
-/** FNV-1a: a stable spread of records over the index shards. */
-function shardOf(text: string): string {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
-  return String((hash >>> 0) % OUTBOX_SHARDS);
-}
-
-function parseStoredEvents(value: unknown): StoredEvent[] {
-  if (!Array.isArray(value)) return [];
-  const events: StoredEvent[] = [];
-  for (const element of value as unknown[]) {
-    if (typeof element !== 'object' || element === null) continue;
-    const e = element as Record<string, unknown>;
-    if (typeof e.id === 'string' && typeof e.key === 'string' && typeof e.at === 'string' && typeof e.payload === 'string') {
-      events.push({ id: e.id, key: e.key, at: e.at, payload: e.payload });
-    }
-  }
-  return events;
-}
-
-export interface OutboxTable {
-  entityType: string;
-  table: string;
-}
-
 interface Entry {
   id: string;
   at: string;
@@ -77,7 +21,6 @@ interface Entry {
 
 /** A relay's hold on one item's events. */
 interface Lease {
-  table: string;
   key: Item;
   owner: string;
   until: number;
@@ -86,7 +29,6 @@ interface Lease {
 }
 
 interface Candidate {
-  table: string;
   key: Item;
   at: string;
 }
@@ -108,7 +50,7 @@ const REMOVE_SOME_NAMES = {
   '#lu': ATTR.leaseUntil,
   '#lo': ATTR.leaseOwner,
 };
-const REMOVE_ALL_NAMES = { ...REMOVE_SOME_NAMES, '#os': ATTR.shard };
+const DELETE_NAMES = { '#ev': ATTR.events, '#id': 'id' };
 
 function entryOf(e: StoredEvent): Entry {
   return { id: e.id, at: e.at, size: valueSize(e) + 1 };
@@ -141,13 +83,13 @@ async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => 
  */
 export class DynamoDbOutbox implements OutboxStore {
   readonly #doc: DynamoDBDocumentClient;
-  readonly #tables: readonly OutboxTable[];
+  readonly #table: string;
   readonly #isOpen: () => boolean;
   readonly #leases = new Map<string, Lease>();
 
-  constructor(doc: DynamoDBDocumentClient, tables: readonly OutboxTable[], isOpen: () => boolean) {
+  constructor(doc: DynamoDBDocumentClient, table: string, isOpen: () => boolean) {
     this.#doc = doc;
-    this.#tables = tables;
+    this.#table = table;
     this.#isOpen = isOpen;
   }
 
@@ -208,13 +150,12 @@ export class DynamoDbOutbox implements OutboxStore {
   async stats(): Promise<OutboxStats> {
     this.#assertOpen();
     const perShard = await Promise.all(
-      this.#tables.flatMap(({ table }) =>
         Array.from({ length: OUTBOX_SHARDS }, async (_, shard) => {
           let pending = 0;
           let oldest: string | null = null;
           let startKey: Item | undefined;
           do {
-            const res = await this.#query(table, {
+            const res = await this.#query({
               KeyConditionExpression: '#os = :s',
               ProjectionExpression: '#on, #oa',
               ExpressionAttributeNames: { '#os': ATTR.shard, '#on': ATTR.count, '#oa': ATTR.at },
@@ -231,7 +172,6 @@ export class DynamoDbOutbox implements OutboxStore {
           } while (startKey !== undefined);
           return { pending, oldest };
         }),
-      ),
     );
     let pending = 0;
     let oldest: string | null = null;
@@ -264,7 +204,8 @@ export class DynamoDbOutbox implements OutboxStore {
     }
   }
 
-  async #query(table: string, input: Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName' | 'IndexName'>) {
+  async #query(input: Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName' | 'IndexName'>) {
+    const table = this.#table;
     try {
       return await this.#doc.send(new QueryCommand({ TableName: table, IndexName: OUTBOX_INDEX, ...input }));
     } catch (err) {
@@ -281,12 +222,11 @@ export class DynamoDbOutbox implements OutboxStore {
   /** Items with pending, unleased events, oldest first; at most `limit` (each has ≥ 1 event). */
   async #candidates(now: number, limit: number): Promise<Candidate[]> {
     const lists = await Promise.all(
-      this.#tables.flatMap(({ entityType, table }) =>
         Array.from({ length: OUTBOX_SHARDS }, async (_, shard) => {
           const found: Candidate[] = [];
           let startKey: Item | undefined;
           for (let page = 0; page < CANDIDATE_PAGES && found.length < limit; page++) {
-            const res = await this.#query(table, {
+            const res = await this.#query({
               KeyConditionExpression: '#os = :s',
               FilterExpression: 'attribute_not_exists(#lu) OR #lu < :now',
               ExpressionAttributeNames: { '#os': ATTR.shard, '#lu': ATTR.leaseUntil },
@@ -295,11 +235,11 @@ export class DynamoDbOutbox implements OutboxStore {
               ExclusiveStartKey: startKey,
             });
             for (const item of res.Items ?? []) {
-              const value: unknown = item[entityType];
-              const category: unknown = item[ATTR.category];
+              const value: unknown = item[ATTR.entityValue];
+              const record: unknown = item[ATTR.record];
               const at: unknown = item[ATTR.at];
-              if (typeof value === 'string' && typeof category === 'string' && typeof at === 'string') {
-                found.push({ table, key: { [entityType]: value, [ATTR.category]: category }, at });
+              if (typeof value === 'string' && typeof record === 'string' && typeof at === 'string') {
+                found.push({ key: { [ATTR.entityValue]: value, [ATTR.record]: record }, at });
               }
             }
             startKey = res.LastEvaluatedKey;
@@ -307,7 +247,6 @@ export class DynamoDbOutbox implements OutboxStore {
           }
           return found;
         }),
-      ),
     );
     return lists
       .flat()
@@ -319,7 +258,7 @@ export class DynamoDbOutbox implements OutboxStore {
     try {
       const res = await this.#doc.send(
         new UpdateCommand({
-          TableName: c.table,
+          TableName: this.#table,
           Key: c.key,
           UpdateExpression: 'SET #lu = :until, #lo = :owner',
           // attribute_exists first: moto fails on size() of a missing attribute (DynamoDB: false).
@@ -331,10 +270,10 @@ export class DynamoDbOutbox implements OutboxStore {
         }),
       );
       const events = parseStoredEvents(res.Attributes?.[ATTR.events]);
-      return { lease: { table: c.table, key: c.key, owner: owner.slice(0, 256), until, entries: events.map(entryOf) }, events };
+      return { lease: { key: c.key, owner: owner.slice(0, 256), until, entries: events.map(entryOf) }, events };
     } catch (err) {
       if (isConditionalCheckFailed(err)) return undefined; // another relay got it, or it was emptied
-      throw translateError(err, c.table);
+      throw translateError(err, this.#table);
     }
   }
 
@@ -343,7 +282,7 @@ export class DynamoDbOutbox implements OutboxStore {
     try {
       await this.#doc.send(
         new UpdateCommand({
-          TableName: lease.table,
+          TableName: this.#table,
           Key: lease.key,
           UpdateExpression: 'REMOVE #lu, #lo',
           ConditionExpression: '#lo = :owner AND #lu = :until',
@@ -353,7 +292,7 @@ export class DynamoDbOutbox implements OutboxStore {
       );
     } catch (err) {
       if (isConditionalCheckFailed(err)) return;
-      throw translateError(err, lease.table);
+      throw translateError(err, this.#table);
     }
   }
 
@@ -361,7 +300,7 @@ export class DynamoDbOutbox implements OutboxStore {
     try {
       const res = await this.#doc.send(
         new GetCommand({
-          TableName: lease.table,
+          TableName: this.#table,
           Key: lease.key,
           ProjectionExpression: '#ev',
           ExpressionAttributeNames: { '#ev': ATTR.events },
@@ -370,7 +309,7 @@ export class DynamoDbOutbox implements OutboxStore {
       );
       return parseStoredEvents(res.Item?.[ATTR.events]).map(entryOf);
     } catch (err) {
-      throw translateError(err, lease.table);
+      throw translateError(err, this.#table);
     }
   }
 
@@ -396,29 +335,30 @@ export class DynamoDbOutbox implements OutboxStore {
         values[`:r${n}`] = entries[i]?.id;
         conditions.push(`#ev[${i}].#id = :r${n}`);
       });
-      let update: string;
-      let names: Record<string, string> = REMOVE_SOME_NAMES;
       if (remaining.length === 0) {
-        names = REMOVE_ALL_NAMES;
+        // Drained: the item goes (and with it its index entry), unless events were appended.
         conditions.push('size(#ev) = :len');
         values[':len'] = entries.length;
-        update = 'REMOVE #ev, #on, #ob, #os, #oa, #lu, #lo';
-      } else {
-        const first = entries.findIndex((_, i) => !removed.has(i));
-        conditions.push(`#ev[${first}].#id = :first`);
-        values[':first'] = entries[first]?.id;
-        values[':n'] = indexes.length;
-        values[':bytes'] = indexes.reduce((sum, i) => sum + (entries[i]?.size ?? 0), 0);
-        values[':at'] = entries[first]?.at;
-        // Indexes name positions before the update; highest first also suits emulators that
-        // apply removals one after another.
-        const paths = [...indexes].reverse().map((i) => `#ev[${i}]`);
-        update = `REMOVE ${paths.join(', ')}, #lu, #lo SET #on = #on - :n, #ob = #ob - :bytes, #oa = :at`;
+        if (await this.#deleteDrained(lease, conditions, values)) return;
+        entries = await this.#readEntries(lease);
+        lease.entries = entries;
+        continue;
       }
+      const first = entries.findIndex((_, i) => !removed.has(i));
+      conditions.push(`#ev[${first}].#id = :first`);
+      values[':first'] = entries[first]?.id;
+      values[':n'] = indexes.length;
+      values[':bytes'] = indexes.reduce((sum, i) => sum + (entries[i]?.size ?? 0), 0);
+      values[':at'] = entries[first]?.at;
+      // Indexes name positions before the update; highest first also suits emulators that
+      // apply removals one after another.
+      const paths = [...indexes].reverse().map((i) => `#ev[${i}]`);
+      const update = `REMOVE ${paths.join(', ')}, #lu, #lo SET #on = #on - :n, #ob = #ob - :bytes, #oa = :at`;
+      const names = REMOVE_SOME_NAMES;
       try {
         await this.#doc.send(
           new UpdateCommand({
-            TableName: lease.table,
+            TableName: this.#table,
             Key: lease.key,
             UpdateExpression: update,
             ConditionExpression: conditions.join(' AND '),
@@ -428,11 +368,30 @@ export class DynamoDbOutbox implements OutboxStore {
         );
         entries = remaining;
       } catch (err) {
-        if (!isConditionalCheckFailed(err)) throw translateError(err, lease.table);
+        if (!isConditionalCheckFailed(err)) throw translateError(err, this.#table);
         entries = await this.#readEntries(lease); // the list changed: look again
       }
       lease.entries = entries;
     }
     throw new StoreUnavailableError('Outbox events could not be removed after repeated conflicts; they will be published again');
+  }
+
+  /** Deletes the drained item if `conditions` still hold; false when the list changed. */
+  async #deleteDrained(lease: Lease, conditions: string[], values: Record<string, unknown>): Promise<boolean> {
+    try {
+      await this.#doc.send(
+        new DeleteCommand({
+          TableName: this.#table,
+          Key: lease.key,
+          ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeNames: DELETE_NAMES,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (!isConditionalCheckFailed(err)) throw translateError(err, this.#table);
+      return false;
+    }
   }
 }

@@ -1,19 +1,24 @@
 import type { NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
-import type { FeatureMap, FeatureRecord, JsonValue } from '../model.js';
-import { normalizeTimestamp } from '../timestamps.js';
-import { utf8Length } from './dynamodb-item-size.js';
+import type { FeatureMap, FeatureRecord, JsonValue, RecordMeta } from '../../model.js';
+import { normalizeTimestamp } from '../../timestamps.js';
+import { utf8Length } from './item-size.js';
 
 /**
- * The item layout of the old service's tables, which this backend keeps exactly, plus the
- * outbox attributes this backend adds (see dynamodb-store.ts):
+ * The record item layout of the old service's tables, which this backend keeps exactly (key
+ * schema and the `features` map), plus one optional attribute inside the metadata map:
  *
  *   { <entity type>: "user-1", category: "d0_unauth_features",
- *     features: { data: { … }, meta: { created_at, updated_at, compute_id } },
- *     outbox_events?, outbox_count?, outbox_bytes?, outbox_shard?, outbox_at?,
- *     outbox_lease_until?, outbox_lease_owner? }
+ *     features: { data: { … }, meta: { created_at, updated_at, compute_id, event_time? } } }
  *
  * One table per entity type; its partition key attribute is named after the entity type
- * (`bright_uid`, `account_pid`), its sort key is `category`.
+ * (`bright_uid`, `account_pid`), its sort key is `category`. The old service ignores
+ * `meta.event_time` (it rewrites `meta` as a whole, which drops it: the next write then applies
+ * as if the record had no event time). Pending change events are not kept here but in the
+ * outbox table (outbox-item.ts), so deleting or expiring a record item never loses one.
+ *
+ * Contract: `encodeData`/`decodeData` round-trip every JSON feature map exactly; `toRecord`
+ * reads both this service's items and the old service's, canonicalizing timestamps, and throws
+ * `MalformedItemError` only for an item that is not a record at all.
  */
 export const ATTR = Object.freeze({
   category: 'category',
@@ -23,32 +28,12 @@ export const ATTR = Object.freeze({
   createdAt: 'created_at',
   updatedAt: 'updated_at',
   computeId: 'compute_id',
-  /** List of pending change events, in write order. */
-  events: 'outbox_events',
-  /** Number of elements of `outbox_events` (projected into the index for `stats`). */
-  count: 'outbox_count',
-  /** Sum of the DynamoDB sizes of the elements of `outbox_events` (+1 each). */
-  bytes: 'outbox_bytes',
-  /** Partition key of the `outbox_pending` index; present only while events are pending. */
-  shard: 'outbox_shard',
-  /** Sort key of the index: order key of the oldest pending event. */
-  at: 'outbox_at',
-  /** Epoch milliseconds until which a relay holds the item's events. */
-  leaseUntil: 'outbox_lease_until',
-  leaseOwner: 'outbox_lease_owner',
+  /** Canonical event time of the latest write; absent when that write gave none. */
+  eventTime: 'event_time',
 });
 
 /** Item attributes that belong to this layout; an entity type may not be named like one. */
-export const LAYOUT_ATTRIBUTES: readonly string[] = Object.values(ATTR);
-
-/** The sparse index over items with pending change events. */
-export const OUTBOX_INDEX = 'outbox_pending';
-/**
- * Partition key values of the outbox index. A few shards spread index writes over several
- * partitions; every `claim` and `stats` queries all of them. Only ever increase this number
- * (items in a shard that is no longer queried would never be published).
- */
-export const OUTBOX_SHARDS = 4;
+export const LAYOUT_ATTRIBUTES: readonly string[] = [ATTR.category, ATTR.features];
 
 /** DynamoDB's limits on key attribute values, in UTF-8 bytes. */
 export const MAX_PARTITION_KEY_BYTES = 2048;
@@ -72,6 +57,13 @@ function unsafeKey(key: string): boolean {
 }
 
 export type Item = Record<string, NativeAttributeValue>;
+
+/** The field that makes a key one DynamoDB cannot hold, or undefined when it can hold it. */
+export function unstorableField(entityValue: string, category: string): 'entity_value' | 'category' | undefined {
+  if (entityValue === '' || utf8Length(entityValue) > MAX_PARTITION_KEY_BYTES) return 'entity_value';
+  if (category === '' || utf8Length(category) > MAX_SORT_KEY_BYTES) return 'category';
+  return undefined;
+}
 
 /** Whether DynamoDB can hold this key at all; no record can exist under a key it cannot hold. */
 export function keyFits(entityValue: string, category: string): boolean {
@@ -170,15 +162,34 @@ export function toRecord(table: string, entityType: string, entityValue: string,
   const category: unknown = item[ATTR.category];
   if (typeof category !== 'string') throw new MalformedItemError(table, 'no category');
   const computeId = meta[ATTR.computeId];
-  return {
-    entityType,
-    entityValue,
-    category,
-    data,
-    meta: {
-      created_at: normalizeTimestamp(createdAt),
-      updated_at: normalizeTimestamp(updatedAt),
-      compute_id: typeof computeId === 'string' ? computeId : null,
-    },
+  const eventTime = meta[ATTR.eventTime];
+  const recordMeta: RecordMeta = {
+    created_at: normalizeTimestamp(createdAt),
+    updated_at: normalizeTimestamp(updatedAt),
+    compute_id: typeof computeId === 'string' ? computeId : null,
   };
+  if (typeof eventTime === 'string') recordMeta.event_time = eventTime;
+  return { entityType, entityValue, category, data, meta: recordMeta };
+}
+
+/**
+ * What a `ReturnValuesOnConditionCheckFailure: ALL_OLD` item says about the record. Such items
+ * arrive as raw attribute values (`{ M: … }`): the document client does not unmarshall errors.
+ */
+export interface OldRecordState {
+  /** The item has `features.meta` (it is a record). */
+  hasMeta: boolean;
+  /** Stored `features.meta.event_time`, if any. */
+  eventTime: string | undefined;
+}
+
+export function oldRecordState(raw: unknown): OldRecordState {
+  const meta = field(field(field(field(raw, ATTR.features), 'M'), ATTR.meta), 'M');
+  const eventTime = field(field(meta, ATTR.eventTime), 'S');
+  return { hasMeta: meta !== undefined, eventTime: typeof eventTime === 'string' ? eventTime : undefined };
+}
+
+/** `value[name]` when `value` is an object, else undefined. */
+export function field(value: unknown, name: string): unknown {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[name] : undefined;
 }

@@ -6,8 +6,8 @@ import {
   type DynamoDBClient,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
-import { errorName, translateError } from './dynamodb-errors.js';
-import { ATTR, OUTBOX_INDEX } from './dynamodb-layout.js';
+import { errorName, translateError } from './errors.js';
+import { ATTR, OUTBOX_INDEX } from './layout.js';
 
 /**
  * Table management: the table layout of the old service plus the sparse outbox index, created

@@ -45,20 +45,20 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Config } from '../config.js';
+import type { Config } from '../../config.js';
 import {
   ConfigError,
   PayloadTooLargeError,
   RequestValidationError,
   StoreThrottledError,
   StoreUnavailableError,
-} from '../errors.js';
-import type { Logger } from '../logger.js';
-import type { FeatureRecord, RecordMeta } from '../model.js';
-import { normalizeTimestamp } from '../timestamps.js';
-import { assertRegion, createDynamoDbClients, type DynamoDbClients } from './dynamodb-client.js';
-import { isConditionalCheckFailed, translateError } from './dynamodb-errors.js';
-import { itemSize, MAX_ITEM_BYTES, utf8Length } from './dynamodb-item-size.js';
+} from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import type { FeatureRecord, RecordMeta } from '../../model.js';
+import { normalizeTimestamp } from '../../timestamps.js';
+import { assertRegion, createDynamoDbClients, type DynamoDbClients } from './client.js';
+import { isConditionalCheckFailed, translateError } from './errors.js';
+import { itemSize, MAX_ITEM_BYTES, utf8Length } from './item-size.js';
 import {
   ATTR,
   encodeData,
@@ -70,9 +70,9 @@ import {
   OUTBOX_INDEX,
   toRecord,
   type Item,
-} from './dynamodb-layout.js';
-import { DynamoDbOutbox, pendingEvent, type PendingEvent } from './dynamodb-outbox.js';
-import { describeTables, ensureTables, tableSpecs, type TableResult, type TableSpec } from './dynamodb-tables.js';
+} from './layout.js';
+import { DynamoDbOutbox, pendingEvent, type PendingEvent } from './outbox.js';
+import { describeTables, ensureTables, tableSpecs, type TableResult, type TableSpec } from './tables.js';
 import type { FeatureStore, StoreHealth, WriteCategoryInput } from './feature-store.js';
 
 export interface DynamoDbStoreOptions {

@@ -2,8 +2,8 @@ import http from 'node:http';
 import https from 'node:https';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Config } from '../config.js';
-import { ConfigError } from '../errors.js';
+import type { Config } from '../../config.js';
+import { ConfigError } from '../../errors.js';
 
 export interface DynamoDbClients {
   /** Low-level client: table management, and raw attribute values where they matter. */
