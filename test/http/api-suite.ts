@@ -145,6 +145,7 @@ export function httpSuite(backend: TestBackend): void {
           '{"credit_score":750,"ratio":0.35,"neg":-1.5,"small":1e-7,"big":9007199254740991,"list":[1,0.35,750,"750"],"nested":{"n":[[2.5]]},"flag":true,"none":null}',
         );
         const multi = await http.post('/api/v1/get/items', {
+          meta: { source: 'test' },
           data: { entity_type: 'bright_uid', entity_value: id, feature_list: [`${CAT}:list`, `${CAT}:credit_score`] },
         });
         assert.match(multi.text, /"data":\{"list":\[1,0\.35,750,"750"\],"credit_score":750\}/);
@@ -208,7 +209,7 @@ export function httpSuite(backend: TestBackend): void {
 
     describe('read errors', () => {
       test('a category not on the allow-list is 400 on both read forms', async () => {
-        const expected = `{"detail":"Category 'secret_features' is not allowed for read operations. Allowed categories: ${ALLOWED}"}`;
+        const expected = `{"detail":"Category 'secret_features' is not allowed for read operations. Allowed categories: ${ALLOWED}","code":"CATEGORY_NOT_ALLOWED"}`;
         const a = await http.get('/api/v1/get/item/user-1/secret_features');
         assert.equal(a.status, 400);
         assert.equal(a.text, expected);
@@ -220,13 +221,21 @@ export function httpSuite(backend: TestBackend): void {
       test('an unknown entity type is 400', async () => {
         const res = await http.get(`/api/v1/get/item/user-1/${CAT}?entity_type=planet`);
         assert.equal(res.status, 400);
-        assert.equal(res.text, '{"detail":"Invalid entity_type: planet"}');
+        assert.equal(res.text, '{"detail":"Invalid entity_type: planet","code":"INVALID_ENTITY_TYPE"}');
+      });
+
+      test('an empty entity_type query parameter is 400 on both read forms', async () => {
+        for (const path of [`/api/v1/get/item/u/${CAT}?entity_type=`, `/api/v1/get/item/u?category=${CAT}&entity_type=`]) {
+          const res = await http.get(path);
+          assert.equal(res.status, 400, path);
+          assert.equal(res.text, '{"detail":"Invalid entity_type: ","code":"INVALID_ENTITY_TYPE"}');
+        }
       });
 
       test('a missing record is 404 naming it', async () => {
         const res = await http.get(`/api/v1/get/item/nobody-here/${CAT}`);
         assert.equal(res.status, 404);
-        assert.equal(res.text, `{"detail":"Item not found: nobody-here/${CAT}"}`);
+        assert.equal(res.text, `{"detail":"Item not found: nobody-here/${CAT}","code":"NOT_FOUND"}`);
       });
 
       test('the query form without category is a 422 at ["query","category"]', async () => {
@@ -247,7 +256,7 @@ export function httpSuite(backend: TestBackend): void {
         const id = uid();
         const res = await http.post('/api/v1/items', writeBody(id, { a: 1 }, { category: 'secret_features' }));
         assert.equal(res.status, 400);
-        assert.equal(res.text, `{"detail":"Category 'secret_features' is not allowed for write operations. Allowed categories: ${ALLOWED}"}`);
+        assert.equal(res.text, `{"detail":"Category 'secret_features' is not allowed for write operations. Allowed categories: ${ALLOWED}","code":"CATEGORY_NOT_ALLOWED"}`);
         await expectNothingStored(id, 'secret_features'.replace('secret_features', CAT));
       });
 
@@ -256,6 +265,17 @@ export function httpSuite(backend: TestBackend): void {
         const res = await http.post('/api/v1/items', writeBody(id, { a: 1 }, { source: 'someone_else' }));
         assertValidationError(res, [{ type: 'value_error', loc: ['body', 'meta', 'source'] }]);
         await expectNothingStored(id);
+      });
+
+      test('a refused source is listed together with the schema problems of data', async () => {
+        const id = uid();
+        const res = await http.post('/api/v1/items', { meta: { source: 'intruder' }, data: { entity_type: 'bright_uid', entity_value: id } });
+        assertValidationError(res, [
+          { type: 'value_error', loc: ['body', 'meta', 'source'] },
+          { type: 'missing', loc: ['body', 'data', 'category'] },
+          { type: 'missing', loc: ['body', 'data', 'features'] },
+        ]);
+        assert.equal((res.json as { code: string }).code, 'VALIDATION_FAILED');
       });
 
       test('an unknown entity type is 422 at data.entity_type', async () => {
@@ -407,7 +427,7 @@ export function httpSuite(backend: TestBackend): void {
         const id = uid();
         await http.post('/api/v1/items', writeBody(id, { a: 1, b: 2 }));
         for (const list of [[`${CAT}:a`, `${CAT}:*`], [`${CAT}:*`, `${CAT}:a`]]) {
-          const res = await http.post('/api/v1/get/items', { data: { entity_type: 'bright_uid', entity_value: id, feature_list: list } });
+          const res = await http.post('/api/v1/get/items', { meta: { source: 'test' }, data: { entity_type: 'bright_uid', entity_value: id, feature_list: list } });
           assert.deepEqual((res.json as { items: Record<string, { features: { data: unknown } }> }).items[CAT]?.features.data, { a: 1, b: 2 });
         }
       });
@@ -415,7 +435,7 @@ export function httpSuite(backend: TestBackend): void {
       test('the feature name is split at the first colon', async () => {
         const id = uid();
         await http.post('/api/v1/items', writeBody(id, { 'a:b': 1, a: 2 }));
-        const res = await http.post('/api/v1/get/items', { data: { entity_type: 'bright_uid', entity_value: id, feature_list: [`${CAT}:a:b`] } });
+        const res = await http.post('/api/v1/get/items', { meta: { source: 'test' }, data: { entity_type: 'bright_uid', entity_value: id, feature_list: [`${CAT}:a:b`] } });
         assert.deepEqual((res.json as { items: Record<string, { features: { data: unknown } }> }).items[CAT]?.features.data, { 'a:b': 1 });
       });
 
@@ -426,6 +446,7 @@ export function httpSuite(backend: TestBackend): void {
         const read = await http.get(`/api/v1/get/item/${enc(id)}/${CAT}`);
         assert.match(read.text, /"data":\{"__proto__":\{"x":1\},"constructor":2\}/);
         const multi = await http.post('/api/v1/get/items', {
+          meta: { source: 'test' },
           data: { entity_type: 'bright_uid', entity_value: id, feature_list: [`${CAT}:__proto__`, `${CAT}:constructor`] },
         });
         assert.match(multi.text, /"data":\{"__proto__":\{"x":1\},"constructor":2\}/);
@@ -433,12 +454,14 @@ export function httpSuite(backend: TestBackend): void {
 
       test('nothing allowed or nothing stored is still 200 with items {}', async () => {
         const refused = await http.post('/api/v1/get/items', {
+          meta: { source: 'test' },
           data: { entity_type: 'bright_uid', entity_value: uid(), feature_list: ['x:a', 'y:*'] },
         });
         assert.equal(refused.status, 200);
         assert.deepEqual((refused.json as Record<string, unknown>).items, {});
         assert.deepEqual((refused.json as Record<string, unknown>).unavailable_feature_categories, ['x', 'y']);
         const missing = await http.post('/api/v1/get/items', {
+          meta: { source: 'test' },
           data: { entity_type: 'bright_uid', entity_value: uid(), feature_list: [`${CAT2}:*`, `${CAT}:a`] },
         });
         assert.equal(missing.status, 200);
@@ -446,8 +469,8 @@ export function httpSuite(backend: TestBackend): void {
         assert.deepEqual((missing.json as Record<string, unknown>).unavailable_feature_categories, [CAT2, CAT]);
       });
 
-      test('malformed feature_list entries and an empty list are 422; unknown entity type is 400', async () => {
-        const body = (list: unknown) => ({ data: { entity_type: 'bright_uid', entity_value: 'u', feature_list: list } });
+      test('malformed feature_list entries, an empty list, a missing meta and an unknown entity type are 422', async () => {
+        const body = (list: unknown) => ({ meta: { source: 'test' }, data: { entity_type: 'bright_uid', entity_value: 'u', feature_list: list } });
         assertValidationError(await http.post('/api/v1/get/items', body(['abc', `${CAT}:a`, 'cat:', ':x'])), [
           { type: 'value_error', loc: ['body', 'data', 'feature_list', 0] },
           { type: 'value_error', loc: ['body', 'data', 'feature_list', 2] },
@@ -456,9 +479,12 @@ export function httpSuite(backend: TestBackend): void {
         assertValidationError(await http.post('/api/v1/get/items', body([])), [
           { type: 'too_short', loc: ['body', 'data', 'feature_list'] },
         ]);
-        const badType = await http.post('/api/v1/get/items', { data: { entity_type: 'planet', entity_value: 'u', feature_list: [`${CAT}:*`] } });
-        assert.equal(badType.status, 400);
-        assert.equal(badType.text, '{"detail":"Invalid entity_type: planet"}');
+        const badType = await http.post('/api/v1/get/items', { meta: { source: 'test' }, data: { entity_type: 'planet', entity_value: 'u', feature_list: [`${CAT}:*`] } });
+        assertValidationError(badType, [{ type: 'literal_error', loc: ['body', 'data', 'entity_type'] }]);
+        const noMeta = await http.post('/api/v1/get/items', { data: { entity_type: 'bright_uid', entity_value: 'u', feature_list: [`${CAT}:*`] } });
+        assertValidationError(noMeta, [{ type: 'missing', loc: ['body', 'meta'] }]);
+        const emptyMeta = await http.post('/api/v1/get/items', { meta: {}, data: { entity_type: 'bright_uid', entity_value: 'u', feature_list: [`${CAT}:*`] } });
+        assertValidationError(emptyMeta, [{ type: 'missing', loc: ['body', 'meta', 'source'] }]);
       });
     });
 
@@ -466,11 +492,11 @@ export function httpSuite(backend: TestBackend): void {
       test('unknown paths are 404 Not Found; wrong methods are 405 with Allow', async () => {
         const missing = await http.get('/api/v1/nope');
         assert.equal(missing.status, 404);
-        assert.equal(missing.text, '{"detail":"Not Found"}');
+        assert.equal(missing.text, '{"detail":"Not Found","code":"ROUTE_NOT_FOUND"}');
         const wrong = await http.request('DELETE', '/api/v1/items');
         assert.equal(wrong.status, 405);
         assert.equal(wrong.headers.get('allow'), 'POST');
-        assert.equal(wrong.text, '{"detail":"Method Not Allowed"}');
+        assert.equal(wrong.text, '{"detail":"Method Not Allowed","code":"METHOD_NOT_ALLOWED"}');
         const wrongRead = await http.request('POST', `/api/v1/get/item/u/${CAT}`, {});
         assert.equal(wrongRead.status, 405);
         assert.match(wrongRead.headers.get('allow') ?? '', /GET/);
@@ -543,7 +569,7 @@ export function httpSuite(backend: TestBackend): void {
         const read = await http.get(`/api/v1/get/item/u/${CAT}`);
         assert.equal(read.status, 503, read.text);
         assert.ok(read.headers.get('retry-after'));
-        assert.deepEqual(Object.keys(read.json as object), ['detail']);
+        assert.deepEqual(Object.keys(read.json as object), ['detail', 'code']);
         assert.doesNotMatch(read.text, /at \w+ \(|node_modules|Error:|sqlite|ECONNREFUSED/i);
         const write = await http.post('/api/v1/items', writeBody('u', { a: 1 }));
         assert.equal(write.status, 503);
