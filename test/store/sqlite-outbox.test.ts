@@ -6,6 +6,7 @@ import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { outboxEvent } from '../support/fixtures.js';
+import { insertRawOutboxEvent } from '../support/sqlite-backend.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'feature-store-outbox-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -44,12 +45,7 @@ test('events pending in a version-1 database survive the migration', async () =>
      seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL UNIQUE, msg_key TEXT NOT NULL,
      payload TEXT NOT NULL, created_at TEXT NOT NULL, lease_owner TEXT, lease_until INTEGER NOT NULL DEFAULT 0)`);
   const old = outboxEvent('legacy');
-  db.prepare('INSERT INTO outbox (event_id, msg_key, payload, created_at) VALUES (?, ?, ?, ?)').run(
-    old.id,
-    old.key,
-    JSON.stringify(old.event),
-    old.event.timestamp,
-  );
+  insertRawOutboxEvent(db, old);
   db.pragma('user_version = 1');
   db.close();
 

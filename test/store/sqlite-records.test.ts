@@ -8,6 +8,7 @@ import type { WriteRecordInput } from '../../src/store/ports.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import { prepareTable } from '../../src/store/sqlite/statements.js';
 import { outboxEvent } from '../support/fixtures.js';
+import { insertRawOutboxEvent } from '../support/sqlite-backend.js';
 
 /** What the SQLite backend guarantees beyond the universal contract (which allows `undefined` metadata). */
 
@@ -86,12 +87,7 @@ test('a version-2 database migrates to version 3 keeping its records and pending
       created_at TEXT NOT NULL, updated_at TEXT NOT NULL, compute_id TEXT, PRIMARY KEY (entity_value, category)) WITHOUT ROWID`);
   db.prepare('INSERT INTO user_feature_store VALUES (?, ?, ?, ?, ?, ?)').run('old', 'd0_unauth_features', '{"a":1}', T0, T0, 'job');
   const pending = outboxEvent('old');
-  db.prepare('INSERT INTO outbox (event_id, msg_key, payload, created_at) VALUES (?, ?, ?, ?)').run(
-    pending.id,
-    pending.key,
-    JSON.stringify(pending.event),
-    pending.event.timestamp,
-  );
+  insertRawOutboxEvent(db, pending);
   db.pragma('user_version = 2');
   db.close();
 

@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import type { Database as Db } from 'better-sqlite3';
+import type { OutboxEvent } from '../../src/model.js';
 import type { TestBackend } from './backend.js';
 
 /** SQLite on a fresh temporary file per instance. */
@@ -32,3 +34,13 @@ export const sqliteBackend: TestBackend = {
     };
   },
 };
+
+/** Inserts a pending event the way an older schema version's writes did (migration tests). */
+export function insertRawOutboxEvent(db: Db, event: OutboxEvent): void {
+  db.prepare('INSERT INTO outbox (event_id, msg_key, payload, created_at) VALUES (?, ?, ?, ?)').run(
+    event.id,
+    event.key,
+    JSON.stringify(event.event),
+    event.event.timestamp,
+  );
+}
