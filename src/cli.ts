@@ -3,7 +3,6 @@ import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from './config.js';
 import { ConfigError } from './errors.js';
 import { closeOnSignals, startServer } from './server.js';
-import { createDynamoDbTables } from './store/dynamodb-store.js';
 
 const HELP = `feature-store — online feature store service
 
@@ -29,17 +28,16 @@ function config(): Config {
   }
 }
 
-/** `tables create`: one line per table, `<table>: created | exists | added index`. */
+/** `tables create`: one line per table, `<table> (records|outbox): created | exists`. */
 async function createTables(cfg: Config): Promise<void> {
   if (cfg.store !== 'dynamodb') {
     process.stdout.write(`STORE=${cfg.store}: tables are created when the service opens the store; nothing to do\n`);
     return;
   }
   try {
-    for (const r of await createDynamoDbTables(cfg)) {
-      const index = r.indexStatus === 'ACTIVE' ? '' : ` (index ${r.indexStatus.toLowerCase()})`;
-      process.stdout.write(`${r.table}: ${r.action}${index}\n`);
-    }
+    // Loaded on demand: the AWS SDK costs start-up time that SQLite users need not pay.
+    const { createDynamoDbTables } = await import('./store/dynamodb/index.js');
+    for (const r of await createDynamoDbTables(cfg)) process.stdout.write(`${r.table} (${r.kind}): ${r.action}\n`);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`Configuration error: ${err.message}\n`);

@@ -46,6 +46,8 @@ export interface Config {
     readonly timeoutMs: number;
     /** Keep-alive sockets per DynamoDB endpoint. */
     readonly maxSockets: number;
+    /** The outbox table (`DYNAMODB_OUTBOX_TABLE`): pending change events, one item per record key. */
+    readonly outboxTable: string;
   };
   /** Undefined when `KAFKA_BROKERS` is unset: no events are produced. */
   readonly kafka: KafkaConfig | undefined;
@@ -187,6 +189,7 @@ export function loadConfig(env: Env): Config {
       maxAttempts: int(env, 'DYNAMODB_MAX_ATTEMPTS', 3, 1, 10),
       timeoutMs: int(env, 'DYNAMODB_TIMEOUT_MS', 3000, 100, 60000),
       maxSockets: int(env, 'DYNAMODB_MAX_SOCKETS', 128, 1, 4096),
+      outboxTable: str(env, 'DYNAMODB_OUTBOX_TABLE', 'feature_store_outbox'),
     }),
     kafka: kafka(env),
     outbox: Object.freeze({

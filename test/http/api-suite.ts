@@ -516,8 +516,8 @@ export function httpSuite(backend: TestBackend): void {
         assert.equal(res.status, 200);
         const body = res.json as Record<string, unknown>;
         assert.equal(body.status, 'healthy');
-        assert.deepEqual(body.store, { type: backend.name, ok: true });
-        assert.equal(body.dynamodb_connection, backend.name === 'dynamodb');
+        assert.deepEqual(body.store, { type: backend.type, ok: true });
+        assert.equal(body.dynamodb_connection, backend.type === 'dynamodb');
         assert.deepEqual(
           [...(body.tables_available as string[])].sort(),
           [instance.env.TABLE_NAME_ACCOUNT_PID ?? 'account_feature_store', instance.env.TABLE_NAME_BRIGHT_UID ?? 'user_feature_store'].sort(),
@@ -553,7 +553,7 @@ export function httpSuite(backend: TestBackend): void {
         assert.match(res.text, /feature_store_reads_total\{entity_type="bright_uid",category="d0_unauth_features",result="hit"\} \d+/);
         assert.match(res.text, /feature_store_reads_total\{entity_type="bright_uid",category="d0_unauth_features",result="miss"\} \d+/);
         assert.match(res.text, /feature_store_writes_total\{entity_type="bright_uid",category="d0_unauth_features"\} \d+/);
-        assert.match(res.text, new RegExp(`feature_store_store_operation_duration_seconds_count\\{backend="${backend.name}",operation="get",outcome="ok"\\} \\d+`));
+        assert.match(res.text, new RegExp(`feature_store_store_operation_duration_seconds_count\\{backend="${backend.type}",operation="get",outcome="ok"\\} \\d+`));
         assert.ok(!res.text.includes('metric-probe'), 'entity values never appear in metrics');
       });
     });

@@ -25,7 +25,12 @@ export interface BackendInstance {
 
 /** A backend the universal suites run against (a real instance of it, never a mock). */
 export interface TestBackend {
+  /** Display name: the backend and, where there are several, the server it runs on. */
   name: string;
+  /** The backend's `STORE` value, as reported in health and metrics. */
+  type: 'sqlite' | 'dynamodb';
+  /** Whether it can record change events (dynalite has no transactions, so it cannot). */
+  events: boolean;
   setup(): Promise<BackendInstance>;
 }
 

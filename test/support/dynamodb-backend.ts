@@ -1,23 +1,32 @@
 import { randomBytes } from 'node:crypto';
 import { DeleteTableCommand, DynamoDBClient, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { loadConfig } from '../../src/config.js';
-import { createDynamoDbTables } from '../../src/store/dynamodb-store.js';
+import { createDynamoDbTables } from '../../src/store/dynamodb/index.js';
 import { TEST_ENV, type BackendInstance, type LegacyRecord, type TestBackend } from './backend.js';
-import { startDynalite, type DynaliteServer, type RequestLog } from './dynalite.js';
+import { startDynalite } from './dynalite.js';
+import { motoEndpoint, startCountingProxy } from './moto.js';
+import type { RequestLog } from './request-log.js';
 
 /**
- * DynamoDB for tests: by default a fresh in-process dynalite per instance (own port, own
- * tables, own request log). With `DYNAMODB_TEST_ENDPOINT` set (e.g. a `moto_server` started by
- * hand), instances share that server and get their own table names instead.
+ * DynamoDB for tests, on one of two independent implementations of its wire protocol:
+ * - `moto` (moto_server, see moto.ts): transactions and Streams, so every feature, events
+ *   included. Instances share one server and get their own table names; requests pass through
+ *   a counting proxy.
+ * - `dynalite` (in-process, one per instance): no transactions, so only the paths without
+ *   events (what an operator running with `KAFKA_BROKERS` unset uses).
  */
+export type DynamoDbServerKind = 'moto' | 'dynalite';
+
 export interface DynamoDbInstance extends BackendInstance {
   endpoint: string;
   /** Entity type → table. */
   tables: Record<string, string>;
   /** A low-level client on the same endpoint, for writing and inspecting raw items. */
   raw: DynamoDBClient;
-  /** Requests the server received (dynalite only). */
-  requests: RequestLog | undefined;
+  /** Requests the server received, by operation. */
+  requests: RequestLog;
+  /** Outbox table of this instance. */
+  outboxTable: string;
 }
 
 const REGION = 'us-east-1';
@@ -59,52 +68,71 @@ export function legacyItem(r: LegacyRecord): Record<string, AttributeValue> {
 }
 
 export async function startDynamoDbInstance(
-  options: { createTables?: boolean; env?: Record<string, string>; forceDynalite?: boolean } = {},
+  options: { server?: DynamoDbServerKind; createTables?: boolean; env?: Record<string, string> } = {},
 ): Promise<DynamoDbInstance> {
   localAwsEnvironment();
-  const external = options.forceDynalite ? undefined : process.env.DYNAMODB_TEST_ENDPOINT;
-  const server: DynaliteServer | undefined = external === undefined ? await startDynalite() : undefined;
-  const endpoint = external ?? (server as DynaliteServer).endpoint;
-  const prefix = external === undefined ? '' : `t${randomBytes(4).toString('hex')}_`;
+  const kind = options.server ?? 'moto';
+  let endpoint: string;
+  let requests: RequestLog;
+  let stopServer: () => Promise<void>;
+  if (kind === 'dynalite') {
+    const server = await startDynalite();
+    ({ endpoint, requests } = server);
+    stopServer = () => server.stop();
+  } else {
+    const proxy = await startCountingProxy(await motoEndpoint());
+    ({ endpoint, requests } = proxy);
+    stopServer = () => proxy.stop();
+  }
+  const prefix = `t${randomBytes(4).toString('hex')}_`;
   const env: Record<string, string> = {
     STORE: 'dynamodb',
     DYNAMODB_ENDPOINT: endpoint,
     AWS_REGION: REGION,
-    ...(prefix === ''
-      ? {}
-      : { TABLE_NAME_BRIGHT_UID: `${prefix}user_feature_store`, TABLE_NAME_ACCOUNT_PID: `${prefix}account_feature_store` }),
+    TABLE_NAME_BRIGHT_UID: `${prefix}user_feature_store`,
+    TABLE_NAME_ACCOUNT_PID: `${prefix}account_feature_store`,
+    DYNAMODB_OUTBOX_TABLE: `${prefix}feature_store_outbox`,
     ...options.env,
   };
   const config = loadConfig({ ...TEST_ENV, ...env });
   const tables = { ...config.entityTables };
+  const outboxTable = config.dynamodb.outboxTable;
   if (options.createTables !== false) await createDynamoDbTables(config);
   const raw = new DynamoDBClient({ endpoint, region: REGION, maxAttempts: 1 });
   return {
     env,
     endpoint,
     tables,
+    outboxTable,
     raw,
-    requests: server?.requests,
+    requests,
     async insertLegacy(record) {
       const table = tables[record.entityType];
       if (table === undefined) throw new Error(`no table for entity type ${record.entityType}`);
       await raw.send(new PutItemCommand({ TableName: table, Item: legacyItem(record) }));
     },
     async teardown() {
-      if (server !== undefined) {
-        raw.destroy();
-        await server.stop();
-        return;
-      }
-      for (const table of Object.values(tables)) {
-        await raw.send(new DeleteTableCommand({ TableName: table })).catch(() => undefined);
+      if (kind === 'moto') {
+        for (const table of [...Object.values(tables), outboxTable]) {
+          await raw.send(new DeleteTableCommand({ TableName: table })).catch(() => undefined);
+        }
       }
       raw.destroy();
+      await stopServer();
     },
   };
 }
 
-export const dynamodbBackend: TestBackend = {
-  name: 'dynamodb',
-  setup: () => startDynamoDbInstance(),
+export const dynamodbMotoBackend: TestBackend = {
+  name: 'dynamodb (moto)',
+  type: 'dynamodb',
+  events: true,
+  setup: () => startDynamoDbInstance({ server: 'moto' }),
+};
+
+export const dynamodbDynaliteBackend: TestBackend = {
+  name: 'dynamodb (dynalite)',
+  type: 'dynamodb',
+  events: false,
+  setup: () => startDynamoDbInstance({ server: 'dynalite' }),
 };

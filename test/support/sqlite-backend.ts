@@ -9,6 +9,8 @@ import type { TestBackend } from './backend.js';
 /** SQLite on a fresh temporary file per instance. */
 export const sqliteBackend: TestBackend = {
   name: 'sqlite',
+  type: 'sqlite',
+  events: true,
   async setup() {
     const dir = mkdtempSync(join(tmpdir(), 'feature-store-test-'));
     const path = join(dir, 'features.db');

@@ -65,16 +65,6 @@ export function unstorableField(entityValue: string, category: string): 'entity_
   return undefined;
 }
 
-/** Whether DynamoDB can hold this key at all; no record can exist under a key it cannot hold. */
-export function keyFits(entityValue: string, category: string): boolean {
-  return (
-    entityValue !== '' &&
-    category !== '' &&
-    utf8Length(entityValue) <= MAX_PARTITION_KEY_BYTES &&
-    utf8Length(category) <= MAX_SORT_KEY_BYTES
-  );
-}
-
 /**
  * Whether a value can be stored as a native DynamoDB value and read back exactly: nesting within
  * DynamoDB's limit, numbers within DynamoDB's range (|n| ≥ 1e-130, and exact in JavaScript), no

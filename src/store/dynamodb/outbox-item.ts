@@ -39,7 +39,6 @@ export const OUTBOX_ATTR = Object.freeze({
 });
 
 export const OUTBOX_INDEX = 'outbox_pending';
-export const DEFAULT_OUTBOX_TABLE = 'feature_store_outbox';
 /**
  * Partition key values of the outbox index. A few shards spread index writes over several
  * partitions; every `claim` and `stats` queries all of them. Only ever increase this number

@@ -1,199 +1,216 @@
 /**
- * The DynamoDB backend (`STORE=dynamodb`), reading and writing the old service's tables as they
- * are (layout in dynamodb-layout.ts).
+ * The DynamoDB backend's record port (`STORE=dynamodb`) on the old service's tables, kept as
+ * they are (layout.ts). The write protocol is in write-protocol.ts, batch reads in
+ * batch-get.ts, the outbox in outbox-item.ts (writer side) and outbox.ts (relay side).
  *
- * Writes — no read before write, `created_at` race-free:
- * 1. UpdateItem `SET features.data, features.meta.updated_at, features.meta.compute_id,
- *    features.meta.created_at = if_not_exists(…, :now)` if `attribute_exists(features.meta)`.
- *    Every write to an existing record (ours or the old service's) is this one request.
- * 2. If the condition fails the record is new: PutItem of the whole item if
- *    `attribute_not_exists(<key>)`. A record's first write therefore costs 2 requests: DynamoDB
- *    cannot SET a path under a map that does not exist yet, nor SET `features` and a path
- *    inside it in one expression, and the old layout nests the metadata.
- * 3. If the put fails too, a concurrent first write won: back to 1, which keeps its created_at.
+ * Requests per operation (measured in test/store/dynamodb-requests.test.ts):
+ * - read of one key: 1 GetItem; of n keys: ⌈n/100⌉ BatchGetItem issued in parallel;
+ * - write of an existing record: 1 request (TransactWriteItems with an event, UpdateItem
+ *   without); a record's first write: 2;
+ * - delete: with an event a consistent GetItem (the event names the deleted features) then a
+ *   TransactWriteItems conditioned on the record being unchanged; without, 1 DeleteItem.
  *
- * Reads: GetItem (one request) and BatchGetItem (one per 100 categories, unprocessed keys
- * retried with jittered exponential backoff, then 503), projected to key, category and
- * `features`, so outbox attributes never leak. `DYNAMODB_CONSISTENT_READ` trades double read
- * cost for read-your-writes (eventually consistent reads may miss a write of the last second).
- *
- * Values: numbers are DynamoDB N; a feature DynamoDB cannot hold exactly (nested deeper than 29
- * containers, a number below 1e-130, a lone surrogate) is stored as a Binary of its JSON text.
- * Items are sized the DynamoDB way before sending; over 400 KB (minus a 1 KB reserve) is a 413
- * with no request sent.
- *
- * Outbox without transactions: with an event, the same single request appends it to the
- * item's `outbox_events` list (`list_append(if_not_exists(…))`), adds to `outbox_count` and
- * `outbox_bytes`, and sets `outbox_shard` (one of OUTBOX_SHARDS, by key hash) and `outbox_at`
- * (order key of the oldest pending event) if absent. Those two are the keys of the sparse
- * `outbox_pending` index, so only items with pending events are in it. Relays query every shard
- * for unleased items, oldest first, lease an item with a conditional UpdateItem (lease expired
- * or absent), publish its events in list order, then remove exactly those events by index under
- * the condition that the ids are still there (else re-read and retry); the last removal deletes
- * the index keys too. Pending events take room in the item: a write whose event would not fit
- * next to the events already waiting is refused with 503 (back-pressure while Kafka is down)
- * rather than risking an event. Delivery is at-least-once.
- *
- * Errors map from SDK error names (dynamodb-errors.ts): throttling → 503 after the SDK's
- * retries, missing table → 503 naming it, access/credentials/network → 503 generic.
+ * `DYNAMODB_CONSISTENT_READ` trades double read cost for read-your-writes on reads.
  */
 import {
-  BatchGetCommand,
+  DeleteCommand,
   GetCommand,
   PutCommand,
+  TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Config } from '../../config.js';
-import {
-  ConfigError,
-  PayloadTooLargeError,
-  RequestValidationError,
-  StoreThrottledError,
-  StoreUnavailableError,
-} from '../../errors.js';
-import type { Logger } from '../../logger.js';
-import type { FeatureRecord, RecordMeta } from '../../model.js';
-import { normalizeTimestamp } from '../../timestamps.js';
-import { assertRegion, createDynamoDbClients, type DynamoDbClients } from './client.js';
+import { KeyNotStorableError, PayloadTooLargeError, StoreUnavailableError } from '../../errors.js';
+import type { FeatureRecord } from '../../model.js';
+import type {
+  DeleteRecordInput,
+  FeatureStore,
+  RecordKey,
+  StoreHealth,
+  WriteRecordInput,
+  WriteResult,
+} from '../ports.js';
+import { batchGet, readProjection, type TableKeys } from './batch-get.js';
+import type { DynamoDbClients } from './client.js';
 import { isConditionalCheckFailed, translateError } from './errors.js';
-import { itemSize, MAX_ITEM_BYTES, utf8Length } from './item-size.js';
-import {
-  ATTR,
-  encodeData,
-  keyFits,
-  LAYOUT_ATTRIBUTES,
-  MalformedItemError,
-  MAX_PARTITION_KEY_BYTES,
-  MAX_SORT_KEY_BYTES,
-  OUTBOX_INDEX,
-  toRecord,
-  type Item,
-} from './layout.js';
-import { DynamoDbOutbox, pendingEvent, type PendingEvent } from './outbox.js';
-import { describeTables, ensureTables, tableSpecs, type TableResult, type TableSpec } from './tables.js';
-import type { FeatureStore, StoreHealth, WriteCategoryInput } from './feature-store.js';
+import { itemSize, MAX_ITEM_BYTES } from './item-size.js';
+import { ATTR, encodeData, field, MalformedItemError, MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES, toRecord, unstorableField, type Item } from './layout.js';
+import { DynamoDbOutbox } from './outbox.js';
+import { appendAction, eventFits, pendingEvent, type PendingEvent } from './outbox-item.js';
+import { describeTables, type TableSpec } from './tables.js';
+import { cancelOutcome, conditionOutcome, newRecordItem, recordPut, recordUpdate, type ConditionOutcome } from './write-protocol.js';
 
 export interface DynamoDbStoreOptions {
   clients: DynamoDbClients;
-  /** Entity type → table name. */
-  entityTables: Readonly<Record<string, string>>;
+  specs: readonly TableSpec[];
+  outboxTable: string;
   consistentRead: boolean;
-  /** Health fails when a table lacks the outbox index (set when change events are on). */
-  requireOutboxIndex: boolean;
+  /** Health fails without the outbox table and its index (set when change events are on). */
+  requireOutbox: boolean;
 }
 
-/** Update/put rounds before a write gives up (each round is lost only to a concurrent writer). */
-const WRITE_ROUNDS = 3;
-/**
- * Bytes kept free in every item for what a write does not control: an old-format created_at
- * (longer than ours), the outbox bookkeeping attributes and a relay's lease.
- */
+/** Rounds before a write or delete gives up; a round is lost only to a concurrent writer. */
+const ROUNDS = 4;
+/** Bytes kept free in every record item for what a write does not control (an old-format created_at). */
 const ITEM_RESERVE_BYTES = 1024;
-const BATCH_GET_KEYS = 100;
-const BATCH_GET_ATTEMPTS = 8;
-const BATCH_BACKOFF_BASE_MS = 25;
-const BATCH_BACKOFF_CAP_MS = 1000;
 
-const READ_PROJECTION = '#k, #c, #f';
+type Attempt = { kind: 'applied'; created: boolean } | { kind: 'stale'; storedEventTime: string } | { kind: 'missing' } | { kind: 'again' };
 
 export class DynamoDbStore implements FeatureStore {
   readonly type = 'dynamodb';
   readonly outbox: DynamoDbOutbox;
   readonly #raw: DynamoDBClient;
   readonly #doc: DynamoDBDocumentClient;
-  readonly #specs: TableSpec[];
-  readonly #tables: ReadonlyMap<string, TableSpec>;
+  readonly #specs: readonly TableSpec[];
+  readonly #byType: ReadonlyMap<string, TableSpec>;
+  readonly #byTable: ReadonlyMap<string, TableSpec>;
+  readonly #outboxTable: string;
   readonly #consistentRead: boolean;
-  readonly #requireOutboxIndex: boolean;
+  readonly #requireOutbox: boolean;
   #closed = false;
 
   constructor(options: DynamoDbStoreOptions) {
     this.#raw = options.clients.raw;
     this.#doc = options.clients.doc;
-    this.#specs = tableSpecs(options.entityTables);
-    this.#tables = new Map(this.#specs.map((s) => [s.entityType, s]));
+    this.#specs = options.specs;
+    this.#byType = new Map(options.specs.map((s) => [s.entityType, s]));
+    this.#byTable = new Map(options.specs.map((s) => [s.table, s]));
+    this.#outboxTable = options.outboxTable;
     this.#consistentRead = options.consistentRead;
-    this.#requireOutboxIndex = options.requireOutboxIndex;
-    this.outbox = new DynamoDbOutbox(this.#doc, this.#specs, () => !this.#closed);
+    this.#requireOutbox = options.requireOutbox;
+    this.outbox = new DynamoDbOutbox(this.#doc, options.outboxTable, () => !this.#closed);
   }
 
-  async writeCategory(input: WriteCategoryInput): Promise<RecordMeta> {
-    const spec = this.#open(input.entityType);
-    if (!keyFits(input.entityValue, input.category)) {
-      throw new RequestValidationError([
-        {
-          type: 'string_too_long',
-          loc: ['body', 'data', 'entity_value'],
-          msg: `String should have at most ${MAX_PARTITION_KEY_BYTES} bytes in UTF-8 (the DynamoDB key limit)`,
-        },
-      ]);
+  async getRecords(keys: readonly RecordKey[]): Promise<(FeatureRecord | undefined)[]> {
+    const results: (FeatureRecord | undefined)[] = new Array<FeatureRecord | undefined>(keys.length).fill(undefined);
+    // Distinct storable keys → the input positions that asked for them.
+    const wanted = new Map<string, { spec: TableSpec; key: RecordKey; positions: number[] }>();
+    keys.forEach((key, i) => {
+      const spec = this.#open(key.entityType);
+      if (unstorableField(key.entityValue, key.category) !== undefined) return; // no such record can exist
+      const id = recordId(key.entityType, key.entityValue, key.category);
+      const entry = wanted.get(id);
+      if (entry === undefined) wanted.set(id, { spec, key, positions: [i] });
+      else entry.positions.push(i);
+    });
+    if (wanted.size === 0) return results;
+    const place = (spec: TableSpec, item: Item): void => {
+      const value: unknown = item[spec.entityType];
+      const category: unknown = item[ATTR.category];
+      if (typeof value !== 'string' || typeof category !== 'string') throw new MalformedItemError(spec.table, 'no key attributes');
+      const entry = wanted.get(recordId(spec.entityType, value, category));
+      if (entry === undefined) return;
+      const record = toRecord(spec.table, spec.entityType, value, item);
+      for (const p of entry.positions) results[p] = record;
+    };
+    if (wanted.size === 1) {
+      const { spec, key } = wanted.values().next().value as { spec: TableSpec; key: RecordKey };
+      const item = await this.#get(spec, itemKey(spec, key), this.#consistentRead);
+      if (item !== undefined) place(spec, item);
+      return results;
     }
-    const key: Item = { [spec.entityType]: input.entityValue, [ATTR.category]: input.category };
+    const perTable = new Map<string, TableKeys>();
+    for (const { spec, key } of wanted.values()) {
+      let t = perTable.get(spec.table);
+      if (t === undefined) perTable.set(spec.table, (t = { table: spec.table, partitionKey: spec.entityType, keys: [] }));
+      t.keys.push(itemKey(spec, key));
+    }
+    for (const [table, item] of await batchGet(this.#doc, [...perTable.values()], this.#consistentRead)) {
+      const spec = this.#byTable.get(table);
+      if (spec !== undefined) place(spec, item);
+    }
+    return results;
+  }
+
+  async writeRecord(input: WriteRecordInput): Promise<WriteResult> {
+    const spec = this.#open(input.key.entityType);
+    assertStorable(input.key);
+    const key = itemKey(spec, input.key);
     const data = encodeData(input.data);
-    const meta = { [ATTR.createdAt]: input.now, [ATTR.updatedAt]: input.now, [ATTR.computeId]: input.computeId };
-    const item: Item = { ...key, [ATTR.features]: { [ATTR.data]: data, [ATTR.meta]: meta } };
-    const pending =
-      input.event === undefined ? undefined : pendingEvent(input.event, input.now, input.entityValue, input.category);
-    // 3: the overhead of the events list itself.
-    const needed = itemSize(item) + ITEM_RESERVE_BYTES + (pending === undefined ? 0 : 3 + pending.size);
+    const item = newRecordItem(key, input, data);
+    const needed = itemSize(item) + ITEM_RESERVE_BYTES;
     if (needed > MAX_ITEM_BYTES) {
-      throw new PayloadTooLargeError(
-        `The record needs ${needed} bytes of storage; a DynamoDB item holds at most ${MAX_ITEM_BYTES} bytes`,
-      );
+      throw new PayloadTooLargeError(`The record needs ${needed} bytes of storage; a DynamoDB item holds at most ${MAX_ITEM_BYTES} bytes`);
     }
-    // How many bytes of events already waiting still fit next to this write.
-    const room = MAX_ITEM_BYTES - needed;
-    const written: RecordMeta = { created_at: input.now, updated_at: input.now, compute_id: input.computeId };
-    for (let round = 0; round < WRITE_ROUNDS; round++) {
-      const createdAt = await this.#updateExisting(spec, key, input, data, pending, room);
-      if (createdAt !== undefined) return { ...written, created_at: normalizeTimestamp(createdAt) };
-      if (await this.#putNew(spec, item, pending)) return written;
+    const pending = input.event === undefined ? undefined : this.#pending(input.key, input.event, input.now);
+    const meta = { updated_at: input.now, compute_id: input.computeId, ...(input.eventTime === undefined ? {} : { event_time: input.eventTime }) };
+    for (let round = 0; round < ROUNDS; round++) {
+      let attempt = await this.#update(spec, key, input, data, pending);
+      if (attempt.kind === 'missing') attempt = await this.#put(spec, item, input.eventTime, pending);
+      if (attempt.kind === 'applied') {
+        const created = attempt.created;
+        return { outcome: 'applied', meta: { ...meta, created, created_at: created ? input.now : undefined } };
+      }
+      if (attempt.kind === 'stale') return { outcome: 'stale', storedEventTime: attempt.storedEventTime };
+      await jitter(round);
     }
-    throw await this.#explainConflict(spec, key, room);
+    return this.#explain(spec, key, input.eventTime);
   }
 
-  async getCategory(entityType: string, entityValue: string, category: string): Promise<FeatureRecord | undefined> {
-    const spec = this.#open(entityType);
-    if (!keyFits(entityValue, category)) return undefined; // DynamoDB could not hold such a key
-    try {
-      const res = await this.#doc.send(
-        new GetCommand({
-          TableName: spec.table,
-          Key: { [entityType]: entityValue, [ATTR.category]: category },
-          ProjectionExpression: READ_PROJECTION,
-          ExpressionAttributeNames: readNames(entityType),
-          ConsistentRead: this.#consistentRead,
-        }),
-      );
-      return res.Item === undefined ? undefined : toRecord(spec.table, entityType, entityValue, res.Item);
-    } catch (err) {
-      throw translateError(err, spec.table);
+  async deleteRecord(input: DeleteRecordInput): Promise<FeatureRecord | undefined> {
+    const spec = this.#open(input.key.entityType);
+    if (unstorableField(input.key.entityValue, input.key.category) !== undefined) return undefined;
+    const key = itemKey(spec, input.key);
+    if (input.event === undefined) {
+      try {
+        const res = await this.#doc.send(new DeleteCommand({ TableName: spec.table, Key: key, ReturnValues: 'ALL_OLD' }));
+        return res.Attributes === undefined ? undefined : toRecord(spec.table, spec.entityType, input.key.entityValue, res.Attributes);
+      } catch (err) {
+        throw translateError(err, spec.table);
+      }
     }
-  }
-
-  async getCategories(entityType: string, entityValue: string, categories: readonly string[]): Promise<FeatureRecord[]> {
-    const spec = this.#open(entityType);
-    const wanted = [...new Set(categories)].filter((c) => keyFits(entityValue, c));
-    const chunks: string[][] = [];
-    for (let i = 0; i < wanted.length; i += BATCH_GET_KEYS) chunks.push(wanted.slice(i, i + BATCH_GET_KEYS));
-    const items = await Promise.all(chunks.map((chunk) => this.#batchGet(spec, entityValue, chunk)));
-    return items.flat().map((item) => toRecord(spec.table, entityType, entityValue, item));
+    for (let round = 0; round < ROUNDS; round++) {
+      // The event names the deleted features, so the record is read first; the delete is then
+      // conditioned on the record being the one read (same updated_at).
+      const item = await this.#get(spec, key, true);
+      if (item === undefined) return undefined;
+      const record = toRecord(spec.table, spec.entityType, input.key.entityValue, item);
+      const pending = this.#pending(input.key, input.event(record), input.now);
+      const updated = field(field(item[ATTR.features], ATTR.meta), ATTR.updatedAt);
+      const condition =
+        typeof updated === 'string'
+          ? { ConditionExpression: '#f.#m.#u = :u', ExpressionAttributeValues: { ':u': updated } }
+          : { ConditionExpression: 'attribute_exists(#f.#m) AND attribute_not_exists(#f.#m.#u)' };
+      try {
+        await this.#doc.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Delete: {
+                  TableName: spec.table,
+                  Key: key,
+                  ExpressionAttributeNames: { '#f': ATTR.features, '#m': ATTR.meta, '#u': ATTR.updatedAt },
+                  ...condition,
+                },
+              },
+              { Update: appendAction(this.#outboxTable, pending) },
+            ],
+          }),
+        );
+        return record;
+      } catch (err) {
+        const outcome = cancelOutcome(err);
+        if (outcome === undefined) throw translateError(err, spec.table);
+        if (outcome.kind === 'outboxFull') throw outboxFull();
+        // The record changed or another transaction was in progress: read again.
+      }
+      await jitter(round);
+    }
+    throw new StoreUnavailableError('The record kept changing during the delete; retry');
   }
 
   async health(): Promise<StoreHealth> {
     if (this.#closed) return { ok: false, tablesAvailable: [], error: 'store is closed' };
-    const states = await describeTables(this.#raw, this.#specs);
+    const states = await describeTables(this.#raw, this.#specs, this.#outboxTable);
     const problems: string[] = [];
     for (const s of states) {
+      if (s.kind === 'outbox' && !this.#requireOutbox) continue;
       if (s.error !== undefined) problems.push(`${s.table}: ${s.error}`);
-      else if (!s.available) problems.push(`${s.table}: table does not exist or is not active`);
-      else if (this.#requireOutboxIndex && !s.hasOutboxIndex) {
-        problems.push(`${s.table}: index '${OUTBOX_INDEX}' is missing (run \`feature-store tables create\`)`);
-      }
+      else if (!s.available) problems.push(`${s.table}: table does not exist or is not active (run \`feature-store tables create\`)`);
+      else if (s.kind === 'outbox' && !s.hasOutboxIndex) problems.push(`${s.table}: its outbox index is missing (run \`feature-store tables create\`)`);
     }
-    const tablesAvailable = states.filter((s) => s.available).map((s) => s.table);
+    const tablesAvailable = states.filter((s) => s.kind === 'records' && s.available).map((s) => s.table);
     return problems.length === 0 ? { ok: true, tablesAvailable } : { ok: false, tablesAvailable, error: problems.join('; ') };
   }
 
@@ -205,236 +222,113 @@ export class DynamoDbStore implements FeatureStore {
 
   #open(entityType: string): TableSpec {
     if (this.#closed) throw new StoreUnavailableError();
-    const spec = this.#tables.get(entityType);
+    const spec = this.#byType.get(entityType);
     if (spec === undefined) throw new Error(`DynamoDbStore: entity type '${entityType}' is not configured`);
     return spec;
   }
 
-  /** Step 1: resolves with the stored created_at, or undefined when the record does not exist. */
-  async #updateExisting(
-    spec: TableSpec,
-    key: Item,
-    input: WriteCategoryInput,
-    data: Item | Uint8Array,
-    pending: PendingEvent | undefined,
-    room: number,
-  ): Promise<string | undefined> {
-    const names: Record<string, string> = {
-      '#f': ATTR.features,
-      '#d': ATTR.data,
-      '#m': ATTR.meta,
-      '#c': ATTR.createdAt,
-      '#u': ATTR.updatedAt,
-      '#ci': ATTR.computeId,
-    };
-    const values: Record<string, unknown> = { ':data': data, ':now': input.now, ':cid': input.computeId };
-    let set = '#f.#d = :data, #f.#m.#u = :now, #f.#m.#ci = :cid, #f.#m.#c = if_not_exists(#f.#m.#c, :now)';
-    let condition = 'attribute_exists(#f.#m)';
-    if (pending !== undefined) {
-      Object.assign(names, { '#ev': ATTR.events, '#on': ATTR.count, '#ob': ATTR.bytes, '#os': ATTR.shard, '#oa': ATTR.at });
-      Object.assign(values, {
-        ':evs': [pending.stored],
-        ':empty': [],
-        ':zero': 0,
-        ':one': 1,
-        ':size': pending.size,
-        ':shard': pending.shard,
-        ':at': pending.stored.at,
-        ':room': room,
-      });
-      set +=
-        ', #ev = list_append(if_not_exists(#ev, :empty), :evs), #on = if_not_exists(#on, :zero) + :one' +
-        ', #ob = if_not_exists(#ob, :zero) + :size, #os = if_not_exists(#os, :shard), #oa = if_not_exists(#oa, :at)';
-      condition += ' AND (attribute_not_exists(#ob) OR #ob <= :room)';
+  #pending(key: RecordKey, event: NonNullable<WriteRecordInput['event']>, now: string): PendingEvent {
+    const pending = pendingEvent(event, now, key.entityType, key.entityValue, key.category);
+    if (!eventFits(pending)) {
+      throw new PayloadTooLargeError(`The change event needs ${pending.size} bytes; an outbox item holds at most ${MAX_ITEM_BYTES} bytes`);
     }
-    try {
-      const res = await this.#doc.send(
-        new UpdateCommand({
-          TableName: spec.table,
-          Key: key,
-          UpdateExpression: `SET ${set}`,
-          ConditionExpression: condition,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          // ALL_NEW, not UPDATED_NEW: some implementations (moto) leave out attributes whose
-          // value did not change, such as a kept created_at. The response is barely larger:
-          // UPDATED_NEW would carry the new data and the events list too.
-          ReturnValues: 'ALL_NEW',
-          // Tells "record is new" from "record exists, outbox full" without a read where
-          // supported (DynamoDB, moto); dynalite ignores it and `#explainConflict` decides.
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return createdAtOf(res.Attributes) ?? input.now;
-    } catch (err) {
-      if (!isConditionalCheckFailed(err)) throw translateError(err, spec.table);
-      const old = (err as { Item?: unknown }).Item;
-      if (old !== undefined && old !== null) throw existingItemRefused(spec.table, old);
-      return undefined;
-    }
+    return pending;
   }
 
-  /** Step 2: resolves false when the record exists after all (a concurrent first write). */
-  async #putNew(spec: TableSpec, item: Item, pending: PendingEvent | undefined): Promise<boolean> {
-    const full: Item =
-      pending === undefined
-        ? item
-        : {
-            ...item,
-            [ATTR.events]: [pending.stored],
-            [ATTR.count]: 1,
-            [ATTR.bytes]: pending.size,
-            [ATTR.shard]: pending.shard,
-            [ATTR.at]: pending.stored.at,
-          };
+  async #get(spec: TableSpec, key: Item, consistent: boolean): Promise<Item | undefined> {
     try {
-      await this.#doc.send(
-        new PutCommand({
-          TableName: spec.table,
-          Item: full,
-          ConditionExpression: 'attribute_not_exists(#k)',
-          ExpressionAttributeNames: { '#k': spec.entityType },
-        }),
+      const res = await this.#doc.send(
+        new GetCommand({ TableName: spec.table, Key: key, ConsistentRead: consistent, ...readProjection(spec.entityType) }),
       );
-      return true;
+      return res.Item;
     } catch (err) {
-      if (isConditionalCheckFailed(err)) return false;
       throw translateError(err, spec.table);
     }
   }
 
-  /** Why every round failed: the item exists but cannot take the write (one consistent read). */
-  async #explainConflict(spec: TableSpec, key: Item, room: number): Promise<Error> {
+  /** The update of an existing record (with its event in one transaction, when there is one). */
+  async #update(spec: TableSpec, key: Item, input: WriteRecordInput, data: Item | Uint8Array, pending: PendingEvent | undefined): Promise<Attempt> {
+    const update = recordUpdate(spec.table, key, input, data);
     try {
-      const res = await this.#doc.send(
-        new GetCommand({
-          TableName: spec.table,
-          Key: key,
-          ProjectionExpression: '#f.#m, #ob',
-          ExpressionAttributeNames: { '#f': ATTR.features, '#m': ATTR.meta, '#ob': ATTR.bytes },
-          ConsistentRead: true,
-        }),
-      );
-      const item = res.Item;
-      if (item !== undefined && !hasMeta(item)) return new MalformedItemError(spec.table, 'no features.meta');
-      const bytes: unknown = item?.[ATTR.bytes];
-      if (typeof bytes === 'number' && bytes > room) return outboxFull();
+      if (pending === undefined) await this.#doc.send(new UpdateCommand(update));
+      else await this.#doc.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, { Update: appendAction(this.#outboxTable, pending) }] }));
+      return { kind: 'applied', created: false };
     } catch (err) {
-      const translated = translateError(err, spec.table);
-      return translated instanceof Error ? translated : new Error(String(translated));
-    }
-    return new StoreUnavailableError('The record kept changing during the write; retry');
-  }
-
-  async #batchGet(spec: TableSpec, entityValue: string, categories: readonly string[]): Promise<Item[]> {
-    let keys: Item[] = categories.map((c) => ({ [spec.entityType]: entityValue, [ATTR.category]: c }));
-    const found: Item[] = [];
-    for (let attempt = 1; ; attempt++) {
-      let res;
-      try {
-        res = await this.#doc.send(
-          new BatchGetCommand({
-            RequestItems: {
-              [spec.table]: {
-                Keys: keys,
-                ProjectionExpression: READ_PROJECTION,
-                ExpressionAttributeNames: readNames(spec.entityType),
-                ConsistentRead: this.#consistentRead,
-              },
-            },
-          }),
-        );
-      } catch (err) {
-        throw translateError(err, spec.table);
-      }
-      found.push(...(res.Responses?.[spec.table] ?? []));
-      const unprocessed = res.UnprocessedKeys?.[spec.table]?.Keys;
-      if (unprocessed === undefined || unprocessed.length === 0) return found;
-      if (attempt >= BATCH_GET_ATTEMPTS) throw new StoreThrottledError();
-      keys = unprocessed;
-      // Full jitter: spreads the retries of many callers hitting the same hot partition.
-      const ceiling = Math.min(BATCH_BACKOFF_CAP_MS, BATCH_BACKOFF_BASE_MS * 2 ** attempt);
-      await new Promise((r) => setTimeout(r, Math.random() * ceiling));
+      return this.#failed(err, spec, input.eventTime, pending !== undefined);
     }
   }
+
+  /** The put of a new record; `again` when a concurrent first write won (back to the update). */
+  async #put(spec: TableSpec, item: Item, eventTime: string | undefined, pending: PendingEvent | undefined): Promise<Attempt> {
+    const put = recordPut(spec.table, spec.entityType, item);
+    try {
+      if (pending === undefined) await this.#doc.send(new PutCommand(put));
+      else await this.#doc.send(new TransactWriteCommand({ TransactItems: [{ Put: put }, { Update: appendAction(this.#outboxTable, pending) }] }));
+      return { kind: 'applied', created: true };
+    } catch (err) {
+      const attempt = this.#failed(err, spec, eventTime, pending !== undefined);
+      return attempt.kind === 'missing' ? { kind: 'again' } : attempt;
+    }
+  }
+
+  /** A failed record action as an attempt; throws what is not a condition or a conflict. */
+  #failed(err: unknown, spec: TableSpec, eventTime: string | undefined, transaction: boolean): Attempt {
+    let outcome: ConditionOutcome;
+    if (transaction) {
+      const cancel = cancelOutcome(err);
+      if (cancel === undefined) throw translateError(err, spec.table);
+      if (cancel.kind === 'outboxFull') throw outboxFull();
+      if (cancel.kind === 'conflict') return { kind: 'again' };
+      outcome = conditionOutcome(cancel.oldItem, eventTime);
+    } else {
+      if (!isConditionalCheckFailed(err)) throw translateError(err, spec.table);
+      outcome = conditionOutcome((err as { Item?: unknown }).Item, eventTime);
+    }
+    if (outcome.kind === 'malformed') throw new MalformedItemError(spec.table, 'no features.meta');
+    if (outcome.kind === 'stale') return outcome;
+    return outcome.kind === 'missing' ? { kind: 'missing' } : { kind: 'again' };
+  }
+
+  /**
+   * Every round lost: decide with one consistent read (servers that return no item on a failed
+   * condition end here for a stale write).
+   */
+  async #explain(spec: TableSpec, key: Item, eventTime: string | undefined): Promise<WriteResult> {
+    const item = await this.#get(spec, key, true);
+    if (item !== undefined) {
+      const record = toRecord(spec.table, spec.entityType, String(item[spec.entityType]), item);
+      const stored = record.meta.event_time;
+      if (eventTime !== undefined && stored !== undefined && stored > eventTime) return { outcome: 'stale', storedEventTime: stored };
+    }
+    throw new StoreUnavailableError('The record kept changing during the write; retry');
+  }
 }
 
-function readNames(entityType: string): Record<string, string> {
-  return { '#k': entityType, '#c': ATTR.category, '#f': ATTR.features };
+function recordId(entityType: string, entityValue: string, category: string): string {
+  return `${entityType}\u0000${entityValue}\u0000${category}`;
 }
 
-function field(value: unknown, name: string): unknown {
-  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[name] : undefined;
+function itemKey(spec: TableSpec, key: RecordKey): Item {
+  return { [spec.entityType]: key.entityValue, [ATTR.category]: key.category };
 }
 
-function createdAtOf(attributes: unknown): string | undefined {
-  const created = field(field(field(attributes, ATTR.features), ATTR.meta), ATTR.createdAt);
-  return typeof created === 'string' ? created : undefined;
-}
-
-function hasMeta(item: unknown): boolean {
-  return field(field(item, ATTR.features), ATTR.meta) !== undefined;
-}
-
-/** `ALL_OLD` on a failed condition comes back as raw attribute values ({ M: … }). */
-function hasRawMeta(item: unknown): boolean {
-  return field(field(field(field(item, ATTR.features), 'M'), ATTR.meta), 'M') !== undefined || hasMeta(item);
-}
-
-function existingItemRefused(table: string, old: unknown): Error {
-  return hasRawMeta(old) ? outboxFull() : new MalformedItemError(table, 'no features.meta');
+function assertStorable(key: RecordKey): void {
+  const field = unstorableField(key.entityValue, key.category);
+  if (field === 'entity_value') {
+    throw new KeyNotStorableError(field, `String should have at most ${MAX_PARTITION_KEY_BYTES} bytes in UTF-8 (the DynamoDB partition key limit)`);
+  }
+  if (field === 'category') {
+    throw new KeyNotStorableError(field, `String should have at most ${MAX_SORT_KEY_BYTES} bytes in UTF-8 (the DynamoDB sort key limit)`);
+  }
 }
 
 function outboxFull(): StoreUnavailableError {
   return new StoreUnavailableError(
-    'Change events of this record are still waiting to be published and its storage item has no room for another; retry later',
+    'Change events of this record are still waiting to be published and its outbox item has no room for another; retry later',
   );
 }
 
-function checkNames(config: Config): void {
-  for (const type of Object.keys(config.entityTables)) {
-    if (LAYOUT_ATTRIBUTES.includes(type)) {
-      throw new ConfigError(`ENTITY_TYPES: '${type}' is an attribute name of the DynamoDB item layout`);
-    }
-  }
-  for (const category of config.categories) {
-    if (utf8Length(category) > MAX_SORT_KEY_BYTES) {
-      throw new ConfigError(`CATEGORY_WHITELIST: '${category}' is longer than ${MAX_SORT_KEY_BYTES} bytes (DynamoDB's sort key limit)`);
-    }
-  }
-}
-
-/** The `STORE=dynamodb` factory: validates, builds clients, optionally creates tables. */
-export async function createDynamoDbStore(config: Config, logger: Logger): Promise<DynamoDbStore> {
-  checkNames(config);
-  const clients = createDynamoDbClients(config.dynamodb);
-  try {
-    await assertRegion(clients.raw);
-    if (config.dynamodb.createTables) {
-      for (const r of await ensureTables(clients.raw, tableSpecs(config.entityTables))) {
-        logger.info({ table: r.table, action: r.action, index: r.indexStatus }, 'DynamoDB table ready');
-      }
-    }
-  } catch (err) {
-    clients.raw.destroy();
-    throw err;
-  }
-  return new DynamoDbStore({
-    clients,
-    entityTables: config.entityTables,
-    consistentRead: config.dynamodb.consistentRead,
-    requireOutboxIndex: config.kafka !== undefined,
-  });
-}
-
-/** `feature-store tables create`: creates what is missing, reports per table what it did. */
-export async function createDynamoDbTables(config: Config, options: { timeoutMs?: number } = {}): Promise<TableResult[]> {
-  checkNames(config);
-  const clients = createDynamoDbClients(config.dynamodb);
-  try {
-    await assertRegion(clients.raw);
-    return await ensureTables(clients.raw, tableSpecs(config.entityTables), options);
-  } finally {
-    clients.raw.destroy();
-  }
+/** A short random pause before the next round, so that racing writers do not collide again. */
+function jitter(round: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, Math.random() * 5 * (round + 1)));
 }

@@ -1,18 +1,24 @@
 import {
   CreateTableCommand,
   DescribeTableCommand,
-  UpdateTableCommand,
-  type CreateGlobalSecondaryIndexAction,
+  type AttributeDefinition,
+  type CreateTableCommandInput,
   type DynamoDBClient,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
 import { errorName, translateError } from './errors.js';
-import { ATTR, OUTBOX_INDEX } from './layout.js';
+import { ATTR } from './layout.js';
+import { OUTBOX_ATTR, OUTBOX_INDEX } from './outbox-item.js';
 
 /**
- * Table management: the table layout of the old service plus the sparse outbox index, created
- * on demand (`feature-store tables create`, or `DYNAMODB_CREATE_TABLES=true` at start) and
- * inspected by health checks.
+ * Table management, created on demand (`feature-store tables create`, or
+ * `DYNAMODB_CREATE_TABLES=true` at start) and inspected by health checks:
+ * - one record table per entity type, exactly the old service's layout (key `<entity type>`,
+ *   `category`; no index), so both services can share them;
+ * - the outbox table (`DYNAMODB_OUTBOX_TABLE`) with its `outbox_pending` index.
+ * Record tables created by an earlier version of this service may carry an `outbox_pending`
+ * index of their own; it is no longer used and may be deleted once no item has pending
+ * in-item events (see docs/decisions/1-dynamodb-outbox.md).
  */
 export interface TableSpec {
   /** Entity type; also the name of the table's partition key attribute. */
@@ -24,19 +30,20 @@ export function tableSpecs(entityTables: Readonly<Record<string, string>>): Tabl
   return Object.entries(entityTables).map(([entityType, table]) => ({ entityType, table }));
 }
 
-export type TableAction = 'created' | 'exists' | 'added index';
+export type TableAction = 'created' | 'exists';
 
 export interface TableResult {
   table: string;
+  kind: 'records' | 'outbox';
   action: TableAction;
-  /** Status of the outbox index afterwards (`ACTIVE`, or `CREATING` while DynamoDB backfills). */
-  indexStatus: string;
 }
 
 export interface TableState {
   table: string;
+  kind: 'records' | 'outbox';
   /** The table exists and serves requests (ACTIVE or UPDATING). */
   available: boolean;
+  /** For the outbox table: its index exists. */
   hasOutboxIndex: boolean;
   /** Why the table could not be checked (not for a table that simply does not exist). */
   error?: string;
@@ -44,23 +51,47 @@ export interface TableState {
 
 const POLL_MS = 100;
 
-function outboxIndex(): CreateGlobalSecondaryIndexAction {
+function recordTableInput(spec: TableSpec): CreateTableCommandInput {
   return {
-    IndexName: OUTBOX_INDEX,
-    KeySchema: [
-      { AttributeName: ATTR.shard, KeyType: 'HASH' },
-      { AttributeName: ATTR.at, KeyType: 'RANGE' },
+    TableName: spec.table,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: spec.entityType, AttributeType: 'S' },
+      { AttributeName: ATTR.category, AttributeType: 'S' },
     ],
-    // Keys of the base table come along; count and lease let `claim` and `stats` work from the
-    // index alone.
-    Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [ATTR.count, ATTR.leaseUntil] },
+    KeySchema: [
+      { AttributeName: spec.entityType, KeyType: 'HASH' },
+      { AttributeName: ATTR.category, KeyType: 'RANGE' },
+    ],
   };
 }
 
-const INDEX_ATTRIBUTES = [
-  { AttributeName: ATTR.shard, AttributeType: 'S' as const },
-  { AttributeName: ATTR.at, AttributeType: 'S' as const },
-];
+function outboxTableInput(table: string): CreateTableCommandInput {
+  const attributes: AttributeDefinition[] = [OUTBOX_ATTR.entityValue, OUTBOX_ATTR.record, OUTBOX_ATTR.shard, OUTBOX_ATTR.at].map(
+    (name) => ({ AttributeName: name, AttributeType: 'S' }),
+  );
+  return {
+    TableName: table,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: attributes,
+    KeySchema: [
+      { AttributeName: OUTBOX_ATTR.entityValue, KeyType: 'HASH' },
+      { AttributeName: OUTBOX_ATTR.record, KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: OUTBOX_INDEX,
+        KeySchema: [
+          { AttributeName: OUTBOX_ATTR.shard, KeyType: 'HASH' },
+          { AttributeName: OUTBOX_ATTR.at, KeyType: 'RANGE' },
+        ],
+        // Keys of the base table come along; count and lease let `claim` and `stats` work from
+        // the index alone.
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [OUTBOX_ATTR.count, OUTBOX_ATTR.leaseUntil] },
+      },
+    ],
+  };
+}
 
 async function describe(client: DynamoDBClient, table: string): Promise<TableDescription | undefined> {
   try {
@@ -72,50 +103,44 @@ async function describe(client: DynamoDBClient, table: string): Promise<TableDes
   }
 }
 
-function indexOf(description: TableDescription | undefined) {
-  return description?.GlobalSecondaryIndexes?.find((i) => i.IndexName === OUTBOX_INDEX);
+function hasIndex(description: TableDescription | undefined): boolean {
+  return description?.GlobalSecondaryIndexes?.some((i) => i.IndexName === OUTBOX_INDEX) ?? false;
 }
 
 function isServing(description: TableDescription | undefined): boolean {
   return description?.TableStatus === 'ACTIVE' || description?.TableStatus === 'UPDATING';
 }
 
-/** One DescribeTable per table, in parallel. Never rejects. */
-export async function describeTables(client: DynamoDBClient, specs: readonly TableSpec[]): Promise<TableState[]> {
+/** One DescribeTable per record table and for the outbox table, in parallel. Never rejects. */
+export async function describeTables(client: DynamoDBClient, specs: readonly TableSpec[], outboxTable: string): Promise<TableState[]> {
+  const all = [...specs.map((s) => ({ table: s.table, kind: 'records' as const })), { table: outboxTable, kind: 'outbox' as const }];
   return Promise.all(
-    specs.map(async ({ table }): Promise<TableState> => {
+    all.map(async ({ table, kind }): Promise<TableState> => {
       try {
         const description = await describe(client, table);
-        return { table, available: isServing(description), hasOutboxIndex: indexOf(description) !== undefined };
+        return { table, kind, available: isServing(description), hasOutboxIndex: hasIndex(description) };
       } catch (err) {
         const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
-        return { table, available: false, hasOutboxIndex: false, error: `${err instanceof Error ? err.message : String(err)}${cause}` };
+        return { table, kind, available: false, hasOutboxIndex: false, error: `${err instanceof Error ? err.message : String(err)}${cause}` };
       }
     }),
   );
 }
 
-function checkKeySchema(spec: TableSpec, description: TableDescription): void {
+function checkKeySchema(table: string, description: TableDescription, hash: string, range: string): void {
   const keys = description.KeySchema ?? [];
-  const hash = keys.find((k) => k.KeyType === 'HASH')?.AttributeName;
-  const range = keys.find((k) => k.KeyType === 'RANGE')?.AttributeName;
-  if (hash !== spec.entityType || range !== ATTR.category) {
-    throw new Error(
-      `DynamoDB table '${spec.table}' has key (${hash ?? '-'}, ${range ?? '-'}); entity type '${spec.entityType}' needs (${spec.entityType}, ${ATTR.category})`,
-    );
+  const h = keys.find((k) => k.KeyType === 'HASH')?.AttributeName;
+  const r = keys.find((k) => k.KeyType === 'RANGE')?.AttributeName;
+  if (h !== hash || r !== range) {
+    throw new Error(`DynamoDB table '${table}' has key (${h ?? '-'}, ${r ?? '-'}); this service needs (${hash}, ${range})`);
   }
 }
 
-async function waitFor(
-  client: DynamoDBClient,
-  table: string,
-  done: (d: TableDescription | undefined) => boolean,
-  timeoutMs: number,
-): Promise<TableDescription | undefined> {
+async function waitServing(client: DynamoDBClient, table: string, timeoutMs: number): Promise<TableDescription> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const description = await describe(client, table);
-    if (done(description)) return description;
+    if (description !== undefined && isServing(description)) return description;
     if (Date.now() > deadline) {
       throw new Error(`DynamoDB table '${table}' did not become ready within ${timeoutMs} ms (status ${description?.TableStatus ?? 'missing'})`);
     }
@@ -123,88 +148,44 @@ async function waitFor(
   }
 }
 
-async function createTable(client: DynamoDBClient, spec: TableSpec): Promise<boolean> {
+/** Creates the table unless it exists; false when it existed (or someone created it meanwhile). */
+async function createIfMissing(client: DynamoDBClient, input: CreateTableCommandInput): Promise<boolean> {
+  const table = input.TableName ?? '';
+  if ((await describe(client, table)) !== undefined) return false;
   try {
-    await client.send(
-      new CreateTableCommand({
-        TableName: spec.table,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: spec.entityType, AttributeType: 'S' },
-          { AttributeName: ATTR.category, AttributeType: 'S' },
-          ...INDEX_ATTRIBUTES,
-        ],
-        KeySchema: [
-          { AttributeName: spec.entityType, KeyType: 'HASH' },
-          { AttributeName: ATTR.category, KeyType: 'RANGE' },
-        ],
-        GlobalSecondaryIndexes: [outboxIndex()],
-      }),
-    );
+    await client.send(new CreateTableCommand(input));
     return true;
   } catch (err) {
-    // Someone else created it meanwhile.
     if (errorName(err) === 'ResourceInUseException') return false;
-    throw translateError(err, spec.table);
-  }
-}
-
-async function addIndex(client: DynamoDBClient, spec: TableSpec, description: TableDescription): Promise<void> {
-  const index = outboxIndex();
-  if (description.BillingModeSummary?.BillingMode !== 'PAY_PER_REQUEST') {
-    // A provisioned index that throttles also throttles writes to its table: give it the
-    // table's own capacity.
-    const read = description.ProvisionedThroughput?.ReadCapacityUnits ?? 5;
-    const write = description.ProvisionedThroughput?.WriteCapacityUnits ?? 5;
-    index.ProvisionedThroughput = { ReadCapacityUnits: Math.max(1, read), WriteCapacityUnits: Math.max(1, write) };
-  }
-  try {
-    await client.send(
-      new UpdateTableCommand({
-        TableName: spec.table,
-        AttributeDefinitions: INDEX_ATTRIBUTES,
-        GlobalSecondaryIndexUpdates: [{ Create: index }],
-      }),
-    );
-  } catch (err) {
-    const translated = translateError(err, spec.table);
-    if (translated !== err || !(err instanceof Error)) throw translated;
-    // dynalite, for one, refuses the request for on-demand tables.
-    throw new Error(`Could not add index '${OUTBOX_INDEX}' to DynamoDB table '${spec.table}': ${err.message}`, { cause: err });
+    throw translateError(err, table);
   }
 }
 
 /**
- * Creates each missing table (on-demand capacity, with the outbox index) and adds the outbox
- * index to existing tables that lack it; waits until each table serves requests. Idempotent.
- * Refuses a table whose key schema is not the one this service reads.
+ * Creates each missing record table and the outbox table (on-demand capacity) and waits until
+ * each serves requests. Idempotent. Refuses a table whose key schema is not the expected one,
+ * and an outbox table without its index.
  */
 export async function ensureTables(
   client: DynamoDBClient,
   specs: readonly TableSpec[],
+  outboxTable: string,
   options: { timeoutMs?: number } = {},
 ): Promise<TableResult[]> {
   const timeoutMs = options.timeoutMs ?? 120_000;
   const results: TableResult[] = [];
   for (const spec of specs) {
-    let action: TableAction = 'exists';
-    let description = await describe(client, spec.table);
-    if (description === undefined && (await createTable(client, spec))) action = 'created';
-    description = await waitFor(client, spec.table, isServing, timeoutMs);
-    if (description === undefined) throw new Error(`DynamoDB table '${spec.table}' disappeared`);
-    checkKeySchema(spec, description);
-    if (indexOf(description) === undefined) {
-      await addIndex(client, spec, description);
-      description = await waitFor(client, spec.table, isServing, timeoutMs);
-      if (indexOf(description) === undefined) {
-        throw new Error(
-          `DynamoDB accepted adding index '${OUTBOX_INDEX}' to '${spec.table}' but does not list it ` +
-            '(dynalite cannot add indexes to existing tables: recreate the table instead)',
-        );
-      }
-      action = 'added index';
-    }
-    results.push({ table: spec.table, action, indexStatus: indexOf(description)?.IndexStatus ?? 'UNKNOWN' });
+    const created = await createIfMissing(client, recordTableInput(spec));
+    const description = await waitServing(client, spec.table, timeoutMs);
+    checkKeySchema(spec.table, description, spec.entityType, ATTR.category);
+    results.push({ table: spec.table, kind: 'records', action: created ? 'created' : 'exists' });
   }
+  const created = await createIfMissing(client, outboxTableInput(outboxTable));
+  const description = await waitServing(client, outboxTable, timeoutMs);
+  checkKeySchema(outboxTable, description, OUTBOX_ATTR.entityValue, OUTBOX_ATTR.record);
+  if (!hasIndex(description)) {
+    throw new Error(`DynamoDB table '${outboxTable}' has no index '${OUTBOX_INDEX}'; delete the (empty) table and run \`feature-store tables create\` again`);
+  }
+  results.push({ table: outboxTable, kind: 'outbox', action: created ? 'created' : 'exists' });
   return results;
 }

@@ -1,0 +1,74 @@
+/**
+ * The DynamoDB backend (`STORE=dynamodb`): the old service's record tables plus an outbox table
+ * (docs/decisions/1-dynamodb-outbox.md). `createDynamoDbStore` opens it, `createDynamoDbTables`
+ * is `feature-store tables create`.
+ */
+import type { Config } from '../../config.js';
+import { ConfigError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import { assertRegion, createDynamoDbClients } from './client.js';
+import { utf8Length } from './item-size.js';
+import { LAYOUT_ATTRIBUTES, MAX_SORT_KEY_BYTES } from './layout.js';
+import { DynamoDbStore } from './records.js';
+import { ensureTables, tableSpecs, type TableResult } from './tables.js';
+
+export { DynamoDbStore } from './records.js';
+export type { TableResult } from './tables.js';
+
+function checkNames(config: Config): void {
+  const tables = new Map<string, string>();
+  for (const [type, table] of Object.entries(config.entityTables)) {
+    if (LAYOUT_ATTRIBUTES.includes(type)) {
+      throw new ConfigError(`ENTITY_TYPES: '${type}' is an attribute name of the DynamoDB item layout`);
+    }
+    const other = tables.get(table);
+    if (other !== undefined) throw new ConfigError(`Entity types '${other}' and '${type}' both use DynamoDB table '${table}'`);
+    tables.set(table, type);
+  }
+  const outboxOwner = tables.get(config.dynamodb.outboxTable);
+  if (outboxOwner !== undefined) {
+    throw new ConfigError(`DYNAMODB_OUTBOX_TABLE: '${config.dynamodb.outboxTable}' is the record table of entity type '${outboxOwner}'`);
+  }
+  for (const category of config.categories) {
+    if (utf8Length(category) > MAX_SORT_KEY_BYTES) {
+      throw new ConfigError(`CATEGORY_WHITELIST: '${category}' is longer than ${MAX_SORT_KEY_BYTES} bytes (DynamoDB's sort key limit)`);
+    }
+  }
+}
+
+/** The `STORE=dynamodb` factory: validates names, builds clients, optionally creates tables. */
+export async function createDynamoDbStore(config: Config, logger: Logger): Promise<DynamoDbStore> {
+  checkNames(config);
+  const clients = createDynamoDbClients(config.dynamodb);
+  const specs = tableSpecs(config.entityTables);
+  try {
+    await assertRegion(clients.raw);
+    if (config.dynamodb.createTables) {
+      for (const r of await ensureTables(clients.raw, specs, config.dynamodb.outboxTable)) {
+        logger.info({ table: r.table, kind: r.kind, action: r.action }, 'DynamoDB table ready');
+      }
+    }
+  } catch (err) {
+    clients.raw.destroy();
+    throw err;
+  }
+  return new DynamoDbStore({
+    clients,
+    specs,
+    outboxTable: config.dynamodb.outboxTable,
+    consistentRead: config.dynamodb.consistentRead,
+    requireOutbox: config.kafka !== undefined,
+  });
+}
+
+/** `feature-store tables create`: creates what is missing, reports per table what it did. */
+export async function createDynamoDbTables(config: Config, options: { timeoutMs?: number } = {}): Promise<TableResult[]> {
+  checkNames(config);
+  const clients = createDynamoDbClients(config.dynamodb);
+  try {
+    await assertRegion(clients.raw);
+    return await ensureTables(clients.raw, tableSpecs(config.entityTables), config.dynamodb.outboxTable, options);
+  } finally {
+    clients.raw.destroy();
+  }
+}

@@ -1,4 +1,0 @@
-import { sqliteBackend } from '../support/sqlite-backend.js';
-import { storeContract } from './contract.js';
-
-storeContract(sqliteBackend);

@@ -1,0 +1,42 @@
+import type { IncomingMessage } from 'node:http';
+
+/**
+ * DynamoDB requests seen by one server, by operation (`GetItem`, `UpdateItem`, …), counted where
+ * they arrive: the real wire traffic, retries included, nothing mocked.
+ */
+export class RequestLog {
+  readonly #counts = new Map<string, number>();
+
+  record(operation: string): void {
+    this.#counts.set(operation, (this.#counts.get(operation) ?? 0) + 1);
+  }
+
+  /** Counts by operation since the last reset, e.g. `{ UpdateItem: 1 }`. */
+  counts(): Record<string, number> {
+    return Object.fromEntries([...this.#counts].sort(([a], [b]) => a.localeCompare(b)));
+  }
+
+  total(): number {
+    let n = 0;
+    for (const c of this.#counts.values()) n += c;
+    return n;
+  }
+
+  reset(): void {
+    this.#counts.clear();
+  }
+
+  /** The counts of the requests `fn` causes. */
+  async during(fn: () => Promise<unknown>): Promise<Record<string, number>> {
+    this.reset();
+    await fn();
+    return this.counts();
+  }
+}
+
+/** The DynamoDB operation of a request (`X-Amz-Target: DynamoDB_20120810.GetItem` → `GetItem`). */
+export function operationOf(req: IncomingMessage): string {
+  const target = req.headers['x-amz-target'];
+  const value = Array.isArray(target) ? target[0] : target;
+  return value?.split('.').pop() ?? 'unknown';
+}
