@@ -2,13 +2,12 @@
 // The whole test suite. Starts what the tests need that is not already running, runs every
 // test file with node's test runner, then stops what it started:
 //   - a real Kafka broker (scripts/kafka-start.sh), unless KAFKA_BROKERS is set;
-//   - DynamoDB: every suite runs against dynalite, which the tests start in-process; then the
-//     backend-aware DynamoDB suites run a second time against moto_server (a second,
-//     independent implementation of the DynamoDB API), when it is installed. With CI=true a
-//     missing moto_server is a failure.
+//   - moto (scripts/moto-server.py), the DynamoDB emulator with transactions, shared by every
+//     test file through DYNAMODB_TEST_ENDPOINT; a missing moto is a failure. Tests that need
+//     dynalite (the events-off paths) start it in-process themselves.
 //
 //   npm test                      # everything
-//   npm test -- test/http         # only files under the given paths (no moto pass)
+//   npm test -- test/http         # only files under the given paths
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -16,13 +15,6 @@ import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
-const MOTO_SUITES = [
-  'test/store/dynamodb-store.test.ts',
-  'test/http/dynamodb-api.test.ts',
-  'test/store/dynamodb-outbox.test.ts',
-  'test/store/dynamodb-legacy.test.ts',
-  'test/store/dynamodb-tables.test.ts',
-];
 
 function findTests(path) {
   const st = statSync(path);
@@ -75,13 +67,20 @@ function runTests(list, extraEnv = {}) {
 }
 
 async function startMoto() {
-  const probe = spawnSync('moto_server', ['--help'], { stdio: 'ignore' });
-  if (probe.error !== undefined || probe.status !== 0) return undefined;
   const port = await freePort();
-  const moto = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  const moto = spawn('python3', [join(root, 'scripts/moto-server.py'), '127.0.0.1', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  moto.stderr.on('data', (chunk) => {
+    stderr = (stderr + chunk.toString()).slice(-2000);
+  });
+  let exited = false;
+  moto.on('exit', () => {
+    exited = true;
+  });
   cleanups.push(() => moto.kill('SIGTERM'));
   const endpoint = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 150; i++) {
+    if (exited) throw new Error(`moto did not start (pip install "moto[server]"): ${stderr.trim()}`);
     try {
       await fetch(endpoint);
       return endpoint;
@@ -89,7 +88,7 @@ async function startMoto() {
       await new Promise((r) => setTimeout(r, 200));
     }
   }
-  throw new Error('moto_server did not start within 20 s');
+  throw new Error('moto did not answer within 30 s');
 }
 
 let code = 0;
@@ -112,19 +111,12 @@ try {
     }
   }
 
-  code = await runTests(files);
-
-  if (args.length === 0) {
-    const endpoint = await startMoto();
-    if (endpoint === undefined) {
-      const message = 'moto_server is not installed (pip install "moto[server]"): the DynamoDB suites ran against dynalite only';
-      if (env.CI === 'true') throw new Error(message);
-      console.error(`run-tests: ${message}`);
-    } else {
-      console.error(`run-tests: DynamoDB suites again, against moto_server at ${endpoint}`);
-      code = Math.max(code, await runTests(MOTO_SUITES, { DYNAMODB_TEST_ENDPOINT: endpoint }));
-    }
+  if (!env.DYNAMODB_TEST_ENDPOINT) {
+    env.DYNAMODB_TEST_ENDPOINT = await startMoto();
+    console.error(`run-tests: moto at ${env.DYNAMODB_TEST_ENDPOINT}`);
   }
+
+  code = await runTests(files);
 } catch (err) {
   console.error(`run-tests: ${err instanceof Error ? err.message : String(err)}`);
   code = 1;

@@ -13,7 +13,7 @@ describe('DynamoDB configuration', () => {
     const defaults = loadConfig({}).dynamodb;
     assert.deepEqual(
       { ...defaults },
-      { region: undefined, endpoint: undefined, consistentRead: false, createTables: false, maxAttempts: 3, timeoutMs: 3000, maxSockets: 128 },
+      { region: undefined, endpoint: undefined, consistentRead: false, createTables: false, maxAttempts: 3, timeoutMs: 3000, maxSockets: 128, outboxTable: 'feature_store_outbox' },
     );
     const set = loadConfig({
       AWS_REGION: 'eu-west-1',
@@ -23,10 +23,11 @@ describe('DynamoDB configuration', () => {
       DYNAMODB_MAX_ATTEMPTS: '5',
       DYNAMODB_TIMEOUT_MS: '250',
       DYNAMODB_MAX_SOCKETS: '16',
+      DYNAMODB_OUTBOX_TABLE: 'events_outbox',
     }).dynamodb;
     assert.deepEqual(
       { ...set },
-      { region: 'eu-west-1', endpoint: 'http://127.0.0.1:8000', consistentRead: true, createTables: true, maxAttempts: 5, timeoutMs: 250, maxSockets: 16 },
+      { region: 'eu-west-1', endpoint: 'http://127.0.0.1:8000', consistentRead: true, createTables: true, maxAttempts: 5, timeoutMs: 250, maxSockets: 16, outboxTable: 'events_outbox' },
     );
   });
 
@@ -46,14 +47,17 @@ describe('DynamoDB configuration', () => {
   describe('checked when the store is created', () => {
     let instance: DynamoDbInstance;
     before(async () => {
-      instance = await startDynamoDbInstance({ forceDynalite: true });
+      instance = await startDynamoDbInstance({ server: 'dynalite' });
     });
     after(() => instance.teardown());
 
     const open = (env: Record<string, string>) => createStore(loadConfig({ ...TEST_ENV, ...instance.env, ...env }), createLogger('silent'));
 
-    test('an entity type named like an attribute of the item layout', async () => {
-      await assert.rejects(open({ ENTITY_TYPES: 'bright_uid,outbox_events' }), (err: unknown) => err instanceof ConfigError && /ENTITY_TYPES: 'outbox_events'/.test(err.message));
+    test('the outbox table named like a record table', async () => {
+      await assert.rejects(
+        open({ DYNAMODB_OUTBOX_TABLE: instance.tables.bright_uid ?? '' }),
+        (err: unknown) => err instanceof ConfigError && err.message.startsWith('DYNAMODB_OUTBOX_TABLE'),
+      );
     });
 
     test("a category longer than DynamoDB's 1,024-byte sort key", async () => {

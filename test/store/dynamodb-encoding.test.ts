@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { GetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { RequestValidationError } from '../../src/errors.js';
+import { KeyNotStorableError } from '../../src/errors.js';
 import type { FeatureMap, JsonValue } from '../../src/model.js';
-import { itemSize, valueSize } from '../../src/store/dynamodb-item-size.js';
-import type { FeatureStore } from '../../src/store/feature-store.js';
+import { itemSize, valueSize } from '../../src/store/dynamodb/item-size.js';
+import type { FeatureStore } from '../../src/store/ports.js';
 import { openStore } from '../support/backend.js';
-import type { RequestLog } from '../support/dynalite.js';
 import { startDynamoDbInstance, type DynamoDbInstance } from '../support/dynamodb-backend.js';
 
 /**
@@ -29,7 +28,7 @@ describe('DynamoDB value encoding', () => {
   let store: FeatureStore;
 
   before(async () => {
-    instance = await startDynamoDbInstance({ forceDynalite: true });
+    instance = await startDynamoDbInstance({ server: 'dynalite' });
     store = await openStore(instance);
   });
   after(async () => {
@@ -39,8 +38,8 @@ describe('DynamoDB value encoding', () => {
 
   async function roundTrip(data: FeatureMap): Promise<Record<string, AttributeValue> | undefined> {
     const id = uid();
-    await store.writeCategory({ entityType: 'bright_uid', entityValue: id, category: CAT, data, computeId: null, now: '2025-10-16T10:00:00.000Z' });
-    const record = await store.getCategory('bright_uid', id, CAT);
+    await store.writeRecord({ key: { entityType: 'bright_uid', entityValue: id, category: CAT }, data, computeId: null, now: '2025-10-16T10:00:00.000Z' });
+    const [record] = await store.getRecords([{ entityType: 'bright_uid', entityValue: id, category: CAT }]);
     assert.deepEqual(record?.data, data);
     assert.equal(JSON.stringify(record?.data), JSON.stringify(data));
     const raw = await instance.raw.send(
@@ -72,18 +71,19 @@ describe('DynamoDB value encoding', () => {
   });
 
   test('an entity value longer than DynamoDB\'s 2,048-byte key: reads find nothing without a request; writes are 422', async () => {
-    const requests = instance.requests as RequestLog;
+    const requests = instance.requests;
     const long = '日'.repeat(700); // 700 characters, 2,100 bytes
     assert.deepEqual(
       await requests.during(async () => {
-        assert.equal(await store.getCategory('bright_uid', long, CAT), undefined);
-        assert.deepEqual(await store.getCategories('bright_uid', long, [CAT]), []);
+        const key = { entityType: 'bright_uid', entityValue: long, category: CAT };
+        assert.deepEqual(await store.getRecords([key]), [undefined]);
+        assert.deepEqual(await store.getRecords([key, key]), [undefined, undefined]);
       }),
       {},
     );
     await assert.rejects(
-      store.writeCategory({ entityType: 'bright_uid', entityValue: long, category: CAT, data: { a: 1 }, computeId: null, now: '2025-10-16T10:00:00.000Z' }),
-      (err: unknown) => err instanceof RequestValidationError && err.issues[0]?.loc.join('.') === 'body.data.entity_value',
+      store.writeRecord({ key: { entityType: 'bright_uid', entityValue: long, category: CAT }, data: { a: 1 }, computeId: null, now: '2025-10-16T10:00:00.000Z' }),
+      (err: unknown) => err instanceof KeyNotStorableError && err.field === 'entity_value',
     );
     const fits = 'é'.repeat(1024); // exactly 2,048 bytes
     await roundTrip({ ok: fits });

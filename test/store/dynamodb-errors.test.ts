@@ -8,8 +8,9 @@ import {
   StoreUnavailableError,
   TableMissingError,
 } from '../../src/errors.js';
-import { translateError } from '../../src/store/dynamodb-errors.js';
-import type { FeatureStore } from '../../src/store/feature-store.js';
+import { translateError } from '../../src/store/dynamodb/errors.js';
+import type { FeatureStore } from '../../src/store/ports.js';
+import { getMany, getOne, writeInput } from '../support/store-calls.js';
 import { openStore } from '../support/backend.js';
 import { startDynamoDbInstance, type DynamoDbInstance } from '../support/dynamodb-backend.js';
 import { client, startService } from '../support/service.js';
@@ -53,7 +54,7 @@ describe('DynamoDB errors', () => {
     const env = { TABLE_NAME_ACCOUNT_PID: 'no_such_table' };
 
     before(async () => {
-      instance = await startDynamoDbInstance({ forceDynalite: true });
+      instance = await startDynamoDbInstance({ server: 'dynalite' });
       store = await openStore(instance, env);
     });
     after(async () => {
@@ -63,10 +64,10 @@ describe('DynamoDB errors', () => {
 
     test('reads and writes reject with TableMissingError naming the table, never "not found"', async () => {
       const named = (err: unknown): boolean => err instanceof TableMissingError && err.message.includes("'no_such_table'");
-      await assert.rejects(store.getCategory('account_pid', 'a-1', CAT), named);
-      await assert.rejects(store.getCategories('account_pid', 'a-1', [CAT, CAT2]), named);
+      await assert.rejects(getOne(store, 'account_pid', 'a-1', CAT), named);
+      await assert.rejects(getMany(store, 'account_pid', 'a-1', [CAT, CAT2]), named);
       const write = { entityType: 'account_pid', entityValue: 'a-1', category: CAT, data: { x: 1 }, computeId: null, now: '2025-10-16T10:00:00.000Z' };
-      await assert.rejects(store.writeCategory(write), named);
+      await assert.rejects(store.writeRecord(writeInput(write)), named);
     });
 
     test('health is not ok and lists only the tables that exist', async () => {
@@ -82,7 +83,7 @@ describe('DynamoDB errors', () => {
         const http = client(runtime.url);
         const read = await http.get(`/api/v1/get/item/a-1/${CAT}?entity_type=account_pid`);
         assert.equal(read.status, 503);
-        assert.equal(read.text, `{"detail":"Feature store table 'no_such_table' does not exist"}`);
+        assert.equal(read.text, `{"detail":"Feature store table 'no_such_table' does not exist","code":"STORE_TABLE_MISSING"}`);
         assert.ok(Number(read.headers.get('retry-after')) > 0);
         const health = await http.get('/api/v1/health');
         assert.equal(health.status, 503);
@@ -99,17 +100,17 @@ describe('DynamoDB errors', () => {
     test('store calls reject with StoreUnavailableError; HTTP answers a generic 503', async () => {
       const { url, server } = await listen(() => undefined);
       await close(server); // nothing listens there any more
-      const instance = await startDynamoDbInstance({ forceDynalite: true });
+      const instance = await startDynamoDbInstance({ server: 'dynalite' });
       const env = { DYNAMODB_ENDPOINT: url, DYNAMODB_MAX_ATTEMPTS: '1' };
       const store = await openStore(instance, env);
       const runtime = await startService(instance, { env });
       try {
-        await assert.rejects(store.getCategory('bright_uid', 'u', CAT), StoreUnavailableError);
+        await assert.rejects(getOne(store, 'bright_uid', 'u', CAT), StoreUnavailableError);
         assert.equal((await store.health()).ok, false);
         const http = client(runtime.url);
         const read = await http.get(`/api/v1/get/item/u/${CAT}`);
         assert.equal(read.status, 503);
-        assert.equal(read.text, '{"detail":"Feature store is temporarily unavailable"}');
+        assert.equal(read.text, '{"detail":"Feature store is temporarily unavailable","code":"STORE_UNAVAILABLE"}');
         assert.equal(read.headers.get('retry-after'), '1');
         const write = await http.post('/api/v1/items', {
           meta: { source: 'prediction_service' },
@@ -149,12 +150,12 @@ describe('DynamoDB errors', () => {
     ];
     for (const c of cases) {
       test(`${c.type} → ${c.expected.name}`, async () => {
-        const instance = await startDynamoDbInstance({ forceDynalite: true });
+        const instance = await startDynamoDbInstance({ server: 'dynalite' });
         const store = await openStore(instance, { DYNAMODB_ENDPOINT: fault.url, DYNAMODB_MAX_ATTEMPTS: '2' });
         try {
           answer = c;
           attempts = 0;
-          await assert.rejects(store.getCategory('bright_uid', 'u', CAT), (err: unknown) => {
+          await assert.rejects(getOne(store, 'bright_uid', 'u', CAT), (err: unknown) => {
             assert.ok(err instanceof c.expected, `${String(err)}`);
             assert.equal((err as Error & { cause?: Error }).cause?.name, c.type, 'the SDK error is kept as the cause for the log');
             if (c.expected === StoreUnavailableError) assert.equal((err as Error).message, 'Feature store is temporarily unavailable');
@@ -170,11 +171,11 @@ describe('DynamoDB errors', () => {
     }
 
     test('a ValidationException is not infrastructure: it stays an SDK error (a 500, logged)', async () => {
-      const instance = await startDynamoDbInstance({ forceDynalite: true });
+      const instance = await startDynamoDbInstance({ server: 'dynalite' });
       const store = await openStore(instance, { DYNAMODB_ENDPOINT: fault.url });
       try {
         answer = { status: 400, type: 'ValidationException' };
-        await assert.rejects(store.getCategory('bright_uid', 'u', CAT), (err: unknown) => {
+        await assert.rejects(getOne(store, 'bright_uid', 'u', CAT), (err: unknown) => {
           assert.ok(!(err instanceof FeatureStoreError));
           assert.equal((err as Error).name, 'ValidationException');
           return true;
@@ -188,11 +189,11 @@ describe('DynamoDB errors', () => {
 
   test('a request that gets no answer times out into StoreUnavailableError', async () => {
     const silent = await listen(() => undefined);
-    const instance = await startDynamoDbInstance({ forceDynalite: true });
+    const instance = await startDynamoDbInstance({ server: 'dynalite' });
     const store = await openStore(instance, { DYNAMODB_ENDPOINT: silent.url, DYNAMODB_TIMEOUT_MS: '200', DYNAMODB_MAX_ATTEMPTS: '1' });
     try {
       const started = Date.now();
-      await assert.rejects(store.getCategory('bright_uid', 'u', CAT), StoreUnavailableError);
+      await assert.rejects(getOne(store, 'bright_uid', 'u', CAT), StoreUnavailableError);
       assert.ok(Date.now() - started < 2000);
     } finally {
       await store.close();
@@ -208,7 +209,7 @@ describe('DynamoDB errors', () => {
     let batchCalls = 0;
 
     before(async () => {
-      instance = await startDynamoDbInstance({ forceDynalite: true });
+      instance = await startDynamoDbInstance({ server: 'dynalite' });
       // Forwards to dynalite, but answers the next `refuseBatches` BatchGetItem calls with every
       // key unprocessed, as DynamoDB does under load or past 16 MB.
       proxy = await listen((req, res) => {
@@ -244,11 +245,11 @@ describe('DynamoDB errors', () => {
       const store = await openStore(instance, { DYNAMODB_ENDPOINT: proxy.url });
       try {
         const write = { entityType: 'bright_uid', entityValue: 'u-batch', data: { a: 1 }, computeId: null, now: '2025-10-16T10:00:00.000Z' };
-        await store.writeCategory({ ...write, category: CAT });
-        await store.writeCategory({ ...write, category: CAT2 });
+        await store.writeRecord(writeInput({ ...write, category: CAT }));
+        await store.writeRecord(writeInput({ ...write, category: CAT2 }));
         refuseBatches = 3;
         batchCalls = 0;
-        const records = await store.getCategories('bright_uid', 'u-batch', [CAT, CAT2]);
+        const records = await getMany(store, 'bright_uid', 'u-batch', [CAT, CAT2]);
         assert.deepEqual(records.map((r) => r.category).sort(), [CAT, CAT2]);
         assert.equal(batchCalls, 4);
       } finally {
@@ -261,7 +262,7 @@ describe('DynamoDB errors', () => {
       try {
         refuseBatches = 1000;
         batchCalls = 0;
-        await assert.rejects(store.getCategories('bright_uid', 'u-batch', [CAT, CAT2]), StoreThrottledError);
+        await assert.rejects(getMany(store, 'bright_uid', 'u-batch', [CAT, CAT2]), StoreThrottledError);
         assert.equal(batchCalls, 8);
       } finally {
         refuseBatches = 0;

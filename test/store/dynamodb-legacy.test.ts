@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { GetItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { FeatureStore } from '../../src/store/feature-store.js';
+import type { FeatureStore } from '../../src/store/ports.js';
+import { getMany, getOne, writeInput } from '../support/store-calls.js';
 import { openStore } from '../support/backend.js';
 import { startDynamoDbInstance, type DynamoDbInstance } from '../support/dynamodb-backend.js';
 
@@ -69,7 +70,7 @@ describe('DynamoDB: items in the old service\'s format', () => {
         },
       }),
     );
-    const record = await store.getCategory('bright_uid', id, CAT);
+    const record = await getOne(store, 'bright_uid', id, CAT);
     assert.deepEqual(record, {
       entityType: 'bright_uid',
       entityValue: id,
@@ -100,15 +101,15 @@ describe('DynamoDB: items in the old service\'s format', () => {
       updatedAt: '2025-10-16T10:00:00.123456+00:00',
       computeId: 'old-job',
     });
-    const meta = await store.writeCategory({
+    const meta = await store.writeRecord(writeInput({
       entityType: 'bright_uid',
       entityValue: id,
       category: CAT,
       data: { credit_score: 710, ratio: 0.25 },
       computeId: null,
       now: '2025-11-01T00:00:00.000Z',
-    });
-    assert.equal(meta.created_at, '2025-10-16T10:00:00.123Z');
+    }));
+    assert.equal(meta.outcome, 'applied');
     assert.deepEqual(await rawItem(id), {
       bright_uid: { S: id },
       category: { S: CAT },
@@ -130,14 +131,14 @@ describe('DynamoDB: items in the old service\'s format', () => {
 
   test('a new record is written in the same layout: numbers as N, no other attributes', async () => {
     const id = uid();
-    await store.writeCategory({
+    await store.writeRecord(writeInput({
       entityType: 'bright_uid',
       entityValue: id,
       category: CAT,
       data: { score: 750, list: [0.35, 'x', null, { a: true }] },
       computeId: 'job-1',
       now: '2025-10-16T10:00:00.000Z',
-    });
+    }));
     assert.deepEqual(await rawItem(id), {
       bright_uid: { S: id },
       category: { S: CAT },
@@ -178,7 +179,7 @@ describe('DynamoDB: items in the old service\'s format', () => {
         },
       }),
     );
-    const record = await store.getCategory('bright_uid', id, CAT);
+    const record = await getOne(store, 'bright_uid', id, CAT);
     assert.equal(record?.data.big, 1.2345678901234568e29);
     assert.equal(record?.data.precise, 0.12345678901234568);
     assert.equal(record?.meta.created_at, '2025-10-16T10:00:00.000Z');

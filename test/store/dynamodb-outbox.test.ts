@@ -1,17 +1,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { StoreUnavailableError } from '../../src/errors.js';
+import { DeleteItemCommand, GetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { OutboxEvent } from '../../src/model.js';
-import type { FeatureStore, WriteCategoryInput } from '../../src/store/feature-store.js';
+import type { FeatureStore, WriteRecordInput } from '../../src/store/ports.js';
+import { getMany, getOne, writeInput } from '../support/store-calls.js';
 import { openStore } from '../support/backend.js';
 import { startDynamoDbInstance, type DynamoDbInstance } from '../support/dynamodb-backend.js';
 import { eventId, outboxEvent } from '../support/fixtures.js';
 
 /**
- * The item-embedded outbox beyond the universal contract: events appended while a relay
- * publishes survive its `complete`, relays in several processes never lose an event, a full
- * item pushes back instead of dropping events, and outbox attributes never reach readers.
+ * The outbox table beyond the universal contract: record items carry no outbox attributes,
+ * pending events survive the record item's deletion by anyone (the old service, a TTL expiry),
+ * events appended while a relay publishes survive its `complete`, relays in several processes
+ * never lose an event, and a full outbox item pushes back instead of dropping events.
  */
 const CAT = 'd0_unauth_features';
 const T0 = Date.parse('2025-10-16T10:00:00.000Z');
@@ -19,16 +20,16 @@ let n = 0;
 const uid = (): string => `obx-${process.pid}-${++n}`;
 let seq = 0;
 
-function event(entityValue: string, at: string): OutboxEvent {
+function event(entityValue: string, at: string, features: string[]): OutboxEvent {
   seq += 1;
-  return outboxEvent(entityValue, { id: eventId(seq), timestamp: at, category: CAT, features: ['score'] });
+  return outboxEvent(entityValue, { id: eventId(seq), timestamp: at, category: CAT, features });
 }
 
 /** Writes a record with an event at T0 + `ms`; returns the event. */
-async function writeWithEvent(store: FeatureStore, entityValue: string, ms: number, data: WriteCategoryInput['data'] = { score: ms }): Promise<OutboxEvent> {
+async function writeWithEvent(store: FeatureStore, entityValue: string, ms: number, data: WriteRecordInput['data'] = { score: ms }): Promise<OutboxEvent> {
   const now = new Date(T0 + ms).toISOString();
-  const e = event(entityValue, now);
-  await store.writeCategory({ entityType: 'bright_uid', entityValue, category: CAT, data, computeId: null, now, event: e });
+  const e = event(entityValue, now, Object.keys(data).sort());
+  await store.writeRecord(writeInput({ entityType: 'bright_uid', entityValue, category: CAT, data, computeId: null, now, event: e }));
   return e;
 }
 
@@ -54,30 +55,37 @@ describe('DynamoDB outbox', () => {
     await instance.teardown();
   });
 
-  async function rawAttributes(id: string): Promise<string[]> {
-    const res = await instance.raw.send(
-      new GetItemCommand({ TableName: instance.tables.bright_uid, Key: { bright_uid: { S: id }, category: { S: CAT } }, ConsistentRead: true }),
-    );
+  async function rawAttributes(table: string, key: Record<string, AttributeValue>): Promise<string[]> {
+    const res = await instance.raw.send(new GetItemCommand({ TableName: table, Key: key, ConsistentRead: true }));
     return Object.keys(res.Item ?? {}).sort();
   }
+  const recordKey = (id: string): Record<string, AttributeValue> => ({ bright_uid: { S: id }, category: { S: CAT } });
+  const outboxKey = (id: string): Record<string, AttributeValue> => ({ entity_value: { S: id }, record: { S: `bright_uid/${CAT}` } });
 
-  test('reads never show pending events; completing the last one removes every outbox attribute', async () => {
+  test('record items never carry pending events; the outbox item goes once its last event is completed', async () => {
     const id = uid();
     await writeWithEvent(store, id, 1);
     await writeWithEvent(store, id, 2);
-    assert.deepEqual(await rawAttributes(id), [
-      'bright_uid', 'category', 'features', 'outbox_at', 'outbox_bytes', 'outbox_count', 'outbox_events', 'outbox_shard',
-    ]);
-    const record = await store.getCategory('bright_uid', id, CAT);
+    assert.deepEqual(await rawAttributes(instance.tables.bright_uid ?? '', recordKey(id)), ['bright_uid', 'category', 'features']);
+    assert.deepEqual(await rawAttributes(instance.outboxTable, outboxKey(id)), ['at', 'bytes', 'count', 'entity_value', 'events', 'record', 'shard']);
+    const record = await getOne(store, 'bright_uid', id, CAT);
     assert.deepEqual(Object.keys(record ?? {}).sort(), ['category', 'data', 'entityType', 'entityValue', 'meta']);
     assert.deepEqual(record?.data, { score: 2 });
-    const [many] = await store.getCategories('bright_uid', id, [CAT]);
-    assert.deepEqual(many, record);
     const claimed = await drain(store, 'relay');
     assert.equal(claimed.length, 2);
     await store.outbox.complete(claimed.map((c) => c.id));
-    assert.deepEqual(await rawAttributes(id), ['bright_uid', 'category', 'features']);
+    assert.deepEqual(await rawAttributes(instance.outboxTable, outboxKey(id)), []);
     assert.deepEqual(await store.outbox.stats(), { pending: 0, oldestCreatedAt: null });
+  });
+
+  test('pending events survive the record item being deleted outside this service (old service, TTL expiry)', async () => {
+    const id = uid();
+    const written = [await writeWithEvent(store, id, 5), await writeWithEvent(store, id, 6)];
+    await instance.raw.send(new DeleteItemCommand({ TableName: instance.tables.bright_uid, Key: recordKey(id) }));
+    assert.equal(await getOne(store, 'bright_uid', id, CAT), undefined);
+    const claimed = await drain(store, 'relay');
+    assert.deepEqual(claimed, written);
+    await store.outbox.complete(claimed.map((c) => c.id));
   });
 
   test('events appended while a relay publishes stay pending after it completes', async () => {
@@ -122,6 +130,7 @@ describe('DynamoDB outbox', () => {
       await Promise.all(ids.map(async (id, i) => {
         for (let k = 0; k < 3; k++) written.add((await writeWithEvent(store, id, 1000 + i * 3 + k)).id);
       }));
+      assert.equal((await store.outbox.stats()).pending, written.size, 'every written event is pending');
       const relay = async (s: FeatureStore, owner: string): Promise<string[]> => {
         const got: string[] = [];
         for (;;) {
@@ -133,6 +142,8 @@ describe('DynamoDB outbox', () => {
       };
       const [a, b, c] = await Promise.all([relay(store, 'a'), relay(other, 'b'), relay(store, 'c')]);
       const all = [...(a ?? []), ...(b ?? []), ...(c ?? [])];
+      const left = await drain(store, 'check');
+      assert.deepEqual(left.map((e) => e.id), [], `stats: ${JSON.stringify(await store.outbox.stats())}`);
       assert.equal(new Set(all).size, all.length, 'no duplicates while leases hold');
       assert.deepEqual(new Set(all), written);
       assert.equal((await store.outbox.stats()).pending, 0);
@@ -160,46 +171,5 @@ describe('DynamoDB outbox', () => {
     } finally {
       await other.close();
     }
-  });
-});
-
-// On dynalite always: moto_server's update-time size check double-counts the attribute being
-// replaced (and caps at 405,000 bytes), so it refuses near-full items before DynamoDB would.
-describe('DynamoDB outbox: a full item', () => {
-  let instance: DynamoDbInstance;
-  let store: FeatureStore;
-
-  before(async () => {
-    instance = await startDynamoDbInstance({ forceDynalite: true });
-    store = await openStore(instance);
-  });
-  after(async () => {
-    await store.close();
-    await instance.teardown();
-  });
-
-  test('a record whose item has no room for another event refuses the write (503) and keeps every event', async () => {
-    const id = uid();
-    const big = { blob: 'x'.repeat(390 * 1024) };
-    const accepted: OutboxEvent[] = [];
-    let refused: unknown;
-    for (let i = 0; i < 200 && refused === undefined; i++) {
-      try {
-        accepted.push(await writeWithEvent(store, id, 3000 + i, { ...big, i }));
-      } catch (err) {
-        refused = err;
-      }
-    }
-    assert.ok(refused instanceof StoreUnavailableError, String(refused));
-    assert.match(refused.message, /waiting to be published/);
-    assert.ok(accepted.length > 2);
-    assert.equal((await store.getCategory('bright_uid', id, CAT))?.data.i, accepted.length - 1, 'the refused write changed nothing');
-    const claimed = await drain(store, 'relay');
-    assert.deepEqual(claimed.map((e) => e.id), accepted.map((e) => e.id));
-    await store.outbox.complete(claimed.map((e) => e.id));
-    await writeWithEvent(store, id, 9000, { ...big, i: -1 });
-    const last = await drain(store, 'relay');
-    assert.equal(last.length, 1);
-    await store.outbox.complete(last.map((e) => e.id));
   });
 });

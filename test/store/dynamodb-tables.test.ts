@@ -3,17 +3,16 @@ import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { loadConfig } from '../../src/config.js';
-import { createDynamoDbTables } from '../../src/store/dynamodb-store.js';
-import type { FeatureStore } from '../../src/store/feature-store.js';
+import { createDynamoDbTables } from '../../src/store/dynamodb/index.js';
+import type { FeatureStore } from '../../src/store/ports.js';
 import { openStore, TEST_ENV } from '../support/backend.js';
 import { startDynamoDbInstance, type DynamoDbInstance } from '../support/dynamodb-backend.js';
 
 /**
  * Table management: `feature-store tables create` (idempotent, reports per table),
  * `DYNAMODB_CREATE_TABLES=true` at start, and health checks that really describe the tables.
- * Adding the outbox index to an existing table needs a server that implements it (DynamoDB,
- * moto_server via DYNAMODB_TEST_ENDPOINT); dynalite silently ignores the request, which the
- * command must report instead of claiming success.
+ * Record tables keep the old service's layout exactly (no index); pending events live in the
+ * outbox table and its index.
  */
 function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
@@ -41,17 +40,24 @@ describe('DynamoDB tables', () => {
     const [user, account] = [instance.tables.bright_uid, instance.tables.account_pid];
     const first = await cli(['tables', 'create'], instance.env);
     assert.equal(first.code, 0, first.stderr);
-    assert.equal(first.stdout, `${user}: created\n${account}: created\n`);
+    const outbox = instance.outboxTable;
+    assert.equal(first.stdout, `${user} (records): created\n${account} (records): created\n${outbox} (outbox): created\n`);
     const again = await cli(['tables', 'create'], instance.env);
     assert.equal(again.code, 0, again.stderr);
-    assert.equal(again.stdout, `${user}: exists\n${account}: exists\n`);
+    assert.equal(again.stdout, `${user} (records): exists\n${account} (records): exists\n${outbox} (outbox): exists\n`);
     const described = await instance.raw.send(new DescribeTableCommand({ TableName: user }));
     assert.deepEqual(described.Table?.KeySchema, [
       { AttributeName: 'bright_uid', KeyType: 'HASH' },
       { AttributeName: 'category', KeyType: 'RANGE' },
     ]);
     assert.equal(described.Table?.BillingModeSummary?.BillingMode, 'PAY_PER_REQUEST');
-    assert.deepEqual(described.Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName), ['outbox_pending']);
+    assert.deepEqual(described.Table?.GlobalSecondaryIndexes ?? [], [], "the old service's layout: no index");
+    const box = await instance.raw.send(new DescribeTableCommand({ TableName: outbox }));
+    assert.deepEqual(box.Table?.KeySchema, [
+      { AttributeName: 'entity_value', KeyType: 'HASH' },
+      { AttributeName: 'record', KeyType: 'RANGE' },
+    ]);
+    assert.deepEqual(box.Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName), ['outbox_pending']);
   });
 
   test('an unreachable endpoint makes the command fail with the cause', async () => {
@@ -72,11 +78,11 @@ describe('DynamoDB tables', () => {
     );
     await assert.rejects(
       createDynamoDbTables(loadConfig({ ...TEST_ENV, ...instance.env, TABLE_NAME_BRIGHT_UID: table })),
-      new RegExp(`'${table}' has key \\(id, -\\); entity type 'bright_uid' needs \\(bright_uid, category\\)`),
+      new RegExp(`'${table}' has key \\(id, -\\); this service needs \\(bright_uid, category\\)`),
     );
   });
 
-  test('an existing table of the old service gets the outbox index added (or a clear error where unsupported)', async () => {
+  test("an existing table of the old service is used as it is; with events on, health needs the outbox table", async () => {
     const table = `old_service_${process.pid}_${Date.now()}`;
     await instance.raw.send(
       new CreateTableCommand({
@@ -92,23 +98,21 @@ describe('DynamoDB tables', () => {
         ],
       }),
     );
-    const env = { ...instance.env, TABLE_NAME_BRIGHT_UID: table, KAFKA_BROKERS: '127.0.0.1:9092' };
+    const outbox = `${table}_outbox`;
+    const env = { ...instance.env, TABLE_NAME_BRIGHT_UID: table, DYNAMODB_OUTBOX_TABLE: outbox, KAFKA_BROKERS: '127.0.0.1:9092' };
     const store = await openStore(instance, env);
     try {
       const health = await store.health();
-      assert.equal(health.ok, false, 'with events on, a table without the outbox index is not healthy');
-      assert.match(health.error ?? '', /index 'outbox_pending' is missing/);
+      assert.equal(health.ok, false, 'with events on, a missing outbox table is not healthy');
+      assert.match(health.error ?? '', new RegExp(`${outbox}: table does not exist`));
       assert.ok(health.tablesAvailable.includes(table));
       const res = await cli(['tables', 'create'], env);
-      if (instance.requests === undefined) {
-        assert.equal(res.code, 0, res.stderr);
-        assert.match(res.stdout, new RegExp(`^${table}: added index`, 'm'));
-        assert.equal((await store.health()).ok, true);
-      } else {
-        assert.equal(res.code, 1);
-        // dynalite refuses (or ignores) adding an index to an existing on-demand table.
-        assert.match(res.stderr, /Could not add index 'outbox_pending'|dynalite cannot add indexes to existing tables/);
-      }
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stdout, new RegExp(`^${table} \\(records\\): exists$`, 'm'));
+      assert.match(res.stdout, new RegExp(`^${outbox} \\(outbox\\): created$`, 'm'));
+      assert.equal((await store.health()).ok, true);
+      const described = await instance.raw.send(new DescribeTableCommand({ TableName: table }));
+      assert.deepEqual(described.Table?.GlobalSecondaryIndexes ?? [], [], "the old service's table is left as it was");
     } finally {
       await store.close();
     }

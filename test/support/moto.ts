@@ -25,11 +25,11 @@ function freePort(): Promise<number> {
 
 async function spawnMoto(): Promise<string> {
   const port = await freePort();
-  const proc = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  const proc = spawn('python3', [new URL('../../scripts/moto-server.py', import.meta.url).pathname, '127.0.0.1', String(port)], { stdio: 'ignore' });
   child = proc;
   const failed = new Promise<never>((_, reject) => {
-    proc.once('error', (err) => reject(new Error(`moto_server could not be started (pip install "moto[server]"): ${err.message}`)));
-    proc.once('exit', (code) => reject(new Error(`moto_server exited with code ${String(code)}`)));
+    proc.once('error', (err) => reject(new Error(`moto could not be started (pip install "moto[server]"): ${err.message}`)));
+    proc.once('exit', (code) => reject(new Error(`moto exited with code ${String(code)}`)));
   });
   failed.catch(() => undefined);
   process.once('exit', () => proc.kill('SIGTERM'));

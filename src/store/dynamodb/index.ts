@@ -21,8 +21,6 @@ function checkNames(config: Config): void {
     if (LAYOUT_ATTRIBUTES.includes(type)) {
       throw new ConfigError(`ENTITY_TYPES: '${type}' is an attribute name of the DynamoDB item layout`);
     }
-    const other = tables.get(table);
-    if (other !== undefined) throw new ConfigError(`Entity types '${other}' and '${type}' both use DynamoDB table '${table}'`);
     tables.set(table, type);
   }
   const outboxOwner = tables.get(config.dynamodb.outboxTable);
