@@ -21,7 +21,7 @@ test('error logs carry the request id; responses carry no internals', async () =
     await runtime.store.close();
     const res = await client(runtime.url).get('/api/v1/get/item/u/d0_unauth_features', { 'x-request-id': 'req-log-1' });
     assert.equal(res.status, 503);
-    assert.equal(res.text, '{"detail":"Feature store is temporarily unavailable"}');
+    assert.equal(res.text, '{"detail":"Feature store is temporarily unavailable","code":"STORE_UNAVAILABLE"}');
     const logged = lines.find((l) => l.reqId === 'req-log-1');
     assert.ok(logged, 'the error is logged with the request id');
     assert.equal(logged.level, 50);

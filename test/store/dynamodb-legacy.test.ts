@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { GetItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { FeatureStore } from '../../src/store/ports.js';
-import { getMany, getOne, writeInput } from '../support/store-calls.js';
+import { getOne, writeInput } from '../support/store-calls.js';
 import { openStore } from '../support/backend.js';
 import { startDynamoDbInstance, type DynamoDbInstance } from '../support/dynamodb-backend.js';
 

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { DeleteItemCommand, GetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { OutboxEvent } from '../../src/model.js';
 import type { FeatureStore, WriteRecordInput } from '../../src/store/ports.js';
-import { getMany, getOne, writeInput } from '../support/store-calls.js';
+import { getOne, writeInput } from '../support/store-calls.js';
 import { openStore } from '../support/backend.js';
 import { startDynamoDbInstance, type DynamoDbInstance } from '../support/dynamodb-backend.js';
 import { eventId, outboxEvent } from '../support/fixtures.js';
