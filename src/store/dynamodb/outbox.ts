@@ -1,11 +1,12 @@
-import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { StoreUnavailableError } from '../../errors.js';
 import type { FeatureEvent, OutboxEvent } from '../../model.js';
 import type { OutboxStats, OutboxStore } from '../ports.js';
-import { errorName, isConditionalCheckFailed, translateError } from './errors.js';
+import { isConditionalCheckFailed, translateError } from './errors.js';
 import { valueSize } from './item-size.js';
 import type { Item } from './layout.js';
-import { OUTBOX_ATTR as ATTR, OUTBOX_INDEX, OUTBOX_SHARDS, parseStoredEvents, type StoredEvent } from './outbox-item.js';
+import { indexCandidates, indexQuery, indexStats, type Candidate, type IndexQuery } from './outbox-index.js';
+import { OUTBOX_ATTR as ATTR, parseStoredEvents, type StoredEvent } from './outbox-item.js';
 
 /**
  * The relay side of the DynamoDB outbox (the `OutboxStore` port) on the outbox table (layout in
@@ -28,15 +29,9 @@ interface Lease {
   entries: Entry[];
 }
 
-interface Candidate {
-  key: Item;
-  at: string;
-}
-
 const LEASE_CONCURRENCY = 32;
 const REMOVE_BATCH = 40;
 const REMOVE_ROUNDS = 8;
-const CANDIDATE_PAGES = 3;
 /** Claims whose lease ended this long ago are forgotten (their events are claimable again). */
 const FORGET_AFTER_MS = 10 * 60_000;
 
@@ -86,11 +81,13 @@ export class DynamoDbOutbox implements OutboxStore {
   readonly #table: string;
   readonly #isOpen: () => boolean;
   readonly #leases = new Map<string, Lease>();
+  readonly #query: IndexQuery;
 
   constructor(doc: DynamoDBDocumentClient, table: string, isOpen: () => boolean) {
     this.#doc = doc;
     this.#table = table;
     this.#isOpen = isOpen;
+    this.#query = indexQuery(doc, table);
   }
 
   async claim(owner: string, limit: number, leaseMs: number): Promise<OutboxEvent[]> {
@@ -99,7 +96,7 @@ export class DynamoDbOutbox implements OutboxStore {
     const now = Date.now();
     const until = now + leaseMs;
     this.#forgetExpired(now);
-    const candidates = await this.#candidates(now, limit);
+    const candidates = await indexCandidates(this.#query, now, limit);
     const taken: { event: OutboxEvent; order: string }[] = [];
     let next = 0;
     while (taken.length < limit && next < candidates.length) {
@@ -149,37 +146,7 @@ export class DynamoDbOutbox implements OutboxStore {
 
   async stats(): Promise<OutboxStats> {
     this.#assertOpen();
-    const perShard = await Promise.all(
-        Array.from({ length: OUTBOX_SHARDS }, async (_, shard) => {
-          let pending = 0;
-          let oldest: string | null = null;
-          let startKey: Item | undefined;
-          do {
-            const res = await this.#query({
-              KeyConditionExpression: '#os = :s',
-              ProjectionExpression: '#on, #oa',
-              ExpressionAttributeNames: { '#os': ATTR.shard, '#on': ATTR.count, '#oa': ATTR.at },
-              ExpressionAttributeValues: { ':s': String(shard) },
-              ExclusiveStartKey: startKey,
-            });
-            for (const item of res.Items ?? []) {
-              const count: unknown = item[ATTR.count];
-              pending += typeof count === 'number' ? count : 1;
-              const at: unknown = item[ATTR.at];
-              if (typeof at === 'string' && (oldest === null || at < oldest)) oldest = at;
-            }
-            startKey = res.LastEvaluatedKey;
-          } while (startKey !== undefined);
-          return { pending, oldest };
-        }),
-    );
-    let pending = 0;
-    let oldest: string | null = null;
-    for (const s of perShard) {
-      pending += s.pending;
-      if (s.oldest !== null && (oldest === null || s.oldest < oldest)) oldest = s.oldest;
-    }
-    return { pending, oldestCreatedAt: oldest === null ? null : (oldest.split('#')[0] ?? oldest) };
+    return indexStats(this.#query);
   }
 
   #assertOpen(): void {
@@ -202,56 +169,6 @@ export class DynamoDbOutbox implements OutboxStore {
     for (const [id, lease] of this.#leases) {
       if (lease.until + FORGET_AFTER_MS < now) this.#leases.delete(id);
     }
-  }
-
-  async #query(input: Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName' | 'IndexName'>) {
-    const table = this.#table;
-    try {
-      return await this.#doc.send(new QueryCommand({ TableName: table, IndexName: OUTBOX_INDEX, ...input }));
-    } catch (err) {
-      if (errorName(err) === 'ValidationException') {
-        throw new StoreUnavailableError(
-          `DynamoDB table '${table}' has no index '${OUTBOX_INDEX}'; run \`feature-store tables create\``,
-          err,
-        );
-      }
-      throw translateError(err, table);
-    }
-  }
-
-  /** Items with pending, unleased events, oldest first; at most `limit` (each has ≥ 1 event). */
-  async #candidates(now: number, limit: number): Promise<Candidate[]> {
-    const lists = await Promise.all(
-        Array.from({ length: OUTBOX_SHARDS }, async (_, shard) => {
-          const found: Candidate[] = [];
-          let startKey: Item | undefined;
-          for (let page = 0; page < CANDIDATE_PAGES && found.length < limit; page++) {
-            const res = await this.#query({
-              KeyConditionExpression: '#os = :s',
-              FilterExpression: 'attribute_not_exists(#lu) OR #lu < :now',
-              ExpressionAttributeNames: { '#os': ATTR.shard, '#lu': ATTR.leaseUntil },
-              ExpressionAttributeValues: { ':s': String(shard), ':now': now },
-              Limit: limit,
-              ExclusiveStartKey: startKey,
-            });
-            for (const item of res.Items ?? []) {
-              const value: unknown = item[ATTR.entityValue];
-              const record: unknown = item[ATTR.record];
-              const at: unknown = item[ATTR.at];
-              if (typeof value === 'string' && typeof record === 'string' && typeof at === 'string') {
-                found.push({ key: { [ATTR.entityValue]: value, [ATTR.record]: record }, at });
-              }
-            }
-            startKey = res.LastEvaluatedKey;
-            if (startKey === undefined) break;
-          }
-          return found;
-        }),
-    );
-    return lists
-      .flat()
-      .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))
-      .slice(0, limit);
   }
 
   async #lease(c: Candidate, owner: string, now: number, until: number): Promise<{ lease: Lease; events: StoredEvent[] } | undefined> {
