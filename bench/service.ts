@@ -39,7 +39,7 @@ export async function buildService(root: string): Promise<{ command: ServiceComm
       command: {
         args: [built],
         origin: 'node dist/src/cli.js serve (built by npm run build)',
-        sqliteStoreModule: pathToFileURL(join(root, 'dist', 'src', 'store', 'sqlite-store.js')).href,
+        sqliteStoreModule: pathToFileURL(join(root, 'dist', 'src', 'store', 'sqlite', 'index.js')).href,
       },
       buildMs: result.ms,
     };
@@ -49,7 +49,7 @@ export async function buildService(root: string): Promise<{ command: ServiceComm
     command: {
       args: ['--import', 'tsx', join(root, 'src', 'cli.ts')],
       origin: 'node --import tsx src/cli.ts serve (npm run build FAILED, ran from source)',
-      sqliteStoreModule: pathToFileURL(join(root, 'src', 'store', 'sqlite-store.ts')).href,
+      sqliteStoreModule: pathToFileURL(join(root, 'src', 'store', 'sqlite', 'index.ts')).href,
     },
     buildMs: result.ms,
     buildError: `npm run build exited ${result.code}:\n${output}`,
