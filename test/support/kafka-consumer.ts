@@ -68,3 +68,18 @@ export function eventIds(messages: readonly ConsumedMessage[], keyPrefix: string
 export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
+
+/**
+ * The `features` of the first delivery of each event with message key `key`, in consumed order
+ * (a redelivery repeats an event id and is left out): what per-key ordering is checked on.
+ */
+export function firstDeliveryFeatures(messages: readonly { key: string | null; value: unknown }[], key: string): unknown[] {
+  const seen = new Set<string>();
+  const order: unknown[] = [];
+  for (const m of messages) {
+    if (m.key !== key || !isRecord(m.value) || seen.has(String(m.value.event_id))) continue;
+    seen.add(String(m.value.event_id));
+    order.push(m.value.features);
+  }
+  return order;
+}

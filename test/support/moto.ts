@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
+import { serveOnLoopback, type LoopbackEndpoint } from './loopback.js';
 import { operationOf, RequestLog } from './request-log.js';
 
 /**
@@ -63,11 +64,7 @@ export function ownsMoto(): boolean {
   return child !== undefined;
 }
 
-export interface CountingProxy {
-  endpoint: string;
-  requests: RequestLog;
-  stop(): Promise<void>;
-}
+export type CountingProxy = LoopbackEndpoint;
 
 /**
  * An HTTP proxy in front of `target` that counts DynamoDB requests by operation as they pass:
@@ -92,20 +89,5 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
     });
     req.pipe(forward);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  let stopped: Promise<void> | undefined;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    requests,
-    stop: () =>
-      (stopped ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-        agent.destroy();
-      })),
-  };
+  return serveOnLoopback(server, requests, () => agent.destroy());
 }

@@ -109,14 +109,17 @@ export function eventFits(pending: PendingEvent): boolean {
  * absent). It is refused (ConditionalCheckFailed) when the events already waiting leave no
  * room for it: back-pressure while the broker is down, never a dropped event.
  */
-export function appendAction(table: string, pending: PendingEvent): {
+/** A conditional UpdateItem, usable alone or as a transaction action. */
+export interface UpdateAction {
   TableName: string;
   Key: Item;
   UpdateExpression: string;
   ConditionExpression: string;
   ExpressionAttributeNames: Record<string, string>;
   ExpressionAttributeValues: Record<string, unknown>;
-} {
+}
+
+export function appendAction(table: string, pending: PendingEvent): UpdateAction {
   return {
     TableName: table,
     Key: pending.key,

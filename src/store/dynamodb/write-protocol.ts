@@ -1,6 +1,7 @@
 import type { WriteRecordInput } from '../ports.js';
 import { cancelReasons } from './errors.js';
 import { ATTR, oldRecordState, type Item } from './layout.js';
+import type { UpdateAction } from './outbox-item.js';
 
 /**
  * The requests of one record write, and what their failures mean. Two paths:
@@ -25,13 +26,7 @@ import { ATTR, oldRecordState, type Item } from './layout.js';
  * server supports it (DynamoDB, moto). Where it does not (dynalite), the caller's rounds end in
  * one consistent read that decides.
  */
-export interface UpdateRequest {
-  TableName: string;
-  Key: Item;
-  UpdateExpression: string;
-  ConditionExpression: string;
-  ExpressionAttributeNames: Record<string, string>;
-  ExpressionAttributeValues: Record<string, unknown>;
+export interface UpdateRequest extends UpdateAction {
   ReturnValuesOnConditionCheckFailure: 'ALL_OLD';
 }
 
