@@ -1,5 +1,7 @@
 import type { NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
+import { KeyNotStorableError } from '../../errors.js';
 import type { FeatureMap, FeatureRecord, JsonValue, RecordMeta } from '../../model.js';
+import type { RecordKey } from '../ports.js';
 import { normalizeTimestamp } from '../../timestamps.js';
 import { utf8Length } from './item-size.js';
 
@@ -63,6 +65,17 @@ export function unstorableField(entityValue: string, category: string): 'entity_
   if (entityValue === '' || utf8Length(entityValue) > MAX_PARTITION_KEY_BYTES) return 'entity_value';
   if (category === '' || utf8Length(category) > MAX_SORT_KEY_BYTES) return 'category';
   return undefined;
+}
+
+/** Rejects a write to a key DynamoDB cannot hold, naming the field (a 422 there). */
+export function assertStorable(key: RecordKey): void {
+  const field = unstorableField(key.entityValue, key.category);
+  if (field === 'entity_value') {
+    throw new KeyNotStorableError(field, `String should have at most ${MAX_PARTITION_KEY_BYTES} bytes in UTF-8 (the DynamoDB partition key limit)`);
+  }
+  if (field === 'category') {
+    throw new KeyNotStorableError(field, `String should have at most ${MAX_SORT_KEY_BYTES} bytes in UTF-8 (the DynamoDB sort key limit)`);
+  }
 }
 
 /**

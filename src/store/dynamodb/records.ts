@@ -21,7 +21,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KeyNotStorableError, PayloadTooLargeError, StoreUnavailableError } from '../../errors.js';
+import { PayloadTooLargeError, StoreUnavailableError } from '../../errors.js';
 import type { FeatureRecord } from '../../model.js';
 import type {
   DeleteRecordInput,
@@ -35,7 +35,7 @@ import { batchGet, readProjection, type TableKeys } from './batch-get.js';
 import type { DynamoDbClients } from './client.js';
 import { isConditionalCheckFailed, translateError } from './errors.js';
 import { itemSize, MAX_ITEM_BYTES } from './item-size.js';
-import { ATTR, encodeData, field, MalformedItemError, MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES, toRecord, unstorableField, type Item } from './layout.js';
+import { assertStorable, ATTR, encodeData, field, MalformedItemError, toRecord, unstorableField, type Item } from './layout.js';
 import { DynamoDbOutbox } from './outbox.js';
 import { appendAction, eventFits, pendingEvent, type PendingEvent } from './outbox-item.js';
 import { describeTables, type TableSpec } from './tables.js';
@@ -310,16 +310,6 @@ function recordId(entityType: string, entityValue: string, category: string): st
 
 function itemKey(spec: TableSpec, key: RecordKey): Item {
   return { [spec.entityType]: key.entityValue, [ATTR.category]: key.category };
-}
-
-function assertStorable(key: RecordKey): void {
-  const field = unstorableField(key.entityValue, key.category);
-  if (field === 'entity_value') {
-    throw new KeyNotStorableError(field, `String should have at most ${MAX_PARTITION_KEY_BYTES} bytes in UTF-8 (the DynamoDB partition key limit)`);
-  }
-  if (field === 'category') {
-    throw new KeyNotStorableError(field, `String should have at most ${MAX_SORT_KEY_BYTES} bytes in UTF-8 (the DynamoDB sort key limit)`);
-  }
 }
 
 function outboxFull(): StoreUnavailableError {
