@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { startServer, type Runtime } from '../../src/server.js';
+import type { BackendInstance } from '../support/backend.js';
+import { EVENT_BACKENDS } from '../support/backends.js';
 import { createTopic, deleteTopic, kafkaBrokers, startBroker, stopBroker } from '../support/kafka-broker.js';
 import { collect, eventIds } from '../support/kafka-consumer.js';
 import {
@@ -11,7 +13,6 @@ import {
   getText,
   metricValue,
   pool,
-  tempDir,
   uniqueTopic,
   write,
 } from '../support/kafka-service.js';
@@ -20,23 +21,24 @@ import {
  * Stops the shared test broker: run this file on its own (not in parallel with other broker
  * tests). The broker is restarted in `finally` whatever happens.
  */
-describe('broker outage', { timeout: 300_000 }, () => {
-  const dir = tempDir('feature-store-outage-');
+for (const backend of EVENT_BACKENDS) describe(`broker outage (${backend.name})`, { timeout: 300_000 }, () => {
   const topic = uniqueTopic('outage');
   const run = randomUUID().slice(0, 8);
   let brokers: string;
+  let instance: BackendInstance;
   let runtime: Runtime;
 
   before(async () => {
     brokers = await kafkaBrokers();
     await createTopic(brokers, topic);
-    runtime = await startServer(eventServiceConfig({ brokers, topic, sqlitePath: `${dir.path}/features.db` }));
+    instance = await backend.setup();
+    runtime = await startServer(eventServiceConfig({ brokers, topic, env: instance.env }));
   });
 
   after(async () => {
     await runtime?.close();
+    await instance?.teardown();
     if (brokers !== undefined) await deleteTopic(brokers, topic);
-    dir.remove();
   });
 
   test('1,000 writes with the broker down return 200 promptly; all their events arrive once it is back', async (t) => {

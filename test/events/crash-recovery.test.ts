@@ -4,9 +4,11 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import { startServer } from '../../src/server.js';
+import type { BackendInstance } from '../support/backend.js';
+import { EVENT_BACKENDS } from '../support/backends.js';
 import { createTopic, deleteTopic, kafkaBrokers, startBroker, stopBroker } from '../support/kafka-broker.js';
 import { collect, eventIds, isRecord } from '../support/kafka-consumer.js';
-import { eventServiceConfig, pool, tempDir, uniqueTopic, write } from '../support/kafka-service.js';
+import { eventServiceConfig, pool, uniqueTopic, write } from '../support/kafka-service.js';
 
 /** `feature-store serve` as a child process; resolves once it logs the port it listens on. */
 async function serve(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
@@ -40,21 +42,21 @@ async function serve(env: Record<string, string>): Promise<{ child: ChildProcess
  * Stops the shared test broker: run this file on its own (not in parallel with other broker
  * tests). The broker is restarted in `finally` whatever happens.
  */
-describe('process crash', { timeout: 300_000 }, () => {
-  const dir = tempDir('feature-store-crash-');
+for (const backend of EVENT_BACKENDS) describe(`process crash (${backend.name})`, { timeout: 300_000 }, () => {
   const topic = uniqueTopic('crash');
   const run = randomUUID().slice(0, 8);
-  const sqlitePath = `${dir.path}/features.db`;
   let brokers: string;
+  let instance: BackendInstance;
 
   before(async () => {
     brokers = await kafkaBrokers();
     await createTopic(brokers, topic);
+    instance = await backend.setup();
   });
 
   after(async () => {
     if (brokers !== undefined) await deleteTopic(brokers, topic);
-    dir.remove();
+    await instance?.teardown();
   });
 
   test('events of writes acknowledged just before SIGKILL (broker down) arrive after restart', async (t) => {
@@ -64,7 +66,7 @@ describe('process crash', { timeout: 300_000 }, () => {
     try {
       await stopBroker();
       // A short lease, so that the restarted service soon takes over a batch the killed one had claimed.
-      const service = await serve({ SQLITE_PATH: sqlitePath, KAFKA_BROKERS: brokers, TOPIC_NAME: topic, OUTBOX_LEASE_MS: '2000' });
+      const service = await serve({ ...instance.env, KAFKA_BROKERS: brokers, TOPIC_NAME: topic, OUTBOX_LEASE_MS: '2000' });
       child = service.child;
       const results = await pool(count, 10, (i) => write(service.url, { entityValue: `${run}-crash-${i}`, features: { i } }));
       const exited = once(child, 'exit');
@@ -79,7 +81,7 @@ describe('process crash', { timeout: 300_000 }, () => {
 
     const restartedAt = performance.now();
     const runtime = await startServer(
-      eventServiceConfig({ brokers, topic, sqlitePath, env: { OUTBOX_LEASE_MS: '2000' } }),
+      eventServiceConfig({ brokers, topic, env: { ...instance.env, OUTBOX_LEASE_MS: '2000' } }),
     );
     const consumed = await collect(brokers, topic);
     try {

@@ -25,7 +25,7 @@ describe('two service instances share one DynamoDB outbox', { timeout: 300_000 }
     brokers = await kafkaBrokers();
     await createTopic(brokers, topic);
     instance = await startDynamoDbInstance();
-    const config = () => eventServiceConfig({ brokers, topic, sqlitePath: '/nonexistent/unused.db', env: instance.env });
+    const config = () => eventServiceConfig({ brokers, topic, env: instance.env });
     runtimes = [await startServer(config()), await startServer(config())];
     consumed = await collect(brokers, topic);
   });

@@ -24,7 +24,7 @@ describe('DynamoDB: change events reach Kafka', { timeout: 300_000 }, () => {
     brokers = await kafkaBrokers();
     await createTopic(brokers, topic);
     instance = await startDynamoDbInstance();
-    runtime = await startServer(eventServiceConfig({ brokers, topic, sqlitePath: '/nonexistent/unused.db', env: instance.env }));
+    runtime = await startServer(eventServiceConfig({ brokers, topic, env: instance.env }));
     consumed = await collect(brokers, topic);
   });
   after(async () => {

@@ -9,13 +9,16 @@ import { isRecord } from './kafka-consumer.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Service configuration for event tests: ephemeral port, a SQLite file, events on. */
-export function eventServiceConfig(options: { brokers: string; topic: string; sqlitePath: string; env?: Record<string, string> }): Config {
+/**
+ * Service configuration for event tests: ephemeral port, events on, and the store of `env`
+ * (a backend instance's) or else the SQLite file `sqlitePath`.
+ */
+export function eventServiceConfig(options: { brokers: string; topic: string; sqlitePath?: string; env?: Record<string, string> }): Config {
   return loadConfig({
     HOST: '127.0.0.1',
     PORT: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
-    SQLITE_PATH: options.sqlitePath,
+    ...(options.sqlitePath === undefined ? {} : { SQLITE_PATH: options.sqlitePath }),
     KAFKA_BROKERS: options.brokers,
     TOPIC_NAME: options.topic,
     OUTBOX_POLL_MS: '50',
