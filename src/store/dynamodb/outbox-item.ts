@@ -104,11 +104,6 @@ export function eventFits(pending: PendingEvent): boolean {
   return pending.size + OUTBOX_RESERVE_BYTES + 200 <= MAX_ITEM_BYTES;
 }
 
-/**
- * The transaction action that appends `pending` to its outbox item (creating the item when
- * absent). It is refused (ConditionalCheckFailed) when the events already waiting leave no
- * room for it: back-pressure while the broker is down, never a dropped event.
- */
 /** A conditional UpdateItem, usable alone or as a transaction action. */
 export interface UpdateAction {
   TableName: string;
@@ -119,6 +114,11 @@ export interface UpdateAction {
   ExpressionAttributeValues: Record<string, unknown>;
 }
 
+/**
+ * The transaction action that appends `pending` to its outbox item (creating the item when
+ * absent). It is refused (ConditionalCheckFailed) when the events already waiting leave no
+ * room for it: back-pressure while the broker is down, never a dropped event.
+ */
 export function appendAction(table: string, pending: PendingEvent): UpdateAction {
   return {
     TableName: table,
