@@ -7,6 +7,7 @@ import { valueSize } from './item-size.js';
 import type { Item } from './layout.js';
 import { indexCandidates, indexQuery, indexStats, type Candidate, type IndexQuery } from './outbox-index.js';
 import { OUTBOX_ATTR as ATTR, parseStoredEvents, type StoredEvent } from './outbox-item.js';
+import { mapLimit } from './map-limit.js';
 
 /**
  * The relay side of the DynamoDB outbox (the `OutboxStore` port) on the outbox table (layout in
@@ -49,23 +50,6 @@ const DELETE_NAMES = { '#ev': ATTR.events, '#id': 'id' };
 
 function entryOf(e: StoredEvent): Entry {
   return { id: e.id, at: e.at, size: valueSize(e) + 1 };
-}
-
-async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      try {
-        await fn(item);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure !== undefined) throw failure.error;
 }
 
 /**

@@ -39,7 +39,7 @@ import { assertStorable, ATTR, encodeData, field, MalformedItemError, toRecord, 
 import { DynamoDbOutbox } from './outbox.js';
 import { appendAction, eventFits, pendingEvent, type PendingEvent } from './outbox-item.js';
 import { describeTables, type TableSpec } from './tables.js';
-import { cancelOutcome, conditionOutcome, newRecordItem, recordPut, recordUpdate, type ConditionOutcome } from './write-protocol.js';
+import { cancelOutcome, conditionOutcome, newRecordItem, recordDelete, recordPut, recordUpdate, type ConditionOutcome } from './write-protocol.js';
 
 export interface DynamoDbStoreOptions {
   clients: DynamoDbClients;
@@ -167,27 +167,9 @@ export class DynamoDbStore implements FeatureStore {
       if (item === undefined) return undefined;
       const record = toRecord(spec.table, spec.entityType, input.key.entityValue, item);
       const pending = this.#pending(input.key, input.event(record), input.now);
-      const updated = field(field(item[ATTR.features], ATTR.meta), ATTR.updatedAt);
-      const condition =
-        typeof updated === 'string'
-          ? { ConditionExpression: '#f.#m.#u = :u', ExpressionAttributeValues: { ':u': updated } }
-          : { ConditionExpression: 'attribute_exists(#f.#m) AND attribute_not_exists(#f.#m.#u)' };
+      const del = recordDelete(spec.table, key, field(field(item[ATTR.features], ATTR.meta), ATTR.updatedAt));
       try {
-        await this.#doc.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Delete: {
-                  TableName: spec.table,
-                  Key: key,
-                  ExpressionAttributeNames: { '#f': ATTR.features, '#m': ATTR.meta, '#u': ATTR.updatedAt },
-                  ...condition,
-                },
-              },
-              { Update: appendAction(this.#outboxTable, pending) },
-            ],
-          }),
-        );
+        await this.#doc.send(new TransactWriteCommand({ TransactItems: [{ Delete: del }, { Update: appendAction(this.#outboxTable, pending) }] }));
         return record;
       } catch (err) {
         const outcome = cancelOutcome(err);

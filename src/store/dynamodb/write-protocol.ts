@@ -88,6 +88,26 @@ export function recordPut(table: string, entityType: string, item: Item): PutReq
   };
 }
 
+export interface DeleteRequest {
+  TableName: string;
+  Key: Item;
+  ConditionExpression: string;
+  ExpressionAttributeNames: Record<string, string>;
+  ExpressionAttributeValues?: Record<string, unknown>;
+}
+
+/**
+ * The delete of a record that was read first (its event names the deleted features), on the
+ * condition that it is still the record read: the same `updated_at` (`updatedAt` as read), or a
+ * record that has none when the one read had none.
+ */
+export function recordDelete(table: string, key: Item, updatedAt: unknown): DeleteRequest {
+  const names = { '#f': ATTR.features, '#m': ATTR.meta, '#u': ATTR.updatedAt };
+  return typeof updatedAt === 'string'
+    ? { TableName: table, Key: key, ConditionExpression: '#f.#m.#u = :u', ExpressionAttributeNames: names, ExpressionAttributeValues: { ':u': updatedAt } }
+    : { TableName: table, Key: key, ConditionExpression: 'attribute_exists(#f.#m) AND attribute_not_exists(#f.#m.#u)', ExpressionAttributeNames: names };
+}
+
 /**
  * Why a record action's condition failed, from the item it returned (raw attribute values):
  * - `missing`: no item, or the server returned none (then a put finds out);
