@@ -28,7 +28,10 @@ function config(): Config {
   }
 }
 
-/** `tables create`: one line per table, `<table> (records|outbox): created | exists`. */
+/**
+ * `tables create`: one line per table, `<table> (records|outbox): created | exists`, with
+ * `; TTL on expires_at: enabled | exists` on record tables when `CATEGORY_TTL` is set.
+ */
 async function createTables(cfg: Config): Promise<void> {
   if (cfg.store !== 'dynamodb') {
     process.stdout.write(`STORE=${cfg.store}: tables are created when the service opens the store; nothing to do\n`);
@@ -37,7 +40,9 @@ async function createTables(cfg: Config): Promise<void> {
   try {
     // Loaded on demand: the AWS SDK costs start-up time that SQLite users need not pay.
     const { createDynamoDbTables } = await import('./store/dynamodb/index.js');
-    for (const r of await createDynamoDbTables(cfg)) process.stdout.write(`${r.table} (${r.kind}): ${r.action}\n`);
+    for (const r of await createDynamoDbTables(cfg)) {
+      process.stdout.write(`${r.table} (${r.kind}): ${r.action}${r.ttl === undefined ? '' : `; TTL on expires_at: ${r.ttl}`}\n`);
+    }
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`Configuration error: ${err.message}\n`);

@@ -29,6 +29,17 @@ export interface Config {
   readonly entityTables: Readonly<Record<string, string>>;
   readonly categories: readonly string[];
   readonly writeSources: readonly string[];
+  /**
+   * Time to live per category in milliseconds (`CATEGORY_TTL`), counted from a record's latest
+   * write; categories not listed never expire. See `ttl` for the physical removal.
+   */
+  readonly categoryTtlMs: Readonly<Record<string, number>>;
+  readonly ttl: {
+    /** How often the SQLite backend deletes expired records (DynamoDB uses its native TTL). */
+    readonly sweepIntervalMs: number;
+    /** Expired records deleted per sweep transaction (bounds the time the writer is held). */
+    readonly sweepBatch: number;
+  };
   readonly dynamodb: {
     readonly region: string | undefined;
     readonly endpoint: string | undefined;
@@ -133,6 +144,26 @@ function entityTables(env: Env): Record<string, string> {
   return tables;
 }
 
+const TTL_UNITS_MS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** Ten years: far beyond any useful TTL, and far inside what timestamps can express. */
+const MAX_TTL_MS = 3650 * 86_400_000;
+
+/** `CATEGORY_TTL=d0_unauth_features=7d,ncr_unauth_features=12h` → category → milliseconds. */
+function categoryTtl(env: Env, categories: readonly string[]): Record<string, number> {
+  const ttl: Record<string, number> = {};
+  for (const entry of list(env, 'CATEGORY_TTL', [])) {
+    const match = /^([^=\s]+)\s*=\s*(\d+)\s*([smhd])$/.exec(entry);
+    if (match === null) throw new ConfigError(`CATEGORY_TTL: '${entry}' is not <category>=<number><s|m|h|d>`);
+    const [, category = '', amount = '', unit = ''] = match;
+    if (!categories.includes(category)) throw new ConfigError(`CATEGORY_TTL: '${category}' is not in CATEGORY_WHITELIST`);
+    if (Object.hasOwn(ttl, category)) throw new ConfigError(`CATEGORY_TTL: '${category}' is given twice`);
+    const ms = Number(amount) * (TTL_UNITS_MS[unit] ?? NaN);
+    if (!(ms > 0 && ms <= MAX_TTL_MS)) throw new ConfigError(`CATEGORY_TTL: '${entry}' must be more than 0 and at most 3650d`);
+    ttl[category] = ms;
+  }
+  return ttl;
+}
+
 function kafka(env: Env): KafkaConfig | undefined {
   const brokers = optional(env, 'KAFKA_BROKERS');
   if (brokers === undefined) return undefined;
@@ -181,6 +212,11 @@ export function loadConfig(env: Env): Config {
     entityTables: Object.freeze(entityTables(env)),
     categories: Object.freeze(categories),
     writeSources: Object.freeze(list(env, 'WRITE_SOURCES', ['prediction_service'])),
+    categoryTtlMs: Object.freeze(categoryTtl(env, categories)),
+    ttl: Object.freeze({
+      sweepIntervalMs: int(env, 'TTL_SWEEP_INTERVAL_MS', 60_000, 100, 86_400_000),
+      sweepBatch: int(env, 'TTL_SWEEP_BATCH', 500, 1, 10_000),
+    }),
     dynamodb: Object.freeze({
       region: optional(env, 'AWS_REGION') ?? optional(env, 'AWS_DEFAULT_REGION'),
       endpoint,

@@ -16,6 +16,11 @@ export interface RecordMeta {
   compute_id: string | null;
   /** Canonical event time of the latest write; present only when that write gave one. */
   event_time?: string;
+  /**
+   * Canonical time the record expires (latest write + its category's `CATEGORY_TTL`). Set by
+   * the service on reads of categories with a TTL; never stored as such.
+   */
+  expires_at?: string;
 }
 
 /** One (entity type, entity value, category) record as stored. */

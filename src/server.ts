@@ -5,6 +5,7 @@ import { notifyOnEventWrite } from './events/notify-on-write.js';
 import { buildApp } from './http/app.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { createExpirySweeper } from './service/expiry-sweeper.js';
 import { createFeatureService, type FeatureService } from './service/feature-service.js';
 import { createStore } from './store/create-store.js';
 import type { FeatureStore } from './store/ports.js';
@@ -57,9 +58,15 @@ export async function startServer(config: Config, overrides: RuntimeOverrides = 
     metrics,
     ...(relay === undefined ? {} : { events: relay }),
   });
+  // Only backends without native expiry sweep, and only when some category has a TTL.
+  const sweeper =
+    store.sweeper === undefined || Object.keys(config.categoryTtlMs).length === 0
+      ? undefined
+      : createExpirySweeper({ sweep: () => service.sweepExpired(config.ttl.sweepBatch), intervalMs: config.ttl.sweepIntervalMs, logger });
   const app = await buildApp({ config, service, metrics, logger });
-  // One hook, so the order is certain: the relay finishes its batch before the store closes.
+  // One hook, so the order is certain: the sweeper and the relay finish before the store closes.
   app.addHook('onClose', async () => {
+    await sweeper?.stop();
     await relay?.stop();
     await store.close();
   });
@@ -71,6 +78,7 @@ export async function startServer(config: Config, overrides: RuntimeOverrides = 
   }
   // Started once listening: events left by an earlier run are published from here on.
   relay?.start();
+  sweeper?.start();
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;

@@ -40,6 +40,13 @@ describe('configuration', () => {
     assert.equal(c.dynamodb.endpoint, 'http://127.0.0.1:8000');
   });
 
+  test('CATEGORY_TTL gives milliseconds per category in every unit; unlisted categories have none', () => {
+    const c = loadConfig({ CATEGORY_WHITELIST: 'a,b,c,d,e', CATEGORY_TTL: 'a=30s, b=15m,c=12h,d=7d' });
+    assert.deepEqual(c.categoryTtlMs, { a: 30_000, b: 900_000, c: 43_200_000, d: 604_800_000 });
+    assert.deepEqual(loadConfig({}).categoryTtlMs, {});
+    assert.deepEqual(loadConfig({}).ttl, { sweepIntervalMs: 60_000, sweepBatch: 500 });
+  });
+
   test('bad values stop start-up with a message naming the variable', () => {
     const cases: [Record<string, string>, RegExp][] = [
       [{ PORT: 'eighty' }, /^PORT/],
@@ -56,6 +63,13 @@ describe('configuration', () => {
       [{ TABLE_NAME_BRIGHT_UID: 'account_feature_store' }, /^TABLE_NAME_/],
       [{ DYNAMODB_CONSISTENT_READ: 'maybe' }, /^DYNAMODB_CONSISTENT_READ/],
       [{ SQLITE_SYNCHRONOUS: 'off' }, /^SQLITE_SYNCHRONOUS/],
+      [{ CATEGORY_TTL: 'd0_unauth_features=7' }, /^CATEGORY_TTL/],
+      [{ CATEGORY_TTL: 'd0_unauth_features=7w' }, /^CATEGORY_TTL/],
+      [{ CATEGORY_TTL: 'd0_unauth_features=0s' }, /^CATEGORY_TTL/],
+      [{ CATEGORY_TTL: 'd0_unauth_features=3651d' }, /^CATEGORY_TTL/],
+      [{ CATEGORY_TTL: 'unknown_features=1d' }, /^CATEGORY_TTL.*CATEGORY_WHITELIST/],
+      [{ CATEGORY_TTL: 'd0_unauth_features=1d,d0_unauth_features=2d' }, /^CATEGORY_TTL.*twice/],
+      [{ TTL_SWEEP_BATCH: '0' }, /^TTL_SWEEP_BATCH/],
     ];
     for (const [env, message] of cases) {
       assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && message.test(err.message), JSON.stringify(env));

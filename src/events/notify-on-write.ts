@@ -1,11 +1,12 @@
 import type { FeatureStore } from '../store/ports.js';
 
 /**
- * Wraps a store so that `onEventRecorded` runs right after each write or delete that recorded a
+ * Wraps a store so that `onEventRecorded` runs right after each write, delete or sweep that recorded a
  * change event has committed (the relay's wake-up call). It runs synchronously and must be
  * cheap: the HTTP response waits for it, never for the broker.
  */
 export function notifyOnEventWrite(store: FeatureStore, onEventRecorded: () => void): FeatureStore {
+  const sweeper = store.sweeper;
   return {
     type: store.type,
     outbox: store.outbox,
@@ -19,6 +20,16 @@ export function notifyOnEventWrite(store: FeatureStore, onEventRecorded: () => v
       if (input.event !== undefined && deleted !== undefined) onEventRecorded();
       return deleted;
     },
+    sweeper:
+      sweeper === undefined
+        ? undefined
+        : {
+            async sweepExpired(input) {
+              const removed = await sweeper.sweepExpired(input);
+              if (input.event !== undefined && removed > 0) onEventRecorded();
+              return removed;
+            },
+          },
     getRecords: (keys) => store.getRecords(keys),
     health: () => store.health(),
     close: () => store.close(),

@@ -27,7 +27,7 @@ export interface EventPipelineStatus {
 
 export interface FeatureServiceDeps {
   store: FeatureStore;
-  config: Pick<Config, 'entityTables' | 'categories' | 'writeSources' | 'kafka'>;
+  config: Pick<Config, 'entityTables' | 'categories' | 'writeSources' | 'kafka' | 'categoryTtlMs'>;
   clock: Clock;
   metrics: Metrics;
   /** Present when events are on; reported in health. */
@@ -91,6 +91,21 @@ export function createFeatureService(deps: FeatureServiceDeps) {
   const eventsOn = config.kafka !== undefined;
 
   const isEntityType = (t: string): boolean => Object.hasOwn(config.entityTables, t);
+  const ttlMs = new Map(Object.entries(config.categoryTtlMs));
+
+  /**
+   * A stored record as reads show it: gone once its category's TTL (as configured now) has run
+   * out since its latest write, whether or not the store removed it yet; with `meta.expires_at`
+   * while the category has a TTL. Categories without a TTL pass through untouched.
+   */
+  function visible(record: FeatureRecord | undefined, nowMs: number): FeatureRecord | undefined {
+    if (record === undefined) return undefined;
+    const ttl = ttlMs.get(record.category);
+    if (ttl === undefined) return record;
+    const expires = Date.parse(record.meta.updated_at) + ttl;
+    if (nowMs >= expires) return undefined;
+    return { ...record, meta: { ...record.meta, expires_at: formatTimestamp(new Date(expires)) } };
+  }
 
   /** The `source` rule alone, so that a caller can report it beside its own schema problems. */
   function checkSource(source: string): InputProblem | undefined {
@@ -138,13 +153,16 @@ export function createFeatureService(deps: FeatureServiceDeps) {
 
     const key: RecordKey = { entityType: input.entityType, entityValue: input.entityValue, category: input.category };
     const data = input.features as FeatureMap;
-    const now = formatTimestamp(clock());
+    const nowMs = clock().getTime();
+    const now = formatTimestamp(new Date(nowMs));
     const names = Object.keys(data);
+    const ttl = ttlMs.get(key.category);
     const result = await store.writeRecord({
       key,
       data,
       computeId: input.computeId,
       now,
+      expiresAt: ttl === undefined ? undefined : formatTimestamp(new Date(nowMs + ttl)),
       event: eventsOn ? changeEvent(key, 'feature_available', now, input.computeId, names) : undefined,
     });
     // Only a write with an event time can be stale, and this one has none.
@@ -157,7 +175,8 @@ export function createFeatureService(deps: FeatureServiceDeps) {
   async function readCategory(key: RecordKey): Promise<FeatureRecord> {
     if (!allowed.has(key.category)) throw new CategoryNotAllowedError(key.category, 'read', config.categories);
     if (!isEntityType(key.entityType)) throw new InvalidEntityTypeError(key.entityType);
-    const [record] = await store.getRecords([key]);
+    const [stored] = await store.getRecords([key]);
+    const record = visible(stored, clock().getTime());
     metrics.reads.inc({ entity_type: key.entityType, category: key.category, result: record === undefined ? 'miss' : 'hit' });
     if (record === undefined) throw new ItemNotFoundError(key.entityValue, key.category);
     return record;
@@ -172,16 +191,38 @@ export function createFeatureService(deps: FeatureServiceDeps) {
     const permitted = [...wanted.keys()].filter((c) => allowed.has(c));
     const refused = [...wanted.keys()].filter((c) => !allowed.has(c));
     const found = await store.getRecords(permitted.map((category) => ({ entityType, entityValue, category })));
+    const nowMs = clock().getTime();
 
     const records: FeatureRecord[] = [];
     const missing: string[] = [];
     permitted.forEach((category, i) => {
-      const record = found[i];
+      const record = visible(found[i], nowMs);
       metrics.reads.inc({ entity_type: entityType, category, result: record === undefined ? 'miss' : 'hit' });
       if (record === undefined) missing.push(category);
       else records.push(selectFeatures(record, wanted.get(category) ?? '*'));
     });
     return { entityType, entityValue, records, unavailable: [...missing, ...refused] };
+  }
+
+  /**
+   * Removes expired records on backends that need it (SQLite), in transactions of at most
+   * `batch`, each with a `feature_deleted` event per record; gives the event loop a turn
+   * between transactions. Resolves with the number removed (0 on backends with native expiry).
+   */
+  async function sweepExpired(batch: number): Promise<number> {
+    const sweeper = store.sweeper;
+    if (sweeper === undefined) return 0;
+    let total = 0;
+    for (;;) {
+      const now = formatTimestamp(clock());
+      const event = eventsOn
+        ? (deleted: FeatureRecord) => changeEvent(deleted, 'feature_deleted', now, null, Object.keys(deleted.data))
+        : undefined;
+      const removed = await sweeper.sweepExpired({ now, limit: batch, event });
+      total += removed;
+      if (removed < batch) return total;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
   async function health(): Promise<HealthReport> {
@@ -197,7 +238,7 @@ export function createFeatureService(deps: FeatureServiceDeps) {
     };
   }
 
-  return { checkSource, writeCategory, readCategory, readFeatures, health };
+  return { checkSource, writeCategory, readCategory, readFeatures, sweepExpired, health };
 }
 
 /**

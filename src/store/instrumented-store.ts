@@ -27,6 +27,7 @@ export function instrumentStore(store: FeatureStore, metrics: Metrics): FeatureS
     writeRecord: timed('write', store.writeRecord.bind(store)),
     getRecords: timed('get', store.getRecords.bind(store)),
     deleteRecord: timed('delete', store.deleteRecord.bind(store)),
+    sweeper: store.sweeper === undefined ? undefined : { sweepExpired: timed('sweep', store.sweeper.sweepExpired.bind(store.sweeper)) },
     health: store.health.bind(store),
     close: store.close.bind(store),
   };

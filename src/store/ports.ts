@@ -38,6 +38,12 @@ export interface WriteRecordInput {
   readonly eventTime?: string | undefined;
   /** Canonical timestamp of this write. */
   readonly now: string;
+  /**
+   * Canonical time from which the backend may remove the record physically (its category's TTL
+   * at this write), or undefined: never. A later write replaces it. Stores do not hide expired
+   * records from reads; the service does, with the TTL in force at the read.
+   */
+  readonly expiresAt?: string | undefined;
   /** The change event to record atomically with the write; omitted when events are off. */
   readonly event?: OutboxEvent | undefined;
 }
@@ -104,6 +110,28 @@ export interface RecordStore {
   deleteRecord(input: DeleteRecordInput): Promise<FeatureRecord | undefined>;
 }
 
+export interface SweepExpiredInput {
+  /** Canonical time: records whose stored expiry (`WriteRecordInput.expiresAt`) is at or before it go. */
+  readonly now: string;
+  /** At most this many records per call (one bounded transaction). */
+  readonly limit: number;
+  /** Builds the change event of each removed record, recorded atomically with its deletion. */
+  readonly event?: ((deleted: FeatureRecord) => OutboxEvent) | undefined;
+}
+
+/**
+ * Physical removal of expired records, for backends without native expiry (SQLite). DynamoDB
+ * has none: its native TTL deletes items on the table's own schedule.
+ */
+export interface ExpiredRecordSweeper {
+  /**
+   * Deletes up to `limit` expired records, oldest expiry first, each with its event in the same
+   * transaction. A record rewritten before the sweep commits is not expired any more and stays.
+   * Resolves with the number deleted; fewer than `limit` means none are left.
+   */
+  sweepExpired(input: SweepExpiredInput): Promise<number>;
+}
+
 /**
  * The transactional outbox. Several relays (one per service instance) may work on it at once:
  * `claim` leases events so that two relays rarely publish the same one; when a lease expires the
@@ -148,6 +176,9 @@ export interface FeatureStore extends RecordStore {
 
   /** Events waiting to be published; written atomically by `writeRecord` and `deleteRecord`. */
   readonly outbox: OutboxStore;
+
+  /** Present on backends that must remove expired records themselves. */
+  readonly sweeper?: ExpiredRecordSweeper | undefined;
 
   /** Really checks the backend. Never rejects: failures are reported as `ok: false`. */
   health(): Promise<StoreHealth>;

@@ -42,8 +42,8 @@ export async function createDynamoDbStore(config: Config, logger: Logger): Promi
   try {
     await assertRegion(clients.raw);
     if (config.dynamodb.createTables) {
-      for (const r of await ensureTables(clients.raw, specs, config.dynamodb.outboxTable)) {
-        logger.info({ table: r.table, kind: r.kind, action: r.action }, 'DynamoDB table ready');
+      for (const r of await ensureTables(clients.raw, specs, config.dynamodb.outboxTable, { ttl: hasTtl(config) })) {
+        logger.info({ table: r.table, kind: r.kind, action: r.action, ttl: r.ttl }, 'DynamoDB table ready');
       }
     }
   } catch (err) {
@@ -65,8 +65,13 @@ export async function createDynamoDbTables(config: Config, options: { timeoutMs?
   const clients = createDynamoDbClients(config.dynamodb);
   try {
     await assertRegion(clients.raw);
-    return await ensureTables(clients.raw, tableSpecs(config.entityTables), config.dynamodb.outboxTable, options);
+    return await ensureTables(clients.raw, tableSpecs(config.entityTables), config.dynamodb.outboxTable, { ...options, ttl: hasTtl(config) });
   } finally {
     clients.raw.destroy();
   }
+}
+
+/** Whether any category has a TTL, so that the record tables need their native TTL on. */
+function hasTtl(config: Config): boolean {
+  return Object.keys(config.categoryTtlMs).length > 0;
 }

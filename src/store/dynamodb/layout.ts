@@ -32,10 +32,21 @@ export const ATTR = Object.freeze({
   computeId: 'compute_id',
   /** Canonical event time of the latest write; absent when that write gave none. */
   eventTime: 'event_time',
+  /**
+   * Top-level, epoch seconds: the table's native TTL attribute (`tables create` turns TTL on
+   * when `CATEGORY_TTL` is set). Present only on records of a category with a TTL at their
+   * latest write; the old service never reads it.
+   */
+  expiresAt: 'expires_at',
 });
 
 /** Item attributes that belong to this layout; an entity type may not be named like one. */
-export const LAYOUT_ATTRIBUTES: readonly string[] = [ATTR.category, ATTR.features];
+export const LAYOUT_ATTRIBUTES: readonly string[] = [ATTR.category, ATTR.features, ATTR.expiresAt];
+
+/** A canonical timestamp as the epoch seconds DynamoDB's TTL reads (rounded up: never early). */
+export function ttlSeconds(canonical: string): number {
+  return Math.ceil(Date.parse(canonical) / 1000);
+}
 
 /** DynamoDB's limits on key attribute values, in UTF-8 bytes. */
 export const MAX_PARTITION_KEY_BYTES = 2048;

@@ -1,6 +1,8 @@
 import {
   CreateTableCommand,
   DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  UpdateTimeToLiveCommand,
   type AttributeDefinition,
   type CreateTableCommandInput,
   type DynamoDBClient,
@@ -36,6 +38,8 @@ export interface TableResult {
   table: string;
   kind: 'records' | 'outbox';
   action: TableAction;
+  /** Record tables when `CATEGORY_TTL` is set: native TTL on `expires_at` turned on now, or already on. */
+  ttl?: 'enabled' | 'exists';
 }
 
 export interface TableState {
@@ -148,6 +152,29 @@ async function waitServing(client: DynamoDBClient, table: string, timeoutMs: num
   }
 }
 
+/**
+ * Turns on the table's native TTL on `expires_at` unless it is on already. A table whose TTL is
+ * on another attribute is refused: a table has one TTL attribute, and changing it is the
+ * operator's decision (the old service's items may rely on it).
+ */
+async function ensureTtl(client: DynamoDBClient, table: string): Promise<'enabled' | 'exists'> {
+  try {
+    const current = (await client.send(new DescribeTimeToLiveCommand({ TableName: table }))).TimeToLiveDescription;
+    const status = current?.TimeToLiveStatus;
+    if (status === 'ENABLED' || status === 'ENABLING') {
+      if (current?.AttributeName === ATTR.expiresAt) return 'exists';
+      throw new Error(
+        `DynamoDB table '${table}' has TTL on '${current?.AttributeName ?? '?'}'; CATEGORY_TTL needs it on '${ATTR.expiresAt}' (change it with UpdateTimeToLive)`,
+      );
+    }
+    await client.send(new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: { Enabled: true, AttributeName: ATTR.expiresAt } }));
+    return 'enabled';
+  } catch (err) {
+    if (err instanceof Error && err.message.startsWith('DynamoDB table')) throw err;
+    throw translateError(err, table);
+  }
+}
+
 /** Creates the table unless it exists; false when it existed (or someone created it meanwhile). */
 async function createIfMissing(client: DynamoDBClient, input: CreateTableCommandInput): Promise<boolean> {
   const table = input.TableName ?? '';
@@ -170,7 +197,7 @@ export async function ensureTables(
   client: DynamoDBClient,
   specs: readonly TableSpec[],
   outboxTable: string,
-  options: { timeoutMs?: number } = {},
+  options: { timeoutMs?: number; ttl?: boolean } = {},
 ): Promise<TableResult[]> {
   const timeoutMs = options.timeoutMs ?? 120_000;
   const results: TableResult[] = [];
@@ -178,7 +205,9 @@ export async function ensureTables(
     const created = await createIfMissing(client, recordTableInput(spec));
     const description = await waitServing(client, spec.table, timeoutMs);
     checkKeySchema(spec.table, description, spec.entityType, ATTR.category);
-    results.push({ table: spec.table, kind: 'records', action: created ? 'created' : 'exists' });
+    const result: TableResult = { table: spec.table, kind: 'records', action: created ? 'created' : 'exists' };
+    if (options.ttl === true) result.ttl = await ensureTtl(client, spec.table);
+    results.push(result);
   }
   const created = await createIfMissing(client, outboxTableInput(outboxTable));
   const description = await waitServing(client, outboxTable, timeoutMs);

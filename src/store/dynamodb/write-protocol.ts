@@ -1,6 +1,6 @@
 import type { WriteRecordInput } from '../ports.js';
 import { cancelReasons } from './errors.js';
-import { ATTR, oldRecordState, type Item } from './layout.js';
+import { ATTR, oldRecordState, ttlSeconds, type Item } from './layout.js';
 import type { UpdateAction } from './outbox-item.js';
 
 /**
@@ -40,22 +40,28 @@ export interface PutRequest {
 
 export function recordUpdate(table: string, key: Item, input: WriteRecordInput, data: Item | Uint8Array): UpdateRequest {
   const values: Record<string, unknown> = { ':data': data, ':now': input.now, ':cid': input.computeId };
-  const set = '#f.#d = :data, #f.#m.#u = :now, #f.#m.#ci = :cid, #f.#m.#c = if_not_exists(#f.#m.#c, :now)';
-  let update: string;
+  const set = ['#f.#d = :data', '#f.#m.#u = :now', '#f.#m.#ci = :cid', '#f.#m.#c = if_not_exists(#f.#m.#c, :now)'];
+  const remove: string[] = [];
   let condition = 'attribute_exists(#f.#m)';
   if (input.eventTime === undefined) {
     // A write without an event time leaves none stored (see WriteRecordInput.eventTime).
-    update = `SET ${set} REMOVE #f.#m.#et`;
+    remove.push('#f.#m.#et');
   } else {
     values[':et'] = input.eventTime;
-    update = `SET ${set}, #f.#m.#et = :et`;
+    set.push('#f.#m.#et = :et');
     // Canonical timestamps compare correctly as strings.
     condition += ' AND (attribute_not_exists(#f.#m.#et) OR #f.#m.#et <= :et)';
+  }
+  // The TTL attribute follows the latest write: set for a category with a TTL, removed otherwise.
+  if (input.expiresAt === undefined) remove.push('#x');
+  else {
+    values[':x'] = ttlSeconds(input.expiresAt);
+    set.push('#x = :x');
   }
   return {
     TableName: table,
     Key: key,
-    UpdateExpression: update,
+    UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
     ConditionExpression: condition,
     ExpressionAttributeNames: {
       '#f': ATTR.features,
@@ -65,6 +71,7 @@ export function recordUpdate(table: string, key: Item, input: WriteRecordInput, 
       '#u': ATTR.updatedAt,
       '#ci': ATTR.computeId,
       '#et': ATTR.eventTime,
+      '#x': ATTR.expiresAt,
     },
     ExpressionAttributeValues: values,
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -75,7 +82,9 @@ export function recordUpdate(table: string, key: Item, input: WriteRecordInput, 
 export function newRecordItem(key: Item, input: WriteRecordInput, data: Item | Uint8Array): Item {
   const meta: Item = { [ATTR.createdAt]: input.now, [ATTR.updatedAt]: input.now, [ATTR.computeId]: input.computeId };
   if (input.eventTime !== undefined) meta[ATTR.eventTime] = input.eventTime;
-  return { ...key, [ATTR.features]: { [ATTR.data]: data, [ATTR.meta]: meta } };
+  const item: Item = { ...key, [ATTR.features]: { [ATTR.data]: data, [ATTR.meta]: meta } };
+  if (input.expiresAt !== undefined) item[ATTR.expiresAt] = ttlSeconds(input.expiresAt);
+  return item;
 }
 
 export function recordPut(table: string, entityType: string, item: Item): PutRequest {

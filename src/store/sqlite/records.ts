@@ -13,6 +13,7 @@ import type { FeatureMap, FeatureRecord, OutboxEvent, RecordMeta } from '../../m
 import { normalizeTimestamp } from '../../timestamps.js';
 import type {
   DeleteRecordInput,
+  ExpiredRecordSweeper,
   FeatureStore,
   OutboxStore,
   RecordKey,
@@ -116,6 +117,25 @@ export class SqliteStore implements FeatureStore {
     });
   }
 
+  readonly sweeper: ExpiredRecordSweeper = {
+    sweepExpired: async (input) => {
+      if (this.#closed) throw new StoreUnavailableError();
+      // One transaction through the group commit, so a sweep is ordered with the writes around
+      // it: a record rewritten first has a later expiry and is not deleted.
+      return this.#commits.enqueue(() => {
+        let removed = 0;
+        for (const [entityType, s] of this.#tables) {
+          if (removed >= input.limit) break;
+          for (const row of s.sweep.all(input.now, input.limit - removed)) {
+            removed++;
+            if (input.event !== undefined) this.#recordEvent(input.event(toRecord(entityType, row.entity_value, row)));
+          }
+        }
+        return removed;
+      });
+    },
+  };
+
   async health(): Promise<StoreHealth> {
     if (this.#closed) return { ok: false, tablesAvailable: [], error: 'store closed' };
     try {
@@ -143,7 +163,7 @@ export class SqliteStore implements FeatureStore {
     // same whether it was inserted or updated. Same transaction, so it cannot go out of date.
     const before = s.probe.get(entityValue, category);
     const upsert = eventTime === null ? s.upsert : s.upsertIfNotOlder;
-    const row = upsert.get(entityValue, category, JSON.stringify(input.data), input.now, input.now, input.computeId, eventTime);
+    const row = upsert.get(entityValue, category, JSON.stringify(input.data), input.now, input.now, input.computeId, eventTime, input.expiresAt ?? null);
     if (row === undefined) {
       // Only the conditional upsert returns nothing, and only on a conflict with a later stored
       // event time: `before` is that row, read in this transaction.

@@ -48,6 +48,15 @@ const MIGRATIONS: readonly Migration[] = [
       if (!columns(db, table).includes('event_time')) db.exec(`ALTER TABLE ${quote(table)} ADD COLUMN event_time TEXT`);
     }
   },
+  // v4: records keep the time from which they may be removed (their category's TTL at the
+  // write; NULL: never), with a partial index so the sweeper finds expired rows without a scan
+  // and records without a TTL cost the index nothing.
+  (db) => {
+    for (const table of entityTables(db)) {
+      if (!columns(db, table).includes('expires_at')) db.exec(`ALTER TABLE ${quote(table)} ADD COLUMN expires_at TEXT`);
+      createExpiryIndex(db, table);
+    }
+  },
 ];
 
 /** The schema version this build writes. */
@@ -95,8 +104,14 @@ function createEntityTable(db: Db, table: string): void {
      updated_at   TEXT NOT NULL,
      compute_id   TEXT,
      event_time   TEXT,
+     expires_at   TEXT,
      PRIMARY KEY (entity_value, category)
    ) WITHOUT ROWID`);
+  createExpiryIndex(db, table);
+}
+
+function createExpiryIndex(db: Db, table: string): void {
+  db.exec(`CREATE INDEX IF NOT EXISTS ${quote(`${table}_expires_at`)} ON ${quote(table)} (expires_at) WHERE expires_at IS NOT NULL`);
 }
 
 /** Tables with the entity-table key, whatever entity type they were created for. */

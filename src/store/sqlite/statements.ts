@@ -20,8 +20,13 @@ export interface IndexedRow extends Row {
   idx: number;
 }
 
-/** entity_value, category, data, created_at, updated_at, compute_id, event_time */
-type UpsertParams = [string, string, string, string, string, string | null, string | null];
+/** A row the sweeper deleted. */
+export interface SweptRow extends Row {
+  entity_value: string;
+}
+
+/** entity_value, category, data, created_at, updated_at, compute_id, event_time, expires_at */
+type UpsertParams = [string, string, string, string, string, string | null, string | null, string | null];
 
 export interface TableStatements {
   readonly table: string;
@@ -47,17 +52,22 @@ export interface TableStatements {
   readonly getMany: Statement<[string], IndexedRow>;
   /** Deletes the row and returns it, for the delete's event and result. */
   readonly delete: Statement<[string, string], Row>;
+  /**
+   * Deletes up to `limit` rows whose `expires_at` is at or before `now`, earliest first, through
+   * the partial expiry index, and returns them.
+   */
+  readonly sweep: Statement<[string, number], SweptRow>;
 }
 
 const COLUMNS = 'category, data, created_at, updated_at, compute_id, event_time';
 
 export function prepareTable(db: Db, table: string): TableStatements {
   const t = quote(table);
-  const insert = `INSERT INTO ${t} (entity_value, category, data, created_at, updated_at, compute_id, event_time)
-     VALUES (?, ?, ?, ?, ?, ?, ?)
+  const insert = `INSERT INTO ${t} (entity_value, category, data, created_at, updated_at, compute_id, event_time, expires_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (entity_value, category) DO UPDATE SET
        data = excluded.data, updated_at = excluded.updated_at, compute_id = excluded.compute_id,
-       event_time = excluded.event_time`;
+       event_time = excluded.event_time, expires_at = excluded.expires_at`;
   return {
     table,
     upsert: db.prepare(`${insert} RETURNING created_at`),
@@ -72,5 +82,10 @@ export function prepareTable(db: Db, table: string): TableStatements {
        WHERE r.entity_value = k.value ->> 0 AND r.category = k.value ->> 1`,
     ),
     delete: db.prepare(`DELETE FROM ${t} WHERE entity_value = ? AND category = ? RETURNING ${COLUMNS}`),
+    sweep: db.prepare(
+      `DELETE FROM ${t} WHERE (entity_value, category) IN
+         (SELECT entity_value, category FROM ${t} WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)
+       RETURNING entity_value, ${COLUMNS}`,
+    ),
   };
 }
