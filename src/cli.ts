@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { KEYS_HELP, runKeys, UsageError } from './cli-keys.js';
 import { loadConfig, type Config } from './config.js';
 import { ConfigError } from './errors.js';
 import { closeOnSignals, startServer } from './server.js';
@@ -10,6 +11,7 @@ Usage:
   feature-store serve            Start the HTTP service (what \`npm start\` runs)
   feature-store tables create    Create the configured tables and indexes that are missing
                                  (STORE=dynamodb; idempotent; prints what it did per table)
+${KEYS_HELP}
   feature-store --help           Show this help
 
 Configuration comes from environment variables (see .env.example and README.md), e.g.
@@ -55,6 +57,17 @@ async function createTables(cfg: Config): Promise<void> {
 }
 
 async function main(argv: string[]): Promise<void> {
+  if (argv[0] === 'keys') {
+    try {
+      await runKeys(argv.slice(1), process.env, config);
+    } catch (err) {
+      if (!(err instanceof UsageError) && !(err instanceof TypeError && 'code' in err)) throw err;
+      // UsageError, or parseArgs' own (an unknown option).
+      process.stderr.write(`feature-store keys: ${err.message}\n\n${HELP}`);
+      process.exit(2);
+    }
+    return;
+  }
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -68,7 +68,22 @@ export interface Config {
     readonly leaseMs: number;
   };
   readonly shutdownTimeoutMs: number;
+  readonly access: AccessConfig;
 }
+
+/** Who may call what; see src/http/access.ts and docs/security.md. */
+export interface AccessConfig {
+  /** `API_KEYS_FILE`: bearer keys with scopes. Unset: open mode (no authentication). */
+  readonly keysFile: string | undefined;
+  /** `OPEN_ACCESS=true`: open mode on a non-loopback HOST, chosen knowingly. */
+  readonly openAccess: boolean;
+  /** `/metrics`: open, only for keys with the admin scope, or not served at all. */
+  readonly metrics: EndpointAccess;
+  /** `/docs` and `/openapi.json`: likewise. */
+  readonly docs: EndpointAccess;
+}
+
+export type EndpointAccess = 'open' | 'admin' | 'off';
 
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -192,6 +207,27 @@ function kafka(env: Env): KafkaConfig | undefined {
   });
 }
 
+/** Loopback addresses: only processes on this machine can connect. */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+function access(env: Env, host: string): AccessConfig {
+  const keysFile = optional(env, 'API_KEYS_FILE');
+  const openAccess = bool(env, 'OPEN_ACCESS', false);
+  if (keysFile === undefined && !openAccess && !isLoopback(host)) {
+    throw new ConfigError(
+      `HOST=${host} accepts connections from other machines and API_KEYS_FILE is not set: set API_KEYS_FILE, or OPEN_ACCESS=true to serve without authentication`,
+    );
+  }
+  const endpoint = (name: string): EndpointAccess => {
+    const value = oneOf(env, name, ['open', 'admin', 'off'] as const, keysFile === undefined ? 'open' : 'admin');
+    if (value === 'admin' && keysFile === undefined) throw new ConfigError(`${name}=admin needs API_KEYS_FILE`);
+    return value;
+  };
+  return Object.freeze({ keysFile, openAccess, metrics: endpoint('METRICS_ACCESS'), docs: endpoint('DOCS_ACCESS') });
+}
+
 /** Parses and validates the environment. Throws `ConfigError` naming the offending variable. */
 export function loadConfig(env: Env): Config {
   const endpoint = optional(env, 'DYNAMODB_ENDPOINT') ?? optional(env, 'AWS_ENDPOINT_URL_DYNAMODB');
@@ -234,6 +270,7 @@ export function loadConfig(env: Env): Config {
       leaseMs: int(env, 'OUTBOX_LEASE_MS', 30000, 1000, 3600000),
     }),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
+    access: access(env, str(env, 'HOST', '127.0.0.1')),
   };
   return Object.freeze(config);
 }

@@ -46,6 +46,20 @@ export class InvalidEntityTypeError extends FeatureStoreError {
   }
 }
 
+/** API keys are on and the request carries no valid one. */
+export class NotAuthenticatedError extends FeatureStoreError {
+  constructor() {
+    super('NOT_AUTHENTICATED', 401, 'Not authenticated');
+  }
+}
+
+/** The request's API key may not do this. */
+export class ForbiddenError extends FeatureStoreError {
+  constructor(message: string) {
+    super('FORBIDDEN', 403, message);
+  }
+}
+
 export class ItemNotFoundError extends FeatureStoreError {
   constructor(entityValue: string, category: string) {
     super('NOT_FOUND', 404, `Item not found: ${entityValue}/${category}`);

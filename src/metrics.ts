@@ -16,6 +16,8 @@ export interface Metrics {
   readonly eventsFailed: Counter;
   readonly outboxPending: Gauge;
   readonly outboxOldestAge: Gauge;
+  /** Authenticated requests per API key id (bounded by the keys file). */
+  readonly apiKeyRequests: Counter<'key_id'>;
 }
 
 export interface MetricsOptions {
@@ -79,6 +81,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     outboxOldestAge: new Gauge({
       name: 'feature_store_outbox_oldest_pending_age_seconds',
       help: 'Age of the oldest change event not yet published (0 when none).',
+      registers,
+    }),
+    apiKeyRequests: new Counter({
+      name: 'feature_store_api_key_requests_total',
+      help: 'Authenticated requests by API key id (API_KEYS_FILE); never the secret.',
+      labelNames: ['key_id'] as const,
       registers,
     }),
   };

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { KeyRing } from './auth/key-ring.js';
 import type { Config } from './config.js';
 import { createKafkaRelay } from './events/kafka-relay.js';
 import { notifyOnEventWrite } from './events/notify-on-write.js';
@@ -43,6 +44,9 @@ export interface RuntimeOverrides {
 export async function startServer(config: Config, overrides: RuntimeOverrides = {}): Promise<Runtime> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const metrics = overrides.metrics ?? createMetrics();
+  // Before anything is opened: a keys file that cannot be used stops start-up (serving open by
+  // accident would be worse), and there is nothing to close yet.
+  const keys = config.access.keysFile === undefined ? undefined : await KeyRing.load(config.access.keysFile, logger);
   const rawStore = overrides.store ?? (await createStore(config, logger));
   const instrumented = instrumentStore(rawStore, metrics);
   const relay =
@@ -63,9 +67,11 @@ export async function startServer(config: Config, overrides: RuntimeOverrides = 
     store.sweeper === undefined || Object.keys(config.categoryTtlMs).length === 0
       ? undefined
       : createExpirySweeper({ sweep: () => service.sweepExpired(config.ttl.sweepBatch), intervalMs: config.ttl.sweepIntervalMs, logger });
-  const app = await buildApp({ config, service, metrics, logger });
+  keys?.watch();
+  const app = await buildApp({ config, service, metrics, logger, keys });
   // One hook, so the order is certain: the sweeper and the relay finish before the store closes.
   app.addHook('onClose', async () => {
+    keys?.close();
     await sweeper?.stop();
     await relay?.stop();
     await store.close();

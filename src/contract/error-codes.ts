@@ -12,6 +12,10 @@ export const ERROR_CODES = {
   CATEGORY_NOT_ALLOWED: 400,
   /** 400: the `entity_type` query parameter names no configured entity type. */
   INVALID_ENTITY_TYPE: 400,
+  /** 401 with `WWW-Authenticate: Bearer`: API keys are on and the request has no valid key. */
+  NOT_AUTHENTICATED: 401,
+  /** 403: the API key lacks the scope, or may not touch the category, the request needs. */
+  FORBIDDEN: 403,
   /** 404: no such record. */
   NOT_FOUND: 404,
   /** 404: no such path. */

@@ -4,11 +4,13 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { KeyRing } from '../auth/key-ring.js';
 import type { Config } from '../config.js';
 import { LIMITS } from '../contract/limits.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { FeatureService } from '../service/feature-service.js';
+import { registerAccessControl, type RouteAccess } from './access.js';
 import { registerErrorHandling } from './error-handler.js';
 import { registerJsonBodyParser } from './json-body.js';
 import { itemRoutes } from './routes/items.js';
@@ -20,6 +22,8 @@ export interface AppDeps {
   service: FeatureService;
   metrics: Metrics;
   logger: Logger;
+  /** API keys in force; undefined in open mode. */
+  keys?: KeyRing | undefined;
 }
 
 const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
@@ -60,6 +64,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   registerJsonBodyParser(app);
   registerErrorHandling(app);
+  const access = deps.config.access;
+  if (deps.keys !== undefined) registerAccessControl(app, deps.keys, metrics);
+  // The documentation routes (Swagger UI's among them) take their access from DOCS_ACCESS.
+  const docsAccess: RouteAccess = access.docs === 'admin' ? 'admin' : 'open';
+  app.addHook('onRoute', (route) => {
+    if (route.url === '/openapi.json' || route.url.startsWith('/docs')) route.config = { ...route.config, access: docsAccess };
+  });
 
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
@@ -98,11 +109,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       ],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  if (access.docs !== 'off') {
+    await app.register(swaggerUi, { routePrefix: '/docs' });
+    app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  }
 
   await app.register(itemRoutes, { prefix: '/api/v1', service });
   await app.register(healthRoutes, { prefix: '/api/v1', service });
-  await app.register(metricsRoutes, { metrics });
+  if (access.metrics !== 'off') await app.register(metricsRoutes, { metrics, access: access.metrics });
   return app;
 }

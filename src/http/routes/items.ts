@@ -17,6 +17,11 @@ import { multiReadResponse, recordResponse, writeResponse } from '../responses.j
 
 const DEFAULT_ENTITY_TYPE = 'bright_uid';
 
+/** The categories a `feature_list` names (`category:feature` entries), for access control. */
+function featureListCategories(list: readonly string[]): string[] {
+  return list.map((ref) => ref.slice(0, ref.indexOf(':')));
+}
+
 /**
  * A write whose body fails its schema still gets the `source` allow-list checked, so that one
  * 422 lists every problem of the request (as the old service's pydantic model did: the source
@@ -37,6 +42,11 @@ export const itemRoutes: FastifyPluginAsyncTypebox<{ service: FeatureService }> 
     '/items',
     {
       attachValidation: true,
+      config: {
+        access: 'write',
+        categories: (request) => [(request.body as WriteRequest).data.category],
+        source: (request) => ({ value: (request.body as WriteRequest).meta.source, loc: ['body', 'meta', 'source'] }),
+      },
       schema: {
         summary: 'Write one category of features (full replace)',
         description:
@@ -64,6 +74,7 @@ export const itemRoutes: FastifyPluginAsyncTypebox<{ service: FeatureService }> 
   app.get(
     '/get/item/:entity_value/:category',
     {
+      config: { access: 'read', categories: (request) => [(request.params as { category: string }).category] },
       schema: {
         summary: 'Read one category',
         tags: ['features'],
@@ -85,6 +96,7 @@ export const itemRoutes: FastifyPluginAsyncTypebox<{ service: FeatureService }> 
   app.get(
     '/get/item/:entity_value',
     {
+      config: { access: 'read', categories: (request) => [(request.query as { category: string }).category] },
       schema: {
         summary: 'Read one category (category as a query parameter)',
         tags: ['features'],
@@ -106,6 +118,7 @@ export const itemRoutes: FastifyPluginAsyncTypebox<{ service: FeatureService }> 
   app.post(
     '/get/items',
     {
+      config: { access: 'read', categories: (request) => featureListCategories((request.body as MultiReadRequest).data.feature_list) },
       schema: {
         summary: 'Read selected features across categories',
         description:

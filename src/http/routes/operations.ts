@@ -9,6 +9,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ service: FeatureService }
   app.get(
     '/health',
     {
+      config: { access: 'open' },
       schema: {
         summary: 'Service health',
         description: '200 when the store answers, 503 when it cannot be reached. Events may be `degraded` (broker away) while the service stays healthy.',
@@ -25,9 +26,9 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ service: FeatureService }
   );
 };
 
-/** Prometheus metrics from the service's own registry. */
-export const metricsRoutes: FastifyPluginAsyncTypebox<{ metrics: Metrics }> = async (app, { metrics }) => {
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+/** Prometheus metrics from the service's own registry; `access` from `METRICS_ACCESS`. */
+export const metricsRoutes: FastifyPluginAsyncTypebox<{ metrics: Metrics; access: 'open' | 'admin' }> = async (app, { metrics, access }) => {
+  app.get('/metrics', { config: { access }, schema: { hide: true } }, async (_request, reply) => {
     const text = await metrics.registry.metrics();
     return reply.header('content-type', metrics.registry.contentType).send(text);
   });
