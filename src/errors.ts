@@ -30,19 +30,33 @@ export class FeatureStoreError extends Error {
   }
 }
 
+/** Characters of caller input quoted in an error message. */
+const ECHO_LIMIT = 100;
+
+/**
+ * Caller input quoted in an error message, cut to about 100 characters (a refused 900 KB
+ * `source` is not sent back whole, nor logged). Never splits a surrogate pair.
+ */
+export function echo(input: string): string {
+  if (input.length <= ECHO_LIMIT) return input;
+  const code = input.charCodeAt(ECHO_LIMIT - 1);
+  const end = code >= 0xd800 && code <= 0xdbff ? ECHO_LIMIT - 1 : ECHO_LIMIT;
+  return `${input.slice(0, end)}… (${input.length} characters)`;
+}
+
 export class CategoryNotAllowedError extends FeatureStoreError {
   constructor(category: string, operation: 'read' | 'write', allowed: readonly string[]) {
     super(
       'CATEGORY_NOT_ALLOWED',
       400,
-      `Category '${category}' is not allowed for ${operation} operations. Allowed categories: ${allowed.join(', ')}`,
+      `Category '${echo(category)}' is not allowed for ${operation} operations. Allowed categories: ${allowed.join(', ')}`,
     );
   }
 }
 
 export class InvalidEntityTypeError extends FeatureStoreError {
   constructor(entityType: string) {
-    super('INVALID_ENTITY_TYPE', 400, `Invalid entity_type: ${entityType}`);
+    super('INVALID_ENTITY_TYPE', 400, `Invalid entity_type: ${echo(entityType)}`);
   }
 }
 

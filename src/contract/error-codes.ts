@@ -6,7 +6,7 @@
 export const ERROR_CODES = {
   /** 422: the request does not match its schema or a rule on a field; `detail` lists each problem. */
   VALIDATION_FAILED: 422,
-  /** 400: the request is not well-formed HTTP or its URL cannot be decoded. */
+  /** 400: the request is not well-formed HTTP or its URL cannot be decoded (bad percent-encoding, invalid UTF-8). */
   BAD_REQUEST: 400,
   /** 400: the category is not on the allow-list for this operation. */
   CATEGORY_NOT_ALLOWED: 400,
@@ -22,10 +22,18 @@ export const ERROR_CODES = {
   ROUTE_NOT_FOUND: 404,
   /** 405: the path exists with other methods (listed in `Allow`). */
   METHOD_NOT_ALLOWED: 405,
+  /** 408: the client did not send the whole request (headers and body) in time; the connection is closed. */
+  REQUEST_TIMEOUT: 408,
   /** 409: a write's event time is older than the stored record's; nothing changed. */
   STALE_WRITE: 409,
   /** 413: the body, or the record it would store, is over the limit. */
   PAYLOAD_TOO_LARGE: 413,
+  /** 414: a path segment is longer than any valid parameter (entity values are at most 1,024 characters). */
+  URI_TOO_LONG: 414,
+  /** 415: a request body that is not JSON (`application/json` or `…/…+json`); blocks cross-site form and `text/plain` posts. */
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  /** 431: the request line and headers are larger than the server accepts (16 KiB); the connection is closed. */
+  HEADERS_TOO_LARGE: 431,
   /** 503 with `Retry-After`: the store cannot be reached. */
   STORE_UNAVAILABLE: 503,
   /** 503 with `Retry-After`: the store is throttling. */
@@ -34,6 +42,8 @@ export const ERROR_CODES = {
   STORE_TABLE_MISSING: 503,
   /** 503 with `Retry-After`: the service is shutting down. */
   SERVICE_UNAVAILABLE: 503,
+  /** 503 with `Retry-After`: the event loop is lagging (overload); the request was refused instead of queued. */
+  SERVICE_OVERLOADED: 503,
   /** 500: an unexpected failure; details are in the service's log under the request id. */
   INTERNAL: 500,
 } as const satisfies Record<string, number>;

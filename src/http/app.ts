@@ -13,6 +13,7 @@ import type { FeatureService } from '../service/feature-service.js';
 import { registerAccessControl, type RouteAccess } from './access.js';
 import { registerErrorHandling } from './error-handler.js';
 import { registerJsonBodyParser } from './json-body.js';
+import { clientErrorHandler, frameworkErrors, standardHeaders } from './protocol-errors.js';
 import { itemRoutes } from './routes/items.js';
 import { healthRoutes, metricsRoutes } from './routes/operations.js';
 import { validatorCompiler } from './validation.js';
@@ -49,6 +50,8 @@ export function serverOptions(logger: Logger): FastifyServerOptions {
     routerOptions: { maxParamLength: LIMITS.entityValueLength * 12, ignoreTrailingSlash: true },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    frameworkErrors,
+    clientErrorHandler: clientErrorHandler(logger),
   };
 }
 
@@ -73,7 +76,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   app.addHook('onRequest', (request, reply, done) => {
-    reply.header('x-request-id', request.id);
+    standardHeaders(request, reply);
     done();
   });
   const debug = logger.isLevelEnabled('debug');

@@ -59,6 +59,10 @@ export function registerErrorHandling(app: FastifyInstance): void {
   });
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '/';
+    // A route of this method matched but found nothing (an unknown file under `/docs/static/`).
+    if (known.find(request.method as HTTPMethod, path) !== null) {
+      return reply.code(404).send({ detail: 'Not Found', code: 'ROUTE_NOT_FOUND' });
+    }
     const allow = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'].filter(
       (m) => m !== request.method && known.find(m as HTTPMethod, path) !== null,
     );

@@ -1,11 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { RequestValidationError } from './request-validation-error.js';
-import { jsonErrorOffset } from './json-error-offset.js';
+import { underflowIssues, unpairedSurrogateIssues } from './json-body-checks.js';
+import { jsonErrorOffset } from './json-scanner.js';
 
 /**
- * Parses every request body as JSON, whatever its content type (as FastAPI does), and reports
- * problems in FastAPI's shape: an empty body is `missing` at `["body"]`; malformed JSON,
- * including bare `NaN`, is `json_invalid` at `["body", <offset>]`.
+ * Parses request bodies as JSON and reports problems in FastAPI's shape: an empty body is
+ * `missing` at `["body"]`; malformed JSON, including bare `NaN`, is `json_invalid` at
+ * `["body", <offset>]`; a string with an unpaired surrogate is `string_unicode` and a number
+ * that underflows to zero `number_underflow`, at the value's place, before any store sees them.
  */
 export function registerJsonBodyParser(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
@@ -15,8 +17,9 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
       done(new RequestValidationError([{ type: 'missing', loc: ['body'], msg: 'Field required' }]), undefined);
       return;
     }
+    let value: unknown;
     try {
-      done(null, JSON.parse(text));
+      value = JSON.parse(text);
     } catch (err) {
       const reason = err instanceof Error ? err.message.replace(/, ".*" is not valid JSON$/s, '') : 'Invalid JSON';
       const offset = jsonErrorOffset(text);
@@ -26,6 +29,10 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
         ]),
         undefined,
       );
+      return;
     }
+    const issues = [...unpairedSurrogateIssues(text, value), ...underflowIssues(text)];
+    if (issues.length > 0) done(new RequestValidationError(issues), undefined);
+    else done(null, value);
   });
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from '../config.js';
 import {
   CategoryNotAllowedError,
+  echo,
   InvalidEntityTypeError,
   InvalidInputError,
   ItemNotFoundError,
@@ -113,7 +114,7 @@ export function createFeatureService(deps: FeatureServiceDeps) {
     return {
       field: 'source',
       type: 'value_error',
-      message: `Value error, source '${source}' is not allowed to write. Allowed sources: ${config.writeSources.join(', ')}`,
+      message: `Value error, source '${echo(source)}' is not allowed to write. Allowed sources: ${config.writeSources.join(', ')}`,
     };
   }
 
