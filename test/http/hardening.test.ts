@@ -178,4 +178,61 @@ function hardeningSuite(backend: TestBackend): void {
   });
 }
 
-for (const backend of BACKENDS) hardeningSuite(backend);
+function mediaTypeSuite(backend: TestBackend): void {
+  describe(`only JSON bodies: ${backend.name}`, () => {
+    let instance: BackendInstance;
+    let runtime: Runtime;
+    let http: ReturnType<typeof client>;
+
+    before(async () => {
+      instance = await backend.setup();
+      runtime = await startService(instance);
+      http = client(runtime.url);
+    });
+    after(async () => {
+      await runtime.close();
+      await instance.teardown();
+    });
+
+    test('text/plain, form and multipart bodies (what a cross-site page can send without a preflight) are 415, nothing stored', async () => {
+      const id = uid();
+      for (const type of ['text/plain', 'text/plain;charset=UTF-8', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonx']) {
+        const res = await http.post('/api/v1/items', rawWrite({ entityValue: JSON.stringify(id) }), { 'content-type': type });
+        assert.equal(res.status, 415, type);
+        assert.equal(res.text, JSON.stringify({ detail: `Unsupported media type: ${type}; send application/json`, code: 'UNSUPPORTED_MEDIA_TYPE' }));
+        assert.ok(res.headers.get('x-request-id'));
+      }
+      const multi = await http.post('/api/v1/get/items', '{}', { 'content-type': 'text/plain' });
+      assert.equal(multi.status, 415);
+      assert.equal((await http.get(`/api/v1/get/item/${enc(id)}/${CAT}`)).status, 404);
+    });
+
+    test('a body without a content type is 415; a bodyless POST is still a 422 for the missing body', async () => {
+      const body = rawWrite({});
+      const raw = await rawExchange(runtime.url, [
+        `POST /api/v1/items HTTP/1.1\r\nHost: x\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      ]);
+      assert.equal(raw.status, 415, raw.text);
+      assert.equal(raw.body, '{"detail":"Unsupported media type: (none); send application/json","code":"UNSUPPORTED_MEDIA_TYPE"}');
+      const empty = await http.request('POST', '/api/v1/items');
+      assert.equal(empty.status, 422, empty.text);
+    });
+
+    test('application/json with any charset, and any +json type, are accepted', async () => {
+      for (const type of ['application/json', 'application/json; charset=utf-8', 'Application/JSON;charset="UTF-8"', 'application/vnd.feature-store+json', 'application/merge-patch+json; charset=utf-8']) {
+        const res = await http.post('/api/v1/items', rawWrite({}), { 'content-type': type });
+        assert.equal(res.status, 200, `${type}: ${res.text}`);
+      }
+    });
+
+    test('unknown paths stay 404 and wrong methods 405 whatever the body type', async () => {
+      assert.equal((await http.post('/api/v1/nope', 'x', { 'content-type': 'text/plain' })).status, 404);
+      assert.equal((await http.post(`/api/v1/get/item/u/${CAT}`, 'x', { 'content-type': 'text/plain' })).status, 405);
+    });
+  });
+}
+
+for (const backend of BACKENDS) {
+  hardeningSuite(backend);
+  mediaTypeSuite(backend);
+}
