@@ -69,6 +69,23 @@ export interface Config {
   };
   readonly shutdownTimeoutMs: number;
   readonly access: AccessConfig;
+  /** Bounds on what one client or a burst can hold; reasons in README and docs/security.md. */
+  readonly http: HttpLimits;
+}
+
+export interface HttpLimits {
+  /** Time to receive a request's headers (`HEADERS_TIMEOUT_MS`); then 408 and the connection closes. */
+  readonly headersTimeoutMs: number;
+  /** Time to receive the whole request, headers and body (`BODY_TIMEOUT_MS`); then 408 and close. */
+  readonly bodyTimeoutMs: number;
+  /** Time from routing to the response (`REQUEST_TIMEOUT_MS`); then 503 with `Retry-After`. */
+  readonly requestTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open (`KEEP_ALIVE_TIMEOUT_MS`). */
+  readonly keepAliveTimeoutMs: number;
+  /** Open connections at most (`MAX_CONNECTIONS`); more are dropped and idle ones reclaimed. */
+  readonly maxConnections: number;
+  /** Event-loop delay above which API requests are refused with 503 (`MAX_EVENT_LOOP_DELAY_MS`; 0: never). */
+  readonly maxEventLoopDelayMs: number;
 }
 
 /** Who may call what; see src/http/access.ts and docs/security.md. */
@@ -228,6 +245,24 @@ function access(env: Env, host: string): AccessConfig {
   return Object.freeze({ keysFile, openAccess, metrics: endpoint('METRICS_ACCESS'), docs: endpoint('DOCS_ACCESS') });
 }
 
+function httpLimits(env: Env): HttpLimits {
+  const headersTimeoutMs = int(env, 'HEADERS_TIMEOUT_MS', 10000, 100, 600000);
+  const bodyTimeoutMs = int(env, 'BODY_TIMEOUT_MS', 20000, 100, 3600000);
+  const requestTimeoutMs = int(env, 'REQUEST_TIMEOUT_MS', 30000, 100, 3600000);
+  // Node counts the body time from the first byte, headers included; the request time starts
+  // once headers are in, so a slow body meets its own bound (408) first.
+  if (headersTimeoutMs > bodyTimeoutMs) throw new ConfigError('HEADERS_TIMEOUT_MS must not be larger than BODY_TIMEOUT_MS');
+  if (bodyTimeoutMs > requestTimeoutMs) throw new ConfigError('BODY_TIMEOUT_MS must not be larger than REQUEST_TIMEOUT_MS');
+  return Object.freeze({
+    headersTimeoutMs,
+    bodyTimeoutMs,
+    requestTimeoutMs,
+    keepAliveTimeoutMs: int(env, 'KEEP_ALIVE_TIMEOUT_MS', 72000, 100, 3600000),
+    maxConnections: int(env, 'MAX_CONNECTIONS', 768, 1, 1000000),
+    maxEventLoopDelayMs: int(env, 'MAX_EVENT_LOOP_DELAY_MS', 1000, 0, 60000),
+  });
+}
+
 /** Parses and validates the environment. Throws `ConfigError` naming the offending variable. */
 export function loadConfig(env: Env): Config {
   const endpoint = optional(env, 'DYNAMODB_ENDPOINT') ?? optional(env, 'AWS_ENDPOINT_URL_DYNAMODB');
@@ -271,6 +306,7 @@ export function loadConfig(env: Env): Config {
     }),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
     access: access(env, str(env, 'HOST', '127.0.0.1')),
+    http: httpLimits(env),
   };
   return Object.freeze(config);
 }

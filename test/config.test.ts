@@ -15,6 +15,14 @@ describe('configuration', () => {
     assert.deepEqual(c.writeSources, ['prediction_service']);
     assert.equal(c.kafka, undefined);
     assert.equal(c.logLevel, 'info');
+    assert.deepEqual(c.http, {
+      headersTimeoutMs: 10000,
+      bodyTimeoutMs: 20000,
+      requestTimeoutMs: 30000,
+      keepAliveTimeoutMs: 72000,
+      maxConnections: 768,
+      maxEventLoopDelayMs: 1000,
+    });
     assert.ok(Object.isFrozen(c));
   });
 
@@ -70,6 +78,10 @@ describe('configuration', () => {
       [{ CATEGORY_TTL: 'unknown_features=1d' }, /^CATEGORY_TTL.*CATEGORY_WHITELIST/],
       [{ CATEGORY_TTL: 'd0_unauth_features=1d,d0_unauth_features=2d' }, /^CATEGORY_TTL.*twice/],
       [{ TTL_SWEEP_BATCH: '0' }, /^TTL_SWEEP_BATCH/],
+      [{ HEADERS_TIMEOUT_MS: '50' }, /^HEADERS_TIMEOUT_MS/],
+      [{ HEADERS_TIMEOUT_MS: '30000' }, /^HEADERS_TIMEOUT_MS must not be larger than BODY_TIMEOUT_MS/],
+      [{ BODY_TIMEOUT_MS: '40000' }, /^BODY_TIMEOUT_MS must not be larger than REQUEST_TIMEOUT_MS/],
+      [{ MAX_CONNECTIONS: '0' }, /^MAX_CONNECTIONS/],
     ];
     for (const [env, message] of cases) {
       assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && message.test(err.message), JSON.stringify(env));

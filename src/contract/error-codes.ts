@@ -42,6 +42,8 @@ export const ERROR_CODES = {
   STORE_TABLE_MISSING: 503,
   /** 503 with `Retry-After`: the service is shutting down. */
   SERVICE_UNAVAILABLE: 503,
+  /** 503 with `Retry-After`: no response within `REQUEST_TIMEOUT_MS`; a write may still have been applied. */
+  RESPONSE_TIMEOUT: 503,
   /** 503 with `Retry-After`: the event loop is lagging (overload); the request was refused instead of queued. */
   SERVICE_OVERLOADED: 503,
   /** 500: an unexpected failure; details are in the service's log under the request id. */

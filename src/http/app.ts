@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyHttpOptions, type FastifyInstance } from 'fastify';
 import type { KeyRing } from '../auth/key-ring.js';
-import type { Config } from '../config.js';
+import type { Config, HttpLimits } from '../config.js';
 import { LIMITS } from '../contract/limits.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
@@ -14,6 +14,7 @@ import { registerAccessControl, type RouteAccess } from './access.js';
 import { registerErrorHandling } from './error-handler.js';
 import { registerJsonBodyParser } from './json-body.js';
 import { clientErrorHandler, frameworkErrors, standardHeaders } from './protocol-errors.js';
+import { registerOverloadGuard } from './overload.js';
 import { itemRoutes } from './routes/items.js';
 import { healthRoutes, metricsRoutes } from './routes/operations.js';
 import { validatorCompiler } from './validation.js';
@@ -36,7 +37,7 @@ function requestId(req: IncomingMessage): string {
 }
 
 /** Server options shared by production and tests, so tests exercise what runs. */
-export function serverOptions(logger: Logger): FastifyServerOptions {
+export function serverOptions(logger: Logger, limits: HttpLimits): FastifyHttpOptions<Server> {
   // A child logger per request costs measurable time and is only useful when per-request lines
   // are logged (debug); otherwise the few error lines carry `reqId` themselves.
   const perRequestLoggers = logger.isLevelEnabled('debug');
@@ -52,32 +53,64 @@ export function serverOptions(logger: Logger): FastifyServerOptions {
     forceCloseConnections: 'idle',
     frameworkErrors,
     clientErrorHandler: clientErrorHandler(logger),
+    ...timeouts(limits),
   };
+}
+
+/**
+ * Node's and Fastify's time bounds from `HttpLimits`. Node enforces the header and body bounds
+ * on a timer; it runs at least every second (Node's default is 30 s) so they hold closely.
+ */
+function timeouts(limits: HttpLimits): FastifyHttpOptions<Server> {
+  return {
+    http: {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.bodyTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(limits.headersTimeoutMs / 4))),
+    },
+    requestTimeout: limits.bodyTimeoutMs,
+    handlerTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // A connection silent both ways this long (a client that stopped reading) is closed.
+    connectionTimeout: 2 * limits.requestTimeoutMs,
+  };
+}
+
+/**
+ * At most `maxConnections` open connections: Node drops the ones over the limit at once, and
+ * each drop closes the idle keep-alive connections, so idle holders cannot lock clients out.
+ */
+function boundConnections(server: Server, maxConnections: number): void {
+  server.maxConnections = maxConnections;
+  server.on('drop', () => server.closeIdleConnections());
 }
 
 const STATUS_CLASS = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
 
 /** The whole HTTP application as one Fastify instance; `server.ts` only listens. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const { service, metrics, logger } = deps;
-  const app = Fastify(serverOptions(logger)).withTypeProvider<TypeBoxTypeProvider>();
+  const { config, service, metrics, logger } = deps;
+  const app = Fastify(serverOptions(logger, config.http)).withTypeProvider<TypeBoxTypeProvider>();
+  boundConnections(app.server, config.http.maxConnections);
   app.setValidatorCompiler(validatorCompiler);
   // Responses keep the key order the service builds (the record's entity-type key first, as the
   // old service sent it); the response schemas still document every body in OpenAPI.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   registerJsonBodyParser(app);
   registerErrorHandling(app);
+  // First, so that every answer (a 401, 503 or 415 too) carries the request id and headers.
+  app.addHook('onRequest', (request, reply, done) => {
+    standardHeaders(request, reply);
+    done();
+  });
+  // Before access control: refusing under overload must cost as little as possible.
+  registerOverloadGuard(app, config.http.maxEventLoopDelayMs);
   const access = deps.config.access;
   if (deps.keys !== undefined) registerAccessControl(app, deps.keys, metrics);
   // The documentation routes (Swagger UI's among them) take their access from DOCS_ACCESS.
   const docsAccess: RouteAccess = access.docs === 'admin' ? 'admin' : 'open';
   app.addHook('onRoute', (route) => {
     if (route.url === '/openapi.json' || route.url.startsWith('/docs')) route.config = { ...route.config, access: docsAccess };
-  });
-
-  app.addHook('onRequest', (request, reply, done) => {
-    standardHeaders(request, reply);
-    done();
   });
   const debug = logger.isLevelEnabled('debug');
   app.addHook('onResponse', (request, reply, done) => {
