@@ -71,6 +71,8 @@ export interface Config {
   readonly access: AccessConfig;
   /** Bounds on what one client or a burst can hold; reasons in README and docs/security.md. */
   readonly http: HttpLimits;
+  /** Browser origins allowed cross-origin access (`CORS_ORIGINS`); empty: CORS off. */
+  readonly corsOrigins: readonly string[];
 }
 
 export interface HttpLimits {
@@ -263,6 +265,17 @@ function httpLimits(env: Env): HttpLimits {
   });
 }
 
+/** `scheme://host[:port]`, as a browser sends it in `Origin`. */
+const ORIGIN = /^https?:\/\/[^\s/?#]+$/;
+
+function corsOrigins(env: Env): string[] {
+  const origins = list(env, 'CORS_ORIGINS', []);
+  for (const o of origins) {
+    if (!ORIGIN.test(o)) throw new ConfigError(`CORS_ORIGINS: '${o}' is not an origin like https://app.example.com (no path, no '*')`);
+  }
+  return origins;
+}
+
 /** Parses and validates the environment. Throws `ConfigError` naming the offending variable. */
 export function loadConfig(env: Env): Config {
   const endpoint = optional(env, 'DYNAMODB_ENDPOINT') ?? optional(env, 'AWS_ENDPOINT_URL_DYNAMODB');
@@ -307,6 +320,7 @@ export function loadConfig(env: Env): Config {
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
     access: access(env, str(env, 'HOST', '127.0.0.1')),
     http: httpLimits(env),
+    corsOrigins: Object.freeze(corsOrigins(env)),
   };
   return Object.freeze(config);
 }

@@ -23,6 +23,7 @@ describe('configuration', () => {
       maxConnections: 768,
       maxEventLoopDelayMs: 1000,
     });
+    assert.deepEqual(c.corsOrigins, []);
     assert.ok(Object.isFrozen(c));
   });
 
@@ -82,6 +83,8 @@ describe('configuration', () => {
       [{ HEADERS_TIMEOUT_MS: '30000' }, /^HEADERS_TIMEOUT_MS must not be larger than BODY_TIMEOUT_MS/],
       [{ BODY_TIMEOUT_MS: '40000' }, /^BODY_TIMEOUT_MS must not be larger than REQUEST_TIMEOUT_MS/],
       [{ MAX_CONNECTIONS: '0' }, /^MAX_CONNECTIONS/],
+      [{ CORS_ORIGINS: '*' }, /^CORS_ORIGINS/],
+      [{ CORS_ORIGINS: 'https://app.example.com/' }, /^CORS_ORIGINS/],
     ];
     for (const [env, message] of cases) {
       assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && message.test(err.message), JSON.stringify(env));

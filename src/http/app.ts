@@ -11,6 +11,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { FeatureService } from '../service/feature-service.js';
 import { registerAccessControl, type RouteAccess } from './access.js';
+import { registerCors } from './cors.js';
 import { registerErrorHandling } from './error-handler.js';
 import { registerJsonBodyParser } from './json-body.js';
 import { clientErrorHandler, frameworkErrors, standardHeaders } from './protocol-errors.js';
@@ -103,6 +104,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     standardHeaders(request, reply);
     done();
   });
+  // CORS first: preflights are answered before access control (browsers send them without
+  // keys), and browsers can read every later refusal (503, 401, 415, …).
+  await registerCors(app, config.corsOrigins);
   // Before access control: refusing under overload must cost as little as possible.
   registerOverloadGuard(app, config.http.maxEventLoopDelayMs);
   const access = deps.config.access;

@@ -57,6 +57,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const method of methods) {
+      // The CORS preflight answers OPTIONS on every path; it is no method of a resource.
+      if (method.toUpperCase() === 'OPTIONS') continue;
       try {
         known.on(method.toUpperCase() as HTTPMethod, route.url, () => undefined);
       } catch {

@@ -232,7 +232,67 @@ function mediaTypeSuite(backend: TestBackend): void {
   });
 }
 
+const APP = 'https://app.example.com';
+
+function corsSuite(backend: TestBackend): void {
+  describe(`CORS: ${backend.name}`, () => {
+    let instance: BackendInstance;
+    let open: Runtime;
+    let listed: Runtime;
+
+    before(async () => {
+      instance = await backend.setup();
+      open = await startService(instance);
+      listed = await startService(instance, { env: { CORS_ORIGINS: `${APP}, http://localhost:3000` } });
+    });
+    after(async () => {
+      await listed.close();
+      await open.close();
+      await instance.teardown();
+    });
+
+    const preflight = (runtime: Runtime, origin: string): Promise<HttpResult> =>
+      client(runtime.url).request('OPTIONS', '/api/v1/items', undefined, {
+        origin,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+      });
+
+    test('off by default: no origin gets CORS headers, so a page elsewhere cannot send JSON or read answers', async () => {
+      const pre = await preflight(open, APP);
+      assert.equal(pre.headers.get('access-control-allow-origin'), null);
+      const read = await client(open.url).get('/api/v1/health', { origin: APP });
+      assert.equal(read.headers.get('access-control-allow-origin'), null);
+    });
+
+    test('CORS_ORIGINS allows exactly the listed origins', async () => {
+      const pre = await preflight(listed, APP);
+      assert.equal(pre.status, 204, pre.text);
+      assert.equal(pre.headers.get('access-control-allow-origin'), APP);
+      assert.match(pre.headers.get('access-control-allow-methods') ?? '', /POST/);
+      assert.match(pre.headers.get('access-control-allow-headers') ?? '', /content-type/);
+      const read = await client(listed.url).get('/api/v1/health', { origin: 'http://localhost:3000' });
+      assert.equal(read.headers.get('access-control-allow-origin'), 'http://localhost:3000');
+      assert.match(read.headers.get('access-control-expose-headers') ?? '', /x-request-id/);
+
+      const other = await preflight(listed, 'https://evil.example');
+      assert.equal(other.headers.get('access-control-allow-origin'), null);
+      const otherRead = await client(listed.url).get('/api/v1/health', { origin: 'https://evil.example' });
+      assert.equal(otherRead.headers.get('access-control-allow-origin'), null);
+    });
+
+    test('with CORS on, unknown paths stay 404 and wrong methods 405', async () => {
+      const http = client(listed.url);
+      assert.equal((await http.get('/api/v1/nope')).status, 404);
+      const wrong = await http.request('DELETE', '/api/v1/items');
+      assert.equal(wrong.status, 405);
+      assert.equal(wrong.headers.get('allow'), 'POST');
+    });
+  });
+}
+
 for (const backend of BACKENDS) {
   hardeningSuite(backend);
   mediaTypeSuite(backend);
+  corsSuite(backend);
 }
