@@ -225,6 +225,11 @@ function mediaTypeSuite(backend: TestBackend): void {
       }
     });
 
+    test('OpenAPI documents the 415 of every body route', async () => {
+      const doc = (await http.get('/openapi.json')).json as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+      for (const path of ['/api/v1/items', '/api/v1/get/items']) assert.ok(doc.paths[path]?.post?.responses['415'], path);
+    });
+
     test('unknown paths stay 404 and wrong methods 405 whatever the body type', async () => {
       assert.equal((await http.post('/api/v1/nope', 'x', { 'content-type': 'text/plain' })).status, 404);
       assert.equal((await http.post(`/api/v1/get/item/u/${CAT}`, 'x', { 'content-type': 'text/plain' })).status, 405);

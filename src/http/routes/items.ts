@@ -53,7 +53,7 @@ export const itemRoutes: FastifyPluginAsyncTypebox<{ service: FeatureService }> 
           'Replaces the whole category for the entity. `created_at` is kept from the first write, `updated_at` moves, `compute_id` is the one given (or null). Emits a change event.',
         tags: ['features'],
         body: WriteRequest,
-        response: { 200: WriteResponse, ...errorResponses(400, 413, 503) },
+        response: { 200: WriteResponse, ...errorResponses(400, 413, 415, 503) },
       },
     },
     async (request) => {
@@ -80,7 +80,7 @@ export const itemRoutes: FastifyPluginAsyncTypebox<{ service: FeatureService }> 
         tags: ['features'],
         params: ReadParams,
         querystring: EntityTypeQuery,
-        response: { 200: RecordResponse, ...errorResponses(400, 404, 503) },
+        response: { 200: RecordResponse, ...errorResponses(400, 404, 414, 503) },
       },
     },
     async (request) =>
@@ -102,7 +102,7 @@ export const itemRoutes: FastifyPluginAsyncTypebox<{ service: FeatureService }> 
         tags: ['features'],
         params: ReadByQueryParams,
         querystring: ReadByQueryQuery,
-        response: { 200: RecordResponse, ...errorResponses(400, 404, 503) },
+        response: { 200: RecordResponse, ...errorResponses(400, 404, 414, 503) },
       },
     },
     async (request) =>
@@ -125,7 +125,7 @@ export const itemRoutes: FastifyPluginAsyncTypebox<{ service: FeatureService }> 
           "Each `feature_list` entry is `category:feature` or `category:*`. Always 200 for a valid request; categories without a record, then categories not on the allow-list, are listed in `unavailable_feature_categories`.",
         tags: ['features'],
         body: MultiReadRequest,
-        response: { 200: MultiReadResponse, ...errorResponses(413, 503) },
+        response: { 200: MultiReadResponse, ...errorResponses(413, 415, 503) },
       },
     },
     async (request) => {
