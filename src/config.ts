@@ -88,6 +88,8 @@ export interface HttpLimits {
   readonly maxConnections: number;
   /** Event-loop delay above which API requests are refused with 503 (`MAX_EVENT_LOOP_DELAY_MS`; 0: never). */
   readonly maxEventLoopDelayMs: number;
+  /** Feature requests per second for each API key, else client address (`RATE_LIMIT_PER_SECOND`; 0: no limit). */
+  readonly rateLimitPerSecond: number;
 }
 
 /** Who may call what; see src/http/access.ts and docs/security.md. */
@@ -262,6 +264,7 @@ function httpLimits(env: Env): HttpLimits {
     keepAliveTimeoutMs: int(env, 'KEEP_ALIVE_TIMEOUT_MS', 72000, 100, 3600000),
     maxConnections: int(env, 'MAX_CONNECTIONS', 768, 1, 1000000),
     maxEventLoopDelayMs: int(env, 'MAX_EVENT_LOOP_DELAY_MS', 1000, 0, 60000),
+    rateLimitPerSecond: int(env, 'RATE_LIMIT_PER_SECOND', 0, 0, 1000000),
   });
 }
 

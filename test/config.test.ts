@@ -22,6 +22,7 @@ describe('configuration', () => {
       keepAliveTimeoutMs: 72000,
       maxConnections: 768,
       maxEventLoopDelayMs: 1000,
+      rateLimitPerSecond: 0,
     });
     assert.deepEqual(c.corsOrigins, []);
     assert.ok(Object.isFrozen(c));

@@ -32,6 +32,8 @@ export const ERROR_CODES = {
   URI_TOO_LONG: 414,
   /** 415: a request body that is not JSON (`application/json` or `…/…+json`); blocks cross-site form and `text/plain` posts. */
   UNSUPPORTED_MEDIA_TYPE: 415,
+  /** 429 with `Retry-After`: this API key (or, without keys, this client address) sent more than `RATE_LIMIT_PER_SECOND` requests in a second. */
+  RATE_LIMITED: 429,
   /** 431: the request line and headers are larger than the server accepts (16 KiB); the connection is closed. */
   HEADERS_TOO_LARGE: 431,
   /** 503 with `Retry-After`: the store cannot be reached. */

@@ -16,6 +16,7 @@ import { registerErrorHandling } from './error-handler.js';
 import { registerJsonBodyParser } from './json-body.js';
 import { clientErrorHandler, frameworkErrors, standardHeaders } from './protocol-errors.js';
 import { registerOverloadGuard } from './overload.js';
+import { registerRateLimit } from './rate-limit.js';
 import { itemRoutes } from './routes/items.js';
 import { healthRoutes, metricsRoutes } from './routes/operations.js';
 import { validatorCompiler } from './validation.js';
@@ -116,6 +117,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onRoute', (route) => {
     if (route.url === '/openapi.json' || route.url.startsWith('/docs')) route.config = { ...route.config, access: docsAccess };
   });
+  // Route hooks run after the access check: the limit is per key when keys are on.
+  await registerRateLimit(app, config.http.rateLimitPerSecond);
   const debug = logger.isLevelEnabled('debug');
   app.addHook('onResponse', (request, reply, done) => {
     const labels = {

@@ -131,6 +131,37 @@ function boundsSuite(backend: TestBackend): void {
     });
   });
 
+  describe(`rate limit: ${backend.name}`, () => {
+    let instance: BackendInstance;
+    let runtime: Runtime;
+
+    before(async () => {
+      instance = await backend.setup();
+      runtime = await startService(instance, { env: { RATE_LIMIT_PER_SECOND: '5' } });
+    });
+    after(async () => {
+      await runtime.close();
+      await instance.teardown();
+    });
+
+    test('over RATE_LIMIT_PER_SECOND a client gets 429 with Retry-After; health is not limited', async () => {
+      const http = client(runtime.url);
+      const burst = await Promise.all(Array.from({ length: 20 }, () => http.get(`/api/v1/get/item/rate-probe/${CAT}`)));
+      const limited = burst.filter((r) => r.status === 429);
+      assert.ok(limited.length >= 1, 'some of the burst is refused');
+      assert.ok(burst.every((r) => r.status === 429 || r.status === 404));
+      const first = limited[0] as (typeof limited)[number];
+      assert.ok(Number(first.headers.get('retry-after')) >= 1);
+      assert.deepEqual(first.json, {
+        detail: (first.json as { detail: string }).detail,
+        code: 'RATE_LIMITED',
+      });
+      assert.match((first.json as { detail: string }).detail, /^Rate limit exceeded: at most 5 requests per second per client; retry in/);
+      const health = await Promise.all(Array.from({ length: 10 }, () => http.get('/api/v1/health')));
+      assert.ok(health.every((r) => r.status === 200));
+    });
+  });
+
   describe(`overload: ${backend.name}`, () => {
     let instance: BackendInstance;
     let runtime: Runtime;
