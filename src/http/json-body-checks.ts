@@ -52,11 +52,24 @@ export function unpairedSurrogateIssues(text: string, body: unknown): Validation
   return issues;
 }
 
+const ZEROS = '0'.repeat(100);
+const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
+
 /**
- * Every number that underflows to zero is written either with a negative exponent of at least
- * three digits or with a run of zeros (about 320 of them), so ordinary bodies never get scanned.
+ * Whether `text` may hold a number that underflows to zero: every such number is written either
+ * with a negative exponent of at least three digits (`e-400`) or with a run of zeros (about 320
+ * of them), so ordinary bodies are never walked. Plain string searches: a fraction of the cost
+ * of `JSON.parse` on the same text.
  */
-const UNDERFLOW_HINT = /[eE]-\d{3}|0{100}/;
+function mayUnderflow(text: string): boolean {
+  for (let i = text.indexOf('-'); i !== -1; i = text.indexOf('-', i + 1)) {
+    const e = text.charCodeAt(i - 1);
+    if ((e === 0x65 || e === 0x45) && isDigit(text.charCodeAt(i + 1)) && isDigit(text.charCodeAt(i + 2)) && isDigit(text.charCodeAt(i + 3))) {
+      return true;
+    }
+  }
+  return text.includes(ZEROS);
+}
 
 /**
  * Numbers that are not zero as written but parse to ±0 (`1e-400`): stored, they would come back
@@ -64,7 +77,7 @@ const UNDERFLOW_HINT = /[eE]-\d{3}|0{100}/;
  * zero as written and pass.
  */
 export function underflowIssues(text: string): ValidationIssue[] {
-  if (!UNDERFLOW_HINT.test(text)) return [];
+  if (!mayUnderflow(text)) return [];
   const issues: ValidationIssue[] = [];
   scanJson(text, (token, path) => {
     if (issues.length >= MAX_ISSUES || Number(token) !== 0) return;
