@@ -5,7 +5,8 @@ import type { FeatureStore } from '../../src/store/ports.js';
 import { openStore, testConfig, type BackendInstance, type TestBackend } from '../support/backend.js';
 import { BACKENDS } from '../support/backends.js';
 import { openSocket, rawExchange } from '../support/raw-http.js';
-import { client, startService } from '../support/service.js';
+import { client } from '../support/service.js';
+import { serviceForSuite } from '../support/suite-service.js';
 
 const CAT = 'd0_unauth_features';
 const TIMEOUT_ERROR = '{"detail":"Request Timeout: the request was not received in time","code":"REQUEST_TIMEOUT"}';
@@ -90,22 +91,12 @@ function boundsSuite(backend: TestBackend): void {
   });
 
   describe(`connection bound: ${backend.name}`, () => {
-    let instance: BackendInstance;
-    let runtime: Runtime;
-
-    before(async () => {
-      instance = await backend.setup();
-      runtime = await startService(instance, { env: { MAX_CONNECTIONS: '3', MAX_EVENT_LOOP_DELAY_MS: '0' } });
-    });
-    after(async () => {
-      await runtime.close();
-      await instance.teardown();
-    });
+    const service = serviceForSuite(backend, { MAX_CONNECTIONS: '3', MAX_EVENT_LOOP_DELAY_MS: '0' });
 
     test('over MAX_CONNECTIONS a connection is dropped and idle keep-alive connections are reclaimed', async () => {
       const idle = await Promise.all(
         [1, 2, 3].map(async () => {
-          const socket = await openSocket(runtime.url);
+          const socket = await openSocket(service.runtime.url);
           socket.on('error', () => undefined);
           const answered = new Promise((resolve) => socket.once('data', resolve));
           socket.write(REQUEST);
@@ -114,7 +105,7 @@ function boundsSuite(backend: TestBackend): void {
         }),
       );
       try {
-        const dropped = await rawExchange(runtime.url, [REQUEST]);
+        const dropped = await rawExchange(service.runtime.url, [REQUEST]);
         assert.equal(dropped.text, '', 'the connection over the limit gets no answer');
         assert.ok(dropped.closedByServer);
         await sleep(50);
@@ -123,7 +114,7 @@ function boundsSuite(backend: TestBackend): void {
           [true, true, true],
           'the idle connections were closed to make room',
         );
-        const next = await rawExchange(runtime.url, [REQUEST.replace('\r\n\r\n', '\r\nConnection: close\r\n\r\n')]);
+        const next = await rawExchange(service.runtime.url, [REQUEST.replace('\r\n\r\n', '\r\nConnection: close\r\n\r\n')]);
         assert.equal(next.status, 200, next.text);
       } finally {
         for (const s of idle) s.destroy();
@@ -132,20 +123,10 @@ function boundsSuite(backend: TestBackend): void {
   });
 
   describe(`rate limit: ${backend.name}`, () => {
-    let instance: BackendInstance;
-    let runtime: Runtime;
-
-    before(async () => {
-      instance = await backend.setup();
-      runtime = await startService(instance, { env: { RATE_LIMIT_PER_SECOND: '5' } });
-    });
-    after(async () => {
-      await runtime.close();
-      await instance.teardown();
-    });
+    const service = serviceForSuite(backend, { RATE_LIMIT_PER_SECOND: '5' });
 
     test('over RATE_LIMIT_PER_SECOND a client gets 429 with Retry-After; health is not limited', async () => {
-      const http = client(runtime.url);
+      const http = client(service.runtime.url);
       const burst = await Promise.all(Array.from({ length: 20 }, () => http.get(`/api/v1/get/item/rate-probe/${CAT}`)));
       const limited = burst.filter((r) => r.status === 429);
       assert.ok(limited.length >= 1, 'some of the burst is refused');
@@ -163,20 +144,10 @@ function boundsSuite(backend: TestBackend): void {
   });
 
   describe(`overload: ${backend.name}`, () => {
-    let instance: BackendInstance;
-    let runtime: Runtime;
-
-    before(async () => {
-      instance = await backend.setup();
-      runtime = await startService(instance, { env: { MAX_EVENT_LOOP_DELAY_MS: '200' } });
-    });
-    after(async () => {
-      await runtime.close();
-      await instance.teardown();
-    });
+    const service = serviceForSuite(backend, { MAX_EVENT_LOOP_DELAY_MS: '200' });
 
     test('while the event loop lags, feature requests are 503 with Retry-After; health still answers; then it recovers', async () => {
-      const http = client(runtime.url);
+      const http = client(service.runtime.url);
       const path = `/api/v1/get/item/overload-probe/${CAT}`;
       assert.equal((await http.get(path)).status, 404);
       // The server runs in this process: blocking here is the server's event loop lagging.
