@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import { formatKeyFile, newSecret, type ApiKey } from '../../src/auth/api-keys.js';
 import { startServer, type Runtime } from '../../src/server.js';
 import type { FeatureStore } from '../../src/store/ports.js';
 import { openStore, testConfig, type BackendInstance, type TestBackend } from '../support/backend.js';
 import { BACKENDS } from '../support/backends.js';
+import { tempDir } from '../support/kafka-service.js';
 import { openSocket, rawExchange } from '../support/raw-http.js';
 import { client } from '../support/service.js';
 import { serviceForSuite } from '../support/suite-service.js';
@@ -140,6 +143,31 @@ function boundsSuite(backend: TestBackend): void {
       assert.match((first.json as { detail: string }).detail, /^Rate limit exceeded: at most 5 requests per second per client; retry in/);
       const health = await Promise.all(Array.from({ length: 10 }, () => http.get('/api/v1/health')));
       assert.ok(health.every((r) => r.status === 200));
+    });
+  });
+
+  describe(`rate limit per API key: ${backend.name}`, () => {
+    const dir = tempDir('feature-store-rate-');
+    const file = `${dir.path}/keys.json`;
+    const keys = ['rate-a', 'rate-b'].map((id) => {
+      const { secret, hash } = newSecret(id);
+      const key: ApiKey = { id, hash, scopes: ['read'], created_at: '2026-12-06T10:00:00.000Z' };
+      return { key, secret };
+    });
+    writeFileSync(file, formatKeyFile({ version: 1, keys: keys.map((k) => k.key) }));
+    const service = serviceForSuite(backend, { API_KEYS_FILE: file, RATE_LIMIT_PER_SECOND: '5' });
+    after(() => dir.remove());
+
+    test('each key has its own budget; a 401 before the limit carries the request id and headers', async () => {
+      const [a, b] = keys.map((k) => ({ authorization: `Bearer ${k.secret}` }));
+      const path = `/api/v1/get/item/rate-key-probe/${CAT}`;
+      const burst = await Promise.all(Array.from({ length: 20 }, () => service.http.get(path, a)));
+      assert.ok(burst.some((r) => r.status === 429), 'the first key is limited');
+      assert.equal((await service.http.get(path, b)).status, 404, 'the second key is not');
+      const anonymous = await service.http.get(path);
+      assert.equal(anonymous.status, 401);
+      assert.ok(anonymous.headers.get('x-request-id'));
+      assert.equal(anonymous.headers.get('cache-control'), 'no-store');
     });
   });
 
