@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiKey, Scope } from '../auth/api-keys.js';
 import type { KeyRing } from '../auth/key-ring.js';
-import { ForbiddenError, NotAuthenticatedError } from '../errors.js';
+import { echo, ForbiddenError, NotAuthenticatedError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import { RequestValidationError } from './request-validation-error.js';
 
@@ -92,7 +92,7 @@ export function registerAccessControl(app: FastifyInstance, keys: KeyRing, metri
           {
             type: 'value_error',
             loc: claimed.loc,
-            msg: `Value error, source '${claimed.value.slice(0, 100)}' may not be claimed with API key '${key.id}'. Allowed sources: ${allowed}`,
+            msg: `Value error, source '${echo(claimed.value)}' may not be claimed with API key '${key.id}'. Allowed sources: ${allowed}`,
           },
         ]),
       );
