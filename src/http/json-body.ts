@@ -27,9 +27,10 @@ function checkMediaType(request: FastifyRequest): FeatureStoreError | undefined 
 
 /**
  * Accepts only JSON bodies (415 otherwise), parses them, and reports problems in FastAPI's
- * shape: an empty body is `missing` at `["body"]`; malformed JSON, including bare `NaN`, is `json_invalid` at
- * `["body", <offset>]`; a string with an unpaired surrogate is `string_unicode` and a number
- * that underflows to zero `number_underflow`, at the value's place, before any store sees them.
+ * shape: an empty body is `missing` at `["body"]`; malformed JSON, including bare `NaN`, is
+ * `json_invalid` at `["body", <offset>]`; a string with an unpaired surrogate is
+ * `string_unicode` and a number that underflows to zero `number_underflow`, at the value's
+ * place, before any store sees them.
  */
 export function registerJsonBodyParser(app: FastifyInstance): void {
   // After every `onRequest` hook (request id, headers), before the body is read.
