@@ -29,6 +29,8 @@ export interface Config {
   readonly entityTables: Readonly<Record<string, string>>;
   readonly categories: readonly string[];
   readonly writeSources: readonly string[];
+  /** Most entity values one batch read may ask for (`BATCH_MAX_ENTITIES`). */
+  readonly batchMaxEntities: number;
   readonly dynamodb: {
     readonly region: string | undefined;
     readonly endpoint: string | undefined;
@@ -181,6 +183,7 @@ export function loadConfig(env: Env): Config {
     entityTables: Object.freeze(entityTables(env)),
     categories: Object.freeze(categories),
     writeSources: Object.freeze(list(env, 'WRITE_SOURCES', ['prediction_service'])),
+    batchMaxEntities: int(env, 'BATCH_MAX_ENTITIES', 1000, 1, 10000),
     dynamodb: Object.freeze({
       region: optional(env, 'AWS_REGION') ?? optional(env, 'AWS_DEFAULT_REGION'),
       endpoint,

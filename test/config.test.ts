@@ -13,6 +13,7 @@ describe('configuration', () => {
     assert.deepEqual(c.entityTables, { bright_uid: 'user_feature_store', account_pid: 'account_feature_store' });
     assert.deepEqual(c.categories, ['d0_unauth_features', 'ncr_unauth_features']);
     assert.deepEqual(c.writeSources, ['prediction_service']);
+    assert.equal(c.batchMaxEntities, 1000);
     assert.equal(c.kafka, undefined);
     assert.equal(c.logLevel, 'info');
     assert.ok(Object.isFrozen(c));
@@ -56,6 +57,8 @@ describe('configuration', () => {
       [{ TABLE_NAME_BRIGHT_UID: 'account_feature_store' }, /^TABLE_NAME_/],
       [{ DYNAMODB_CONSISTENT_READ: 'maybe' }, /^DYNAMODB_CONSISTENT_READ/],
       [{ SQLITE_SYNCHRONOUS: 'off' }, /^SQLITE_SYNCHRONOUS/],
+      [{ BATCH_MAX_ENTITIES: '0' }, /^BATCH_MAX_ENTITIES/],
+      [{ BATCH_MAX_ENTITIES: '10001' }, /^BATCH_MAX_ENTITIES/],
     ];
     for (const [env, message] of cases) {
       assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && message.test(err.message), JSON.stringify(env));

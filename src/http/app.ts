@@ -11,6 +11,8 @@ import type { Metrics } from '../metrics.js';
 import type { FeatureService } from '../service/feature-service.js';
 import { registerErrorHandling } from './error-handler.js';
 import { registerJsonBodyParser } from './json-body.js';
+import { batchReadRoutes } from './routes/batch-read.js';
+import { deleteRoutes } from './routes/deletes.js';
 import { itemRoutes } from './routes/items.js';
 import { healthRoutes, metricsRoutes } from './routes/operations.js';
 import { validatorCompiler } from './validation.js';
@@ -102,6 +104,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(itemRoutes, { prefix: '/api/v1', service });
+  await app.register(batchReadRoutes, { prefix: '/api/v1', service });
+  await app.register(deleteRoutes, { prefix: '/api/v1', service });
   await app.register(healthRoutes, { prefix: '/api/v1', service });
   await app.register(metricsRoutes, { metrics });
   return app;

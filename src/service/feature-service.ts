@@ -12,6 +12,7 @@ import type { FeatureMap, FeatureRecord, OutboxEvent } from '../model.js';
 import type { FeatureStore, RecordKey, StoreHealth } from '../store/ports.js';
 import { formatTimestamp, type Clock } from '../timestamps.js';
 import { checkFeatureValues } from './feature-checks.js';
+import { createDeleteOperations } from './record-deletes.js';
 import { selectFeatures, type FeatureSelection } from './feature-selection.js';
 
 /** What the event pipeline reports to health checks. */
@@ -27,7 +28,7 @@ export interface EventPipelineStatus {
 
 export interface FeatureServiceDeps {
   store: FeatureStore;
-  config: Pick<Config, 'entityTables' | 'categories' | 'writeSources' | 'kafka'>;
+  config: Pick<Config, 'entityTables' | 'categories' | 'writeSources' | 'batchMaxEntities' | 'kafka'>;
   clock: Clock;
   metrics: Metrics;
   /** Present when events are on; reported in health. */
@@ -66,6 +67,20 @@ export interface FeatureSelectionOutput {
   records: FeatureRecord[];
   /** Allowed categories without a record, then categories not on the allow-list (request order). */
   unavailable: string[];
+}
+
+/** The multi-read's selection for many entities of one type. */
+export interface FeatureBatchInput {
+  entityType: string;
+  /** Answered in this order; duplicates allowed. At most `batchMaxEntities`. */
+  entityValues: readonly string[];
+  featureList: readonly string[];
+}
+
+export interface FeatureBatchOutput {
+  entityType: string;
+  /** One selection per requested entity value, in request order. */
+  results: FeatureSelectionOutput[];
 }
 
 export interface HealthReport {
@@ -164,24 +179,57 @@ export function createFeatureService(deps: FeatureServiceDeps) {
   }
 
   async function readFeatures(input: FeatureSelectionInput): Promise<FeatureSelectionOutput> {
-    const { entityType, entityValue } = input;
-    const invalidType = checkEntityType(entityType);
+    const invalidType = checkEntityType(input.entityType);
     if (invalidType !== undefined) throw new InvalidInputError([invalidType]);
+    const [result] = await selectForEach(input.entityType, [input.entityValue], input.featureList);
+    return result as FeatureSelectionOutput;
+  }
 
-    const wanted = parseFeatureList(input.featureList);
+  async function readFeaturesBatch(input: FeatureBatchInput): Promise<FeatureBatchOutput> {
+    const problems: InputProblem[] = [];
+    const invalidType = checkEntityType(input.entityType);
+    if (invalidType !== undefined) problems.push(invalidType);
+    const max = config.batchMaxEntities;
+    if (input.entityValues.length > max) {
+      problems.push({ field: 'entity_values', type: 'too_long', message: `Should have at most ${max} item${max === 1 ? '' : 's'}` });
+    }
+    if (problems.length > 0) throw new InvalidInputError(problems);
+    return { entityType: input.entityType, results: await selectForEach(input.entityType, input.entityValues, input.featureList) };
+  }
+
+  /**
+   * The selection of `featureList` for each entity value (the multi-read's answer per entity),
+   * with one store call for every (value, allowed category) key.
+   */
+  async function selectForEach(entityType: string, entityValues: readonly string[], featureList: readonly string[]): Promise<FeatureSelectionOutput[]> {
+    const wanted = parseFeatureList(featureList);
     const permitted = [...wanted.keys()].filter((c) => allowed.has(c));
     const refused = [...wanted.keys()].filter((c) => !allowed.has(c));
-    const found = await store.getRecords(permitted.map((category) => ({ entityType, entityValue, category })));
+    const keys: RecordKey[] = [];
+    for (const entityValue of entityValues) for (const category of permitted) keys.push({ entityType, entityValue, category });
+    const found = await store.getRecords(keys);
 
-    const records: FeatureRecord[] = [];
-    const missing: string[] = [];
-    permitted.forEach((category, i) => {
-      const record = found[i];
-      metrics.reads.inc({ entity_type: entityType, category, result: record === undefined ? 'miss' : 'hit' });
-      if (record === undefined) missing.push(category);
-      else records.push(selectFeatures(record, wanted.get(category) ?? '*'));
+    const hits = permitted.map(() => 0);
+    const results = entityValues.map((entityValue, e): FeatureSelectionOutput => {
+      const records: FeatureRecord[] = [];
+      const missing: string[] = [];
+      permitted.forEach((category, c) => {
+        const record = found[e * permitted.length + c];
+        if (record === undefined) missing.push(category);
+        else {
+          hits[c] = (hits[c] ?? 0) + 1;
+          records.push(selectFeatures(record, wanted.get(category) ?? '*'));
+        }
+      });
+      return { entityType, entityValue, records, unavailable: [...missing, ...refused] };
     });
-    return { entityType, entityValue, records, unavailable: [...missing, ...refused] };
+    // One counter update per category and result, not per key: a batch may read thousands.
+    permitted.forEach((category, c) => {
+      const hit = hits[c] ?? 0;
+      if (hit > 0) metrics.reads.inc({ entity_type: entityType, category, result: 'hit' }, hit);
+      if (hit < entityValues.length) metrics.reads.inc({ entity_type: entityType, category, result: 'miss' }, entityValues.length - hit);
+    });
+    return results;
   }
 
   async function health(): Promise<HealthReport> {
@@ -197,7 +245,17 @@ export function createFeatureService(deps: FeatureServiceDeps) {
     };
   }
 
-  return { checkSource, writeCategory, readCategory, readFeatures, health };
+    const deletes = createDeleteOperations({
+    store,
+    categories: config.categories,
+    clock,
+    metrics,
+    checkSource,
+    isEntityType,
+    deletedEvent: eventsOn ? (key, now, deleted) => changeEvent(key, 'feature_deleted', now, null, Object.keys(deleted.data)) : undefined,
+  });
+
+  return { checkSource, writeCategory, readCategory, readFeatures, readFeaturesBatch, ...deletes, health };
 }
 
 /**
