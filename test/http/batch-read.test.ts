@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { Runtime } from '../../src/server.js';
-import type { BackendInstance, TestBackend } from '../support/backend.js';
+import { describe, test } from 'node:test';
+import type { TestBackend } from '../support/backend.js';
 import { BACKENDS } from '../support/backends.js';
-import { client, manualClock, startService, type HttpResult } from '../support/service.js';
+import { client, startService } from '../support/service.js';
+import { assertIssues, serviceForSuite } from '../support/suite-service.js';
 
 const CAT = 'd0_unauth_features';
 const CAT2 = 'ncr_unauth_features';
@@ -23,17 +23,6 @@ function batchBody(entityValues: unknown, featureList: unknown = [`${CAT}:*`], e
   return { meta: { source: 'ranking-service' }, data: { entity_type: entityType, entity_values: entityValues, feature_list: featureList } };
 }
 
-function assertIssues(res: HttpResult, expected: { type: string; loc: (string | number)[]; msg?: string }[]): void {
-  assert.equal(res.status, 422, res.text);
-  const body = res.json as { detail: { type: string; loc: (string | number)[]; msg: string }[]; code: string };
-  assert.equal(body.code, 'VALIDATION_FAILED');
-  const withMsg = expected.some((e) => e.msg !== undefined);
-  assert.deepEqual(
-    body.detail.map((d) => ({ type: d.type, loc: d.loc, ...(withMsg ? { msg: d.msg } : {}) })),
-    expected,
-  );
-}
-
 interface BatchAnswer {
   entity_type: string;
   results: { entity_value: string; items: Record<string, { features: { data: unknown } }>; unavailable_feature_categories: string[] }[];
@@ -42,22 +31,8 @@ interface BatchAnswer {
 /** The batch read over HTTP, on every backend. */
 function batchSuite(backend: TestBackend, maxEntities: number): void {
   describe(`HTTP batch read: ${backend.name}`, () => {
-    let instance: BackendInstance;
-    let runtime: Runtime;
-    let http: ReturnType<typeof client>;
-    const time = manualClock();
-
-    before(async () => {
-      instance = await backend.setup();
-      // 1,000 is the default: then the setting is left unset.
-      const env: Record<string, string> = maxEntities === 1000 ? {} : { BATCH_MAX_ENTITIES: String(maxEntities) };
-      runtime = await startService(instance, { clock: time.clock, env });
-      http = client(runtime.url);
-    });
-    after(async () => {
-      await runtime?.close();
-      await instance?.teardown();
-    });
+    // 1,000 is the default: then the setting is left unset.
+    const { http, time } = serviceForSuite(backend, maxEntities === 1000 ? {} : { BATCH_MAX_ENTITIES: String(maxEntities) });
 
     test('one result per value in request order, each byte for byte the multi-read answer without entity_type; missing and duplicate values', async () => {
       const [u1, u2, none] = [uid(), uid(), uid()];

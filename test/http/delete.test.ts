@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { OutboxEvent } from '../../src/model.js';
-import type { Runtime } from '../../src/server.js';
 import type { BackendInstance, TestBackend } from '../support/backend.js';
 import { BACKENDS } from '../support/backends.js';
 import { startOutboxService, type OutboxService } from '../support/outbox-service.js';
-import { client, manualClock, startService, type HttpResult, type ManualClock } from '../support/service.js';
+import { client, manualClock, startService, type ManualClock } from '../support/service.js';
+import { assertIssues, serviceForSuite } from '../support/suite-service.js';
 
 const CAT = 'd0_unauth_features';
 const CAT2 = 'ncr_unauth_features';
@@ -31,33 +31,10 @@ function entityPath(entityValue: string, entityType = 'bright_uid', source: stri
   return `/api/v1/items/${entityType}/${enc(entityValue)}${source === null ? '' : `?source=${enc(source)}`}`;
 }
 
-function assertIssues(res: HttpResult, expected: { type: string; loc: (string | number)[]; msg?: string }[]): void {
-  assert.equal(res.status, 422, res.text);
-  const body = res.json as { detail: { type: string; loc: (string | number)[]; msg: string }[]; code: string };
-  assert.equal(body.code, 'VALIDATION_FAILED');
-  assert.deepEqual(
-    body.detail.map((d) => ({ type: d.type, loc: d.loc, ...(expected.some((e) => e.msg !== undefined) ? { msg: d.msg } : {}) })),
-    expected,
-  );
-}
-
 /** Delete and erasure over HTTP, on every backend. */
 function deleteSuite(backend: TestBackend): void {
   describe(`HTTP delete and erasure: ${backend.name}`, () => {
-    let instance: BackendInstance;
-    let runtime: Runtime;
-    let http: ReturnType<typeof client>;
-    const time = manualClock();
-
-    before(async () => {
-      instance = await backend.setup();
-      runtime = await startService(instance, { clock: time.clock });
-      http = client(runtime.url);
-    });
-    after(async () => {
-      await runtime?.close();
-      await instance?.teardown();
-    });
+    const { http, time } = serviceForSuite(backend);
 
     const read = (entityValue: string, category = CAT, entityType = 'bright_uid') =>
       http.get(`/api/v1/get/item/${enc(entityValue)}/${category}?entity_type=${entityType}`);
