@@ -52,10 +52,11 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 
 /**
  * Map keys the SDK's (un)marshalling cannot carry: it builds maps by assignment, and assigning
- * `__proto__` sets a prototype instead of adding a key.
+ * `__proto__` sets a prototype instead of adding a key; it tells a map from other values by
+ * `value.constructor.name`, so a key named `constructor` makes it refuse (or misread) the map.
  */
 function unsafeKey(key: string): boolean {
-  return key === '__proto__' || LONE_SURROGATE.test(key);
+  return key === '__proto__' || key === 'constructor' || LONE_SURROGATE.test(key);
 }
 
 export type Item = Record<string, NativeAttributeValue>;
