@@ -55,7 +55,7 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  * `__proto__` sets a prototype instead of adding a key; it tells a map from other values by
  * `value.constructor.name`, so a key named `constructor` makes it refuse (or misread) the map.
  */
-function unsafeKey(key: string): boolean {
+export function unsafeKey(key: string): boolean {
   return key === '__proto__' || key === 'constructor' || LONE_SURROGATE.test(key);
 }
 
@@ -123,6 +123,11 @@ export function encodeData(data: FeatureMap): Item | Uint8Array {
     out[name] = isNative(value, 0) ? value : toBinary(value);
   }
   return out;
+}
+
+/** One feature's value as `encodeData` stores it inside a native map (for per-feature updates). */
+export function encodeFeature(value: JsonValue): JsonValue | Uint8Array {
+  return isNative(value, 0) ? value : toBinary(value);
 }
 
 /** Inverse of `encodeData`; also reads the old service's maps (numbers arrive as numbers). */

@@ -1,0 +1,127 @@
+import { TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { FeatureMap } from '../../model.js';
+import type { MergeRecordInput } from '../ports.js';
+import { isConditionalCheckFailed, translateError } from './errors.js';
+import { ATTR, encodeData, field, MalformedItemError, toRecord, type Item } from './layout.js';
+import { appendAction, type PendingEvent } from './outbox-item.js';
+import type { TableSpec } from './tables.js';
+import { cancelOutcome, conditionOutcome, outboxFull, type UpdateRequest } from './write-protocol.js';
+
+/**
+ * The requests of a merge write (`mergeRecord`). The main path is one UpdateItem (with the
+ * event: one TransactWriteItems of it and the outbox append) that SETs and REMOVEs each merged
+ * feature at `features.data.<name>` (names through ExpressionAttributeNames), so concurrent
+ * merges of different features never overwrite each other and nothing is read first. Its
+ * condition: the record exists and `features.data` is a map. A missing record is then created
+ * by the write protocol's conditional put (write-protocol.ts).
+ *
+ * Where per-feature paths cannot work — `features.data` stored as one Binary (a feature name
+ * the SDK cannot carry, see layout.ts), or a merge whose expression would pass DynamoDB's
+ * 4 KB expression limit — the merge reads the record and replaces `features.data` on the
+ * condition that it is still exactly what was read (optimistic concurrency: a concurrent
+ * change makes it fail and the merge starts over, so nothing is lost either).
+ */
+
+/** DynamoDB's limit on an UpdateExpression (and on a ConditionExpression), in bytes. */
+const MAX_EXPRESSION_BYTES = 4096;
+
+const META_NAMES = { '#f': ATTR.features, '#d': ATTR.data, '#m': ATTR.meta, '#c': ATTR.createdAt, '#u': ATTR.updatedAt, '#ci': ATTR.computeId, '#et': ATTR.eventTime };
+const META_SET = '#f.#m.#u = :now, #f.#m.#ci = :cid, #f.#m.#c = if_not_exists(#f.#m.#c, :now)';
+
+/**
+ * The per-feature update, or undefined when its expression would be over the limit.
+ * `set` holds the features already encoded for storage (layout.ts `encodeData`).
+ */
+export function mergeUpdate(table: string, key: Item, input: MergeRecordInput, set: Item): UpdateRequest | undefined {
+  const names: Record<string, string> = { ...META_NAMES };
+  const values: Record<string, unknown> = { ':now': input.now, ':cid': input.computeId, ':map': 'M' };
+  const sets = [META_SET];
+  Object.entries(set).forEach(([name, value], i) => {
+    names[`#s${i}`] = name;
+    values[`:s${i}`] = value;
+    sets.push(`#f.#d.#s${i} = :s${i}`);
+  });
+  const removes = ['#f.#m.#et'];
+  input.remove.forEach((name, i) => {
+    names[`#r${i}`] = name;
+    removes.push(`#f.#d.#r${i}`);
+  });
+  const update = `SET ${sets.join(', ')} REMOVE ${removes.join(', ')}`;
+  if (Buffer.byteLength(update) > MAX_EXPRESSION_BYTES) return undefined;
+  return {
+    TableName: table,
+    Key: key,
+    UpdateExpression: update,
+    ConditionExpression: 'attribute_exists(#f.#m) AND attribute_type(#f.#d, :map)',
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  };
+}
+
+/**
+ * The outcome of one merge request. `applied` carries the new item when the server returned it
+ * (a plain UpdateItem asks for ALL_NEW; a transaction returns nothing); `missing`: no record;
+ * `exists`: the record is there but the condition failed on it; `again`: a transaction on the
+ * same items was in progress.
+ */
+export type MergeAttempt = { kind: 'applied'; item: Item | undefined } | { kind: 'missing' } | { kind: 'exists' } | { kind: 'again' };
+
+/** Sends one merge update, with the event's outbox append in one transaction when there is one. */
+export async function mergeAction(
+  doc: DynamoDBDocumentClient,
+  outboxTable: string,
+  table: string,
+  update: UpdateRequest,
+  pending: PendingEvent | undefined,
+): Promise<MergeAttempt> {
+  try {
+    if (pending === undefined) {
+      const res = await doc.send(new UpdateCommand({ ...update, ReturnValues: 'ALL_NEW' }));
+      return { kind: 'applied', item: res.Attributes };
+    }
+    await doc.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, { Update: appendAction(outboxTable, pending) }] }));
+    return { kind: 'applied', item: undefined };
+  } catch (err) {
+    let oldItem: unknown;
+    if (pending !== undefined) {
+      const cancel = cancelOutcome(err);
+      if (cancel === undefined) throw translateError(err, table);
+      if (cancel.kind === 'outboxFull') throw outboxFull();
+      if (cancel.kind === 'conflict') return { kind: 'again' };
+      oldItem = cancel.oldItem;
+    } else {
+      if (!isConditionalCheckFailed(err)) throw translateError(err, table);
+      oldItem = (err as { Item?: unknown }).Item;
+    }
+    const outcome = conditionOutcome(oldItem, undefined);
+    if (outcome.kind === 'malformed') throw new MalformedItemError(table, 'no features.meta');
+    return outcome.kind === 'missing' ? { kind: 'missing' } : { kind: 'exists' };
+  }
+}
+
+/** The read-modify-write of a merge: the record `read` with the merge applied, if still unchanged. */
+export function replaceAction(spec: TableSpec, key: Item, input: MergeRecordInput, read: Item): UpdateRequest {
+  // A null prototype, so that a feature named `__proto__` is a feature like any other.
+  const data = Object.create(null) as FeatureMap;
+  Object.assign(data, toRecord(spec.table, spec.entityType, input.key.entityValue, read).data);
+  for (const [name, value] of Object.entries(input.set)) data[name] = value;
+  for (const name of input.remove) delete data[name];
+  return replaceIfUnchanged(spec.table, key, input, field(read[ATTR.features], ATTR.data), encodeData(data));
+}
+
+/**
+ * The read-modify-write fallback: replaces `features.data` with `data` (the merge applied to
+ * what was read) if the stored `features.data` is still `read`.
+ */
+export function replaceIfUnchanged(table: string, key: Item, input: MergeRecordInput, read: unknown, data: Item | Uint8Array): UpdateRequest {
+  return {
+    TableName: table,
+    Key: key,
+    UpdateExpression: `SET #f.#d = :data, ${META_SET} REMOVE #f.#m.#et`,
+    ConditionExpression: 'attribute_exists(#f.#m) AND #f.#d = :read',
+    ExpressionAttributeNames: META_NAMES,
+    ExpressionAttributeValues: { ':now': input.now, ':cid': input.computeId, ':data': data, ':read': read },
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  };
+}
