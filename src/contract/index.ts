@@ -8,3 +8,4 @@ export * from './limits.js';
 export * from './schemas.js';
 export * from './batch-read-schemas.js';
 export * from './delete-schemas.js';
+export * from './merge-schemas.js';

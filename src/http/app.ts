@@ -14,6 +14,7 @@ import { registerJsonBodyParser } from './json-body.js';
 import { batchReadRoutes } from './routes/batch-read.js';
 import { deleteRoutes } from './routes/deletes.js';
 import { itemRoutes } from './routes/items.js';
+import { mergeWriteRoutes } from './routes/merge-write.js';
 import { healthRoutes, metricsRoutes } from './routes/operations.js';
 import { validatorCompiler } from './validation.js';
 
@@ -104,6 +105,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(itemRoutes, { prefix: '/api/v1', service });
+  await app.register(mergeWriteRoutes, { prefix: '/api/v1', service });
   await app.register(batchReadRoutes, { prefix: '/api/v1', service });
   await app.register(deleteRoutes, { prefix: '/api/v1', service });
   await app.register(healthRoutes, { prefix: '/api/v1', service });

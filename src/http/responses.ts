@@ -19,9 +19,9 @@ export function recordResponse(record: FeatureRecord): RecordResponse {
   };
 }
 
-export function writeResponse(out: WriteOutput): WriteResponse {
+export function writeResponse(out: WriteOutput, message = 'Category written successfully (full replace)'): WriteResponse {
   return {
-    message: 'Category written successfully (full replace)',
+    message,
     entity_value: out.key.entityValue,
     entity_type: out.key.entityType,
     category: out.key.category,
@@ -33,6 +33,10 @@ function itemsOf(records: readonly FeatureRecord[]): Record<string, RecordRespon
   const items: Record<string, RecordResponse> = {};
   for (const record of records) items[record.category] = recordResponse(record);
   return items;
+}
+
+export function mergeResponse(out: WriteOutput): WriteResponse {
+  return writeResponse(out, 'Category merged successfully (partial update)');
 }
 
 export function multiReadResponse(out: FeatureSelectionOutput): MultiReadResponse {

@@ -13,7 +13,7 @@ import type { FeatureStore, RecordKey, StoreHealth } from '../store/ports.js';
 import { formatTimestamp, type Clock } from '../timestamps.js';
 import { checkFeatureValues } from './feature-checks.js';
 import { createDeleteOperations } from './record-deletes.js';
-import { selectFeatures, type FeatureSelection } from './feature-selection.js';
+import { parseFeatureList, selectFeatures } from './feature-selection.js';
 
 /** What the event pipeline reports to health checks. */
 export interface EventPipelineHealth {
@@ -141,7 +141,8 @@ export function createFeatureService(deps: FeatureServiceDeps) {
     };
   }
 
-  async function writeCategory(input: WriteInput): Promise<WriteOutput> {
+  /** Every rule of a write (and a merge): source, entity type, feature values, then the allow-list. */
+  function checkWrite(input: WriteInput): RecordKey {
     const problems: InputProblem[] = [];
     const source = checkSource(input.source);
     if (source !== undefined) problems.push(source);
@@ -150,8 +151,11 @@ export function createFeatureService(deps: FeatureServiceDeps) {
     problems.push(...checkFeatureValues(input.features));
     if (problems.length > 0) throw new InvalidInputError(problems);
     if (!allowed.has(input.category)) throw new CategoryNotAllowedError(input.category, 'write', config.categories);
+    return { entityType: input.entityType, entityValue: input.entityValue, category: input.category };
+  }
 
-    const key: RecordKey = { entityType: input.entityType, entityValue: input.entityValue, category: input.category };
+  async function writeCategory(input: WriteInput): Promise<WriteOutput> {
+    const key = checkWrite(input);
     const data = input.features as FeatureMap;
     const now = formatTimestamp(clock());
     const names = Object.keys(data);
@@ -166,6 +170,33 @@ export function createFeatureService(deps: FeatureServiceDeps) {
     if (result.outcome === 'stale') throw new Error(`store reported a write without event time as stale (stored ${result.storedEventTime})`);
     metrics.writes.inc({ entity_type: key.entityType, category: key.category });
     return { key, featureCount: names.length };
+  }
+
+  /**
+   * A partial update: the given features are merged into the stored ones and a `null` value
+   * removes that feature; a missing record is created. The event lists every feature the merge
+   * named (set or removed), in request order. `featureCount` is the record's after the merge.
+   */
+  async function mergeCategory(input: WriteInput): Promise<WriteOutput> {
+    const key = checkWrite(input);
+    const features = input.features as FeatureMap;
+    const set = Object.create(null) as FeatureMap;
+    const remove: string[] = [];
+    for (const [name, value] of Object.entries(features)) {
+      if (value === null) remove.push(name);
+      else set[name] = value;
+    }
+    const now = formatTimestamp(clock());
+    const result = await store.mergeRecord({
+      key,
+      set,
+      remove,
+      computeId: input.computeId,
+      now,
+      event: eventsOn ? changeEvent(key, 'feature_available', now, input.computeId, Object.keys(features)) : undefined,
+    });
+    metrics.writes.inc({ entity_type: key.entityType, category: key.category });
+    return { key, featureCount: result.featureCount };
   }
 
   /** One record. Allow-list first, then entity type, as the old service checked them. */
@@ -255,23 +286,5 @@ export function createFeatureService(deps: FeatureServiceDeps) {
     deletedEvent: eventsOn ? (key, now, deleted) => changeEvent(key, 'feature_deleted', now, null, Object.keys(deleted.data)) : undefined,
   });
 
-  return { checkSource, writeCategory, readCategory, readFeatures, readFeaturesBatch, ...deletes, health };
-}
-
-/**
- * `category:feature` / `category:*` entries (already checked to contain a `:` with text on both
- * sides) → category → selected names or `*`, in order of first mention; `*` wins.
- */
-function parseFeatureList(featureList: readonly string[]): Map<string, FeatureSelection> {
-  const wanted = new Map<string, Set<string> | '*'>();
-  for (const ref of featureList) {
-    const colon = ref.indexOf(':');
-    const category = ref.slice(0, colon);
-    const feature = ref.slice(colon + 1);
-    const current = wanted.get(category);
-    if (feature === '*' || current === '*') wanted.set(category, '*');
-    else if (current === undefined) wanted.set(category, new Set([feature]));
-    else current.add(feature);
-  }
-  return wanted;
+  return { checkSource, writeCategory, mergeCategory, readCategory, readFeatures, readFeaturesBatch, ...deletes, health };
 }
