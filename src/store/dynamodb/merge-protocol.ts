@@ -1,7 +1,7 @@
 import { TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FeatureMap } from '../../model.js';
 import type { MergeRecordInput } from '../ports.js';
-import { isConditionalCheckFailed, translateError } from './errors.js';
+import { cancelReasons, errorName, isConditionalCheckFailed, translateError } from './errors.js';
 import { ATTR, encodeData, field, MalformedItemError, toRecord, type Item } from './layout.js';
 import { appendAction, type PendingEvent } from './outbox-item.js';
 import type { TableSpec } from './tables.js';
@@ -65,7 +65,13 @@ export function mergeUpdate(table: string, key: Item, input: MergeRecordInput, s
  * `exists`: the record is there but the condition failed on it; `again`: a transaction on the
  * same items was in progress.
  */
-export type MergeAttempt = { kind: 'applied'; item: Item | undefined } | { kind: 'missing' } | { kind: 'exists' } | { kind: 'again' };
+export type MergeAttempt =
+  | { kind: 'applied'; item: Item | undefined }
+  | { kind: 'missing' }
+  | { kind: 'exists' }
+  | { kind: 'again' }
+  /** DynamoDB refused the request as invalid: the merged item may be over the size limit. */
+  | { kind: 'invalid'; error: unknown };
 
 /** Sends one merge update, with the event's outbox append in one transaction when there is one. */
 export async function mergeAction(
@@ -83,6 +89,7 @@ export async function mergeAction(
     await doc.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, { Update: appendAction(outboxTable, pending) }] }));
     return { kind: 'applied', item: undefined };
   } catch (err) {
+    if (errorName(err) === 'ValidationException' || cancelReasons(err)?.some((r) => r.code === 'ValidationError')) return { kind: 'invalid', error: err };
     let oldItem: unknown;
     if (pending !== undefined) {
       const cancel = cancelOutcome(err);
@@ -100,14 +107,19 @@ export async function mergeAction(
   }
 }
 
-/** The read-modify-write of a merge: the record `read` with the merge applied, if still unchanged. */
-export function replaceAction(spec: TableSpec, key: Item, input: MergeRecordInput, read: Item): UpdateRequest {
+/** The features of the record `read` with the merge applied. */
+export function mergedData(spec: TableSpec, input: MergeRecordInput, read: Item): FeatureMap {
   // A null prototype, so that a feature named `__proto__` is a feature like any other.
   const data = Object.create(null) as FeatureMap;
   Object.assign(data, toRecord(spec.table, spec.entityType, input.key.entityValue, read).data);
   for (const [name, value] of Object.entries(input.set)) data[name] = value;
   for (const name of input.remove) delete data[name];
-  return replaceIfUnchanged(spec.table, key, input, field(read[ATTR.features], ATTR.data), encodeData(data));
+  return data;
+}
+
+/** The read-modify-write of a merge: the record `read` with the merge applied, if still unchanged. */
+export function replaceAction(spec: TableSpec, key: Item, input: MergeRecordInput, read: Item): UpdateRequest {
+  return replaceIfUnchanged(spec.table, key, input, field(read[ATTR.features], ATTR.data), encodeData(mergedData(spec, input, read)));
 }
 
 /**

@@ -51,7 +51,7 @@ import {
   unstorableField,
   type Item,
 } from './layout.js';
-import { mergeAction, mergeUpdate, replaceAction, type MergeAttempt } from './merge-protocol.js';
+import { mergeAction, mergedData, mergeUpdate, replaceAction, type MergeAttempt } from './merge-protocol.js';
 import { DynamoDbOutbox } from './outbox.js';
 import { appendAction, eventFits, pendingEvent, type PendingEvent } from './outbox-item.js';
 import { describeTables, type TableSpec } from './tables.js';
@@ -150,10 +150,7 @@ export class DynamoDbStore implements FeatureStore {
     const key = itemKey(spec, input.key);
     const data = encodeData(input.data);
     const item = newRecordItem(key, input, data);
-    const needed = itemSize(item) + ITEM_RESERVE_BYTES;
-    if (needed > MAX_ITEM_BYTES) {
-      throw new PayloadTooLargeError(`The record needs ${needed} bytes of storage; a DynamoDB item holds at most ${MAX_ITEM_BYTES} bytes`);
-    }
+    this.#assertFits(item);
     const pending = input.event === undefined ? undefined : this.#pending(input.key, input.event, input.now);
     const meta = { updated_at: input.now, compute_id: input.computeId, ...(input.eventTime === undefined ? {} : { event_time: input.eventTime }) };
     for (let round = 0; round < ROUNDS; round++) {
@@ -181,6 +178,7 @@ export class DynamoDbStore implements FeatureStore {
     const key = itemKey(spec, input.key);
     const pending = input.event === undefined ? undefined : this.#pending(input.key, input.event, input.now);
     const names = [...Object.keys(input.set), ...input.remove];
+    this.#assertFits(newRecordItem(key, { ...input, data: input.set }, encodeData(input.set)));
     const set: Item = {};
     for (const [name, value] of Object.entries(input.set)) set[name] = encodeFeature(value);
     let update = names.some(unsafeKey) ? undefined : mergeUpdate(spec.table, key, input, set);
@@ -194,6 +192,12 @@ export class DynamoDbStore implements FeatureStore {
       } else {
         const read = await this.#get(spec, key, true);
         attempt = read === undefined ? { kind: 'missing' } : await mergeAction(this.#doc, this.#outboxTable, spec.table, replaceAction(spec, key, input, read), pending);
+      }
+      if (attempt.kind === 'invalid') {
+        // Refused as invalid: over the item size limit, or a bug. Only the first is the caller's.
+        const read = await this.#get(spec, key, true);
+        if (read !== undefined) this.#assertFits(newRecordItem(key, { ...input, data: {} }, encodeData(mergedData(spec, input, read))));
+        throw translateError(attempt.error, spec.table);
       }
       if (attempt.kind === 'applied') {
         const item = attempt.item ?? (await this.#get(spec, key, true));
@@ -293,6 +297,14 @@ export class DynamoDbStore implements FeatureStore {
     const spec = this.#byType.get(entityType);
     if (spec === undefined) throw new Error(`DynamoDbStore: entity type '${entityType}' is not configured`);
     return spec;
+  }
+
+  /** Refuses (413) a record item DynamoDB would refuse for its size. */
+  #assertFits(item: Item): void {
+    const needed = itemSize(item) + ITEM_RESERVE_BYTES;
+    if (needed > MAX_ITEM_BYTES) {
+      throw new PayloadTooLargeError(`The record needs ${needed} bytes of storage; a DynamoDB item holds at most ${MAX_ITEM_BYTES} bytes`);
+    }
   }
 
   #pending(key: RecordKey, event: NonNullable<WriteRecordInput['event']>, now: string): PendingEvent {
