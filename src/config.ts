@@ -40,6 +40,8 @@ export interface Config {
     /** Expired records deleted per sweep transaction (bounds the time the writer is held). */
     readonly sweepBatch: number;
   };
+  /** Most entity values one batch read may ask for (`BATCH_MAX_ENTITIES`). */
+  readonly batchMaxEntities: number;
   readonly dynamodb: {
     readonly region: string | undefined;
     readonly endpoint: string | undefined;
@@ -253,6 +255,7 @@ export function loadConfig(env: Env): Config {
       sweepIntervalMs: int(env, 'TTL_SWEEP_INTERVAL_MS', 60_000, 100, 86_400_000),
       sweepBatch: int(env, 'TTL_SWEEP_BATCH', 500, 1, 10_000),
     }),
+    batchMaxEntities: int(env, 'BATCH_MAX_ENTITIES', 1000, 1, 10000),
     dynamodb: Object.freeze({
       region: optional(env, 'AWS_REGION') ?? optional(env, 'AWS_DEFAULT_REGION'),
       endpoint,

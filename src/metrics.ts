@@ -11,6 +11,7 @@ export interface Metrics {
   readonly httpDuration: Histogram<'route' | 'method' | 'status_class'>;
   readonly reads: Counter<'entity_type' | 'category' | 'result'>;
   readonly writes: Counter<'entity_type' | 'category'>;
+  readonly deletes: Counter<'entity_type' | 'category'>;
   readonly storeDuration: Histogram<'backend' | 'operation' | 'outcome'>;
   readonly eventsPublished: Counter;
   readonly eventsFailed: Counter;
@@ -53,6 +54,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     writes: new Counter({
       name: 'feature_store_writes_total',
       help: 'Successful category writes by entity type and category.',
+      labelNames: ['entity_type', 'category'] as const,
+      registers,
+    }),
+    deletes: new Counter({
+      name: 'feature_store_deletes_total',
+      help: 'Records deleted (one per category; an erasure counts each category it removed).',
       labelNames: ['entity_type', 'category'] as const,
       registers,
     }),

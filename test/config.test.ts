@@ -13,6 +13,7 @@ describe('configuration', () => {
     assert.deepEqual(c.entityTables, { bright_uid: 'user_feature_store', account_pid: 'account_feature_store' });
     assert.deepEqual(c.categories, ['d0_unauth_features', 'ncr_unauth_features']);
     assert.deepEqual(c.writeSources, ['prediction_service']);
+    assert.equal(c.batchMaxEntities, 1000);
     assert.equal(c.kafka, undefined);
     assert.equal(c.logLevel, 'info');
     assert.ok(Object.isFrozen(c));
@@ -70,6 +71,8 @@ describe('configuration', () => {
       [{ CATEGORY_TTL: 'unknown_features=1d' }, /^CATEGORY_TTL.*CATEGORY_WHITELIST/],
       [{ CATEGORY_TTL: 'd0_unauth_features=1d,d0_unauth_features=2d' }, /^CATEGORY_TTL.*twice/],
       [{ TTL_SWEEP_BATCH: '0' }, /^TTL_SWEEP_BATCH/],
+      [{ BATCH_MAX_ENTITIES: '0' }, /^BATCH_MAX_ENTITIES/],
+      [{ BATCH_MAX_ENTITIES: '10001' }, /^BATCH_MAX_ENTITIES/],
     ];
     for (const [env, message] of cases) {
       assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && message.test(err.message), JSON.stringify(env));

@@ -9,18 +9,18 @@ import { LIMITS } from './limits.js';
  * `x-error` on a schema replaces the generic 422 entry for that field with a clearer one.
  */
 
-const EntityValue = Type.String({
+export const EntityValue = Type.String({
   minLength: 1,
   maxLength: LIMITS.entityValueLength,
   description: 'The entity key, any non-empty string up to 1,024 characters.',
   examples: ['user-12345'],
 });
-const EntityType = Type.String({
+export const EntityType = Type.String({
   minLength: 1,
   description: 'A configured entity type (default `bright_uid`, `account_pid`).',
   examples: ['bright_uid'],
 });
-const Category = Type.String({ minLength: 1, description: 'A category on the allow-list.', examples: ['d0_unauth_features'] });
+export const Category = Type.String({ minLength: 1, description: 'A category on the allow-list.', examples: ['d0_unauth_features'] });
 const Timestamp = Type.String({
   description: 'RFC 3339 UTC, millisecond precision, fixed width.',
   examples: ['2025-10-16T10:00:00.000Z'],
@@ -112,26 +112,32 @@ export const EntityTypeQuery = Type.Object({ entity_type: Type.Optional(EntityTy
 export const ReadByQueryQuery = Type.Object({ category: Category, entity_type: Type.Optional(EntityTypeParam) });
 
 const FEATURE_REF = '^[^:]+:.+$';
+/** `feature_list` of the multi-read and the batch read. */
+export const FeatureList = Type.Array(
+  Type.String({
+    pattern: FEATURE_REF,
+    description: '`category:feature`, or `category:*` for all features of the category.',
+    'x-error': {
+      type: 'value_error',
+      msg: "Value error, expected 'category:feature' or 'category:*'",
+    },
+  }),
+  {
+    minItems: 1,
+    maxItems: LIMITS.featureListEntries,
+    examples: [['d0_unauth_features:credit_score', 'ncr_unauth_features:*']],
+  },
+);
+/** `meta` of a read: who is asking. */
+export const ReadMeta = Type.Object({
+  source: Type.String({ description: 'The caller (any name; not checked against `WRITE_SOURCES`).', examples: ['ranking-service'] }),
+});
 export const MultiReadRequest = Type.Object({
-  meta: Type.Object({ source: Type.String({ description: 'The caller (any name; not checked against `WRITE_SOURCES`).', examples: ['ranking-service'] }) }),
+  meta: ReadMeta,
   data: Type.Object({
     entity_type: EntityType,
     entity_value: EntityValue,
-    feature_list: Type.Array(
-      Type.String({
-        pattern: FEATURE_REF,
-        description: '`category:feature`, or `category:*` for all features of the category.',
-        'x-error': {
-          type: 'value_error',
-          msg: "Value error, expected 'category:feature' or 'category:*'",
-        },
-      }),
-      {
-        minItems: 1,
-        maxItems: LIMITS.featureListEntries,
-        examples: [['d0_unauth_features:credit_score', 'ncr_unauth_features:*']],
-      },
-    ),
+    feature_list: FeatureList,
   }),
 });
 export type MultiReadRequest = Static<typeof MultiReadRequest>;

@@ -13,7 +13,10 @@ import type { FeatureService } from '../service/feature-service.js';
 import { registerAccessControl, type RouteAccess } from './access.js';
 import { registerErrorHandling } from './error-handler.js';
 import { registerJsonBodyParser } from './json-body.js';
+import { batchReadRoutes } from './routes/batch-read.js';
+import { deleteRoutes } from './routes/deletes.js';
 import { itemRoutes } from './routes/items.js';
+import { mergeWriteRoutes } from './routes/merge-write.js';
 import { healthRoutes, metricsRoutes } from './routes/operations.js';
 import { validatorCompiler } from './validation.js';
 
@@ -115,6 +118,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
 
   await app.register(itemRoutes, { prefix: '/api/v1', service });
+  await app.register(mergeWriteRoutes, { prefix: '/api/v1', service });
+  await app.register(batchReadRoutes, { prefix: '/api/v1', service });
+  await app.register(deleteRoutes, { prefix: '/api/v1', service });
   await app.register(healthRoutes, { prefix: '/api/v1', service });
   if (access.metrics !== 'off') await app.register(metricsRoutes, { metrics, access: access.metrics });
   return app;

@@ -10,7 +10,7 @@ import {
   WriteRequest,
   WriteResponse,
 } from '../../contract/schemas.js';
-import type { FeatureService } from '../../service/feature-service.js';
+import type { FeatureService, WriteInput } from '../../service/feature-service.js';
 import { errorResponses } from '../error-responses.js';
 import { issueOf, RequestValidationError } from '../request-validation-error.js';
 import { multiReadResponse, recordResponse, writeResponse } from '../responses.js';
@@ -27,13 +27,25 @@ function featureListCategories(list: readonly string[]): string[] {
  * 422 lists every problem of the request (as the old service's pydantic model did: the source
  * validator runs on `meta` whatever is wrong in `data`).
  */
-function withSourceProblem(error: Error, body: unknown, service: FeatureService): Error {
+export function withSourceProblem(error: Error, body: unknown, service: FeatureService): Error {
   if (!(error instanceof RequestValidationError)) return error;
   const meta = typeof body === 'object' && body !== null ? (body as { meta?: unknown }).meta : undefined;
   const source = typeof meta === 'object' && meta !== null ? (meta as { source?: unknown }).source : undefined;
   const problem = typeof source === 'string' ? service.checkSource(source) : undefined;
   if (problem === undefined) return error;
   return new RequestValidationError([issueOf(problem), ...error.issues]);
+}
+
+/** A write's (or a merge write's) body as the service's input. */
+export function writeInput({ meta, data }: WriteRequest): WriteInput {
+  return {
+    source: meta.source,
+    computeId: meta.compute_id ?? null,
+    entityType: data.entity_type,
+    entityValue: data.entity_value,
+    category: data.category,
+    features: data.features,
+  };
 }
 
 /** The feature API: write one category, read one category (two URL forms), multi-read. */
@@ -58,16 +70,7 @@ export const itemRoutes: FastifyPluginAsyncTypebox<{ service: FeatureService }> 
     },
     async (request) => {
       if (request.validationError !== undefined) throw withSourceProblem(request.validationError, request.body, service);
-      const { meta, data } = request.body;
-      const out = await service.writeCategory({
-        source: meta.source,
-        computeId: meta.compute_id ?? null,
-        entityType: data.entity_type,
-        entityValue: data.entity_value,
-        category: data.category,
-        features: data.features,
-      });
-      return writeResponse(out);
+      return writeResponse(await service.writeCategory(writeInput(request.body)));
     },
   );
 
