@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { BatchReadRequest, BatchReadResponse } from '../../contract/batch-read-schemas.js';
 import type { FeatureService } from '../../service/feature-service.js';
+import { featureListRead } from '../route-access.js';
 import { errorResponses } from '../error-responses.js';
 import { batchReadResponse } from '../responses.js';
 
@@ -9,6 +10,7 @@ export const batchReadRoutes: FastifyPluginAsyncTypebox<{ service: FeatureServic
   app.post(
     '/get/items/batch',
     {
+      config: featureListRead,
       schema: {
         summary: 'Read selected features of many entities',
         description:

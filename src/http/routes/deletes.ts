@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { categoryDelete, entityErase } from '../route-access.js';
 import {
   DeleteCategoryParams,
   DeleteCategoryResponse,
@@ -27,6 +28,7 @@ export const deleteRoutes: FastifyPluginAsyncTypebox<{ service: FeatureService }
   app.delete(
     '/items/:entity_type/:entity_value/:category',
     {
+      config: categoryDelete,
       schema: {
         summary: 'Delete one category of an entity',
         description:
@@ -46,6 +48,7 @@ export const deleteRoutes: FastifyPluginAsyncTypebox<{ service: FeatureService }
   app.delete(
     '/items/:entity_type/:entity_value',
     {
+      config: entityErase,
       schema: {
         summary: 'Erase an entity (every category)',
         description:

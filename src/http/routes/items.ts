@@ -12,15 +12,12 @@ import {
 } from '../../contract/schemas.js';
 import type { FeatureService, WriteInput } from '../../service/feature-service.js';
 import { errorResponses } from '../error-responses.js';
+import { featureListRead, pathCategoryRead, queryCategoryRead, writeAccess } from '../route-access.js';
 import { issueOf, RequestValidationError } from '../request-validation-error.js';
 import { multiReadResponse, recordResponse, writeResponse } from '../responses.js';
 
 const DEFAULT_ENTITY_TYPE = 'bright_uid';
 
-/** The categories a `feature_list` names (`category:feature` entries), for access control. */
-function featureListCategories(list: readonly string[]): string[] {
-  return list.map((ref) => ref.slice(0, ref.indexOf(':')));
-}
 
 /**
  * A write whose body fails its schema still gets the `source` allow-list checked, so that one
@@ -54,11 +51,7 @@ export const itemRoutes: FastifyPluginAsyncTypebox<{ service: FeatureService }> 
     '/items',
     {
       attachValidation: true,
-      config: {
-        access: 'write',
-        categories: (request) => [(request.body as WriteRequest).data.category],
-        source: (request) => ({ value: (request.body as WriteRequest).meta.source, loc: ['body', 'meta', 'source'] }),
-      },
+      config: writeAccess,
       schema: {
         summary: 'Write one category of features (full replace)',
         description:
@@ -77,7 +70,7 @@ export const itemRoutes: FastifyPluginAsyncTypebox<{ service: FeatureService }> 
   app.get(
     '/get/item/:entity_value/:category',
     {
-      config: { access: 'read', categories: (request) => [(request.params as { category: string }).category] },
+      config: pathCategoryRead,
       schema: {
         summary: 'Read one category',
         tags: ['features'],
@@ -99,7 +92,7 @@ export const itemRoutes: FastifyPluginAsyncTypebox<{ service: FeatureService }> 
   app.get(
     '/get/item/:entity_value',
     {
-      config: { access: 'read', categories: (request) => [(request.query as { category: string }).category] },
+      config: queryCategoryRead,
       schema: {
         summary: 'Read one category (category as a query parameter)',
         tags: ['features'],
@@ -121,7 +114,7 @@ export const itemRoutes: FastifyPluginAsyncTypebox<{ service: FeatureService }> 
   app.post(
     '/get/items',
     {
-      config: { access: 'read', categories: (request) => featureListCategories((request.body as MultiReadRequest).data.feature_list) },
+      config: featureListRead,
       schema: {
         summary: 'Read selected features across categories',
         description:

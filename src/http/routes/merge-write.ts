@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { MergeRequest } from '../../contract/merge-schemas.js';
 import { WriteResponse } from '../../contract/schemas.js';
 import type { FeatureService } from '../../service/feature-service.js';
+import { writeAccess } from '../route-access.js';
 import { errorResponses } from '../error-responses.js';
 import { mergeResponse } from '../responses.js';
 import { withSourceProblem, writeInput } from './items.js';
@@ -12,6 +13,7 @@ export const mergeWriteRoutes: FastifyPluginAsyncTypebox<{ service: FeatureServi
     '/items',
     {
       attachValidation: true,
+      config: writeAccess,
       schema: {
         summary: 'Merge features into one category (partial update)',
         description:
