@@ -62,8 +62,9 @@ async function main(argv: string[]): Promise<void> {
   }
   switch (command) {
     case 'serve': {
-      const runtime = await startServer(config());
-      closeOnSignals(runtime);
+      const starting = startServer(config());
+      closeOnSignals(starting);
+      await starting;
       return;
     }
     case 'tables': {

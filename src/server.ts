@@ -90,24 +90,34 @@ export async function startServer(config: Config, overrides: RuntimeOverrides = 
   };
 }
 
-/** Closes the runtime on SIGTERM/SIGINT; exits non-zero if shutdown exceeds the timeout. */
-export function closeOnSignals(runtime: Runtime): void {
+/**
+ * Closes the runtime on SIGTERM/SIGINT; exits non-zero if shutdown exceeds the timeout. Takes the
+ * runtime while it is still starting: the handlers are in place before the port opens, so a
+ * supervisor that signals as soon as the service answers still gets a graceful shutdown.
+ */
+export function closeOnSignals(starting: Promise<Runtime>): void {
   const stop = (signal: string): void => {
-    runtime.logger.info({ signal }, 'shutting down');
-    const timer = setTimeout(() => {
-      runtime.logger.error('shutdown timed out, exiting');
-      process.exit(1);
-    }, runtime.config.shutdownTimeoutMs);
-    timer.unref();
-    runtime.close().then(
-      () => {
-        runtime.logger.info('shut down cleanly');
-        process.exit(0);
+    starting.then(
+      (runtime) => {
+        runtime.logger.info({ signal }, 'shutting down');
+        const timer = setTimeout(() => {
+          runtime.logger.error('shutdown timed out, exiting');
+          process.exit(1);
+        }, runtime.config.shutdownTimeoutMs);
+        timer.unref();
+        runtime.close().then(
+          () => {
+            runtime.logger.info('shut down cleanly');
+            process.exit(0);
+          },
+          (err: unknown) => {
+            runtime.logger.error({ err }, 'error during shutdown');
+            process.exit(1);
+          },
+        );
       },
-      (err: unknown) => {
-        runtime.logger.error({ err }, 'error during shutdown');
-        process.exit(1);
-      },
+      // Start-up failed: the CLI reports that and exits.
+      () => undefined,
     );
   };
   process.once('SIGTERM', stop);
