@@ -152,6 +152,12 @@ export const HealthResponse = Type.Object({
     status: Type.Union([Type.Literal('ok'), Type.Literal('degraded'), Type.Literal('disabled')]),
     pending: Type.Union([Type.Integer(), Type.Null()]),
     oldest_pending_age_seconds: Type.Union([Type.Number(), Type.Null()]),
+    reason: Type.Optional(
+      Type.String({
+        description: 'Why events are `degraded` (absent otherwise), e.g. the topic does not exist or the broker is not reachable.',
+        examples: ["Kafka topic 'FEATURE_AVAILABILITY_EVENTS' does not exist; events stay in the outbox until it is created (locally: npm run kafka:start creates it)"],
+      }),
+    ),
   }),
   dynamodb_connection: Type.Boolean({ description: 'Legacy key: true when the DynamoDB store answers.' }),
   tables_available: Type.Array(Type.String()),
