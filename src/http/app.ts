@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from '../config.js';
@@ -11,6 +9,7 @@ import type { Metrics } from '../metrics.js';
 import type { FeatureService } from '../service/feature-service.js';
 import { registerErrorHandling } from './error-handler.js';
 import { registerJsonBodyParser } from './json-body.js';
+import { registerOpenApi } from './openapi.js';
 import { itemRoutes } from './routes/items.js';
 import { healthRoutes, metricsRoutes } from './routes/operations.js';
 import { validatorCompiler } from './validation.js';
@@ -83,23 +82,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     done();
   });
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'Feature store API',
-        version: '1.0.0',
-        description:
-          'Online feature store: compute jobs write one category of features per entity (full replace, with lineage metadata); prediction services read one category or selected features across categories. Every write emits a change event to Kafka.',
-      },
-      tags: [
-        { name: 'features', description: 'Write and read features' },
-        { name: 'operations', description: 'Health' },
-      ],
-    },
-  });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await registerOpenApi(app, deps.config);
 
   await app.register(itemRoutes, { prefix: '/api/v1', service });
   await app.register(healthRoutes, { prefix: '/api/v1', service });
