@@ -20,7 +20,8 @@ import {
  * here changes how requests are validated or responses sent.
  *
  * - Named component schemas: each schema below is registered under its name, and a route's
- *   body or response that *is* one of them (the same object) is documented as a `$ref` to it.
+ *   response that *is* one of them (the same object) is documented as a `$ref` to it. Request
+ *   bodies stay inline, with the named schema's example.
  * - Response descriptions per status (never "Default Response"), naming the error `code`s.
  * - Allow-lists as enums from configuration: a schema marked `x-enum-from: <VARIABLE>` in the
  *   contract gets `enum` set to that variable's configured values. The mark is only read here;
@@ -132,13 +133,23 @@ function ref(schema: unknown, description?: string): unknown {
   return { $ref: `${name}#`, ...(description === undefined ? {} : { description }) };
 }
 
+/**
+ * A request body stays inline in its operation (clients and tests read its properties there),
+ * with the whole-body example of its named schema.
+ */
+function inlineBody(body: unknown): unknown {
+  const name = NAMES.get(body);
+  const example = name === undefined ? undefined : EXAMPLES[name];
+  return example === undefined ? body : { ...(body as object), example };
+}
+
 /** The route's schema as documented: named schemas as references, every status described. */
 function documented(schema: FastifySchema, method: string, url: string): FastifySchema {
   const routeDescriptions = ROUTE_DESCRIPTIONS[`${method} ${url}`] ?? {};
   const response = schema.response as Record<string, unknown> | undefined;
   return {
     ...schema,
-    ...(schema.body === undefined ? {} : { body: ref(schema.body) }),
+    ...(schema.body === undefined ? {} : { body: inlineBody(schema.body) }),
     ...(response === undefined
       ? {}
       : {
