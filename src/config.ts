@@ -17,6 +17,14 @@ export interface KafkaConfig {
   readonly allowAutoTopicCreation: boolean;
 }
 
+/** The optional StatsD sink of the old service's metrics (`STATSD_HOST` set). */
+export interface StatsdConfig {
+  readonly host: string;
+  readonly port: number;
+  /** First segment of every metric name (`STATSD_PREFIX`, default `feature_store`). */
+  readonly prefix: string;
+}
+
 export interface Config {
   readonly port: number;
   readonly host: string;
@@ -57,6 +65,8 @@ export interface Config {
     readonly leaseMs: number;
   };
   readonly shutdownTimeoutMs: number;
+  /** Undefined when `STATSD_HOST` is unset: no StatsD metrics are sent. */
+  readonly statsd: StatsdConfig | undefined;
 }
 
 
@@ -161,6 +171,14 @@ function kafka(env: Env): KafkaConfig | undefined {
   });
 }
 
+function statsd(env: Env): StatsdConfig | undefined {
+  const host = optional(env, 'STATSD_HOST');
+  if (host === undefined) return undefined;
+  const prefix = str(env, 'STATSD_PREFIX', 'feature_store');
+  if (!/^[A-Za-z0-9_.-]+$/.test(prefix)) throw new ConfigError(`STATSD_PREFIX: '${prefix}' may hold only letters, digits, '_', '.' and '-'`);
+  return Object.freeze({ host, port: int(env, 'STATSD_PORT', 8125, 1, 65535), prefix });
+}
+
 /** Parses and validates the environment. Throws `ConfigError` naming the offending variable. */
 export function loadConfig(env: Env): Config {
   const endpoint = optional(env, 'DYNAMODB_ENDPOINT') ?? optional(env, 'AWS_ENDPOINT_URL_DYNAMODB');
@@ -198,6 +216,7 @@ export function loadConfig(env: Env): Config {
       leaseMs: int(env, 'OUTBOX_LEASE_MS', 30000, 1000, 3600000),
     }),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
+    statsd: statsd(env),
   };
   return Object.freeze(config);
 }

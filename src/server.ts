@@ -6,7 +6,9 @@ import { buildApp } from './http/app.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createFeatureService, type FeatureService } from './service/feature-service.js';
+import { createStatsd } from './statsd.js';
 import { createStore } from './store/create-store.js';
+import { legacyStatsdStore } from './store/legacy-statsd-store.js';
 import type { FeatureStore } from './store/ports.js';
 import { instrumentStore } from './store/instrumented-store.js';
 import { systemClock, type Clock } from './timestamps.js';
@@ -42,7 +44,11 @@ export interface RuntimeOverrides {
 export async function startServer(config: Config, overrides: RuntimeOverrides = {}): Promise<Runtime> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const metrics = overrides.metrics ?? createMetrics();
-  const rawStore = overrides.store ?? (await createStore(config, logger));
+  const statsd = config.statsd === undefined ? undefined : createStatsd(config.statsd, logger);
+  const openedStore = overrides.store ?? (await createStore(config, logger));
+  // The old service's store metrics were DynamoDB's; they are sent for that backend only.
+  const rawStore =
+    statsd !== undefined && openedStore.type === 'dynamodb' ? legacyStatsdStore(openedStore, statsd, config) : openedStore;
   const instrumented = instrumentStore(rawStore, metrics);
   const relay =
     config.kafka === undefined
@@ -57,11 +63,12 @@ export async function startServer(config: Config, overrides: RuntimeOverrides = 
     metrics,
     ...(relay === undefined ? {} : { events: relay }),
   });
-  const app = await buildApp({ config, service, metrics, logger });
+  const app = await buildApp({ config, service, metrics, logger, ...(statsd === undefined ? {} : { statsd }) });
   // One hook, so the order is certain: the relay finishes its batch before the store closes.
   app.addHook('onClose', async () => {
     await relay?.stop();
     await store.close();
+    await statsd?.close();
   });
   try {
     await app.listen({ port: config.port, host: config.host });
@@ -76,6 +83,7 @@ export async function startServer(config: Config, overrides: RuntimeOverrides = 
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   if (config.kafka === undefined) logger.info('KAFKA_BROKERS is not set: no change events are produced');
   else logger.info({ brokers: config.kafka.brokers, topic: config.kafka.topic }, 'publishing change events to Kafka');
+  if (config.statsd !== undefined) logger.info({ statsd: config.statsd }, 'sending the legacy StatsD metrics');
   logger.info({ store: store.type, port, host: config.host }, 'feature store listening');
   let closing: Promise<void> | undefined;
   return {

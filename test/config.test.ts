@@ -40,6 +40,11 @@ describe('configuration', () => {
     assert.equal(c.dynamodb.endpoint, 'http://127.0.0.1:8000');
   });
 
+  test('StatsD is off unless STATSD_HOST is set; port and prefix default as in the old service', () => {
+    assert.equal(loadConfig({}).statsd, undefined);
+    assert.deepEqual(loadConfig({ STATSD_HOST: 'statsd.local' }).statsd, { host: 'statsd.local', port: 8125, prefix: 'feature_store' });
+  });
+
   test('bad values stop start-up with a message naming the variable', () => {
     const cases: [Record<string, string>, RegExp][] = [
       [{ PORT: 'eighty' }, /^PORT/],
@@ -56,6 +61,8 @@ describe('configuration', () => {
       [{ TABLE_NAME_BRIGHT_UID: 'account_feature_store' }, /^TABLE_NAME_/],
       [{ DYNAMODB_CONSISTENT_READ: 'maybe' }, /^DYNAMODB_CONSISTENT_READ/],
       [{ SQLITE_SYNCHRONOUS: 'off' }, /^SQLITE_SYNCHRONOUS/],
+      [{ STATSD_HOST: 'localhost', STATSD_PORT: '0' }, /^STATSD_PORT/],
+      [{ STATSD_HOST: 'localhost', STATSD_PREFIX: 'a,b' }, /^STATSD_PREFIX/],
     ];
     for (const [env, message] of cases) {
       assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && message.test(err.message), JSON.stringify(env));

@@ -8,7 +8,9 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { FeatureService } from '../service/feature-service.js';
 import { registerErrorHandling } from './error-handler.js';
+import type { Statsd } from '../statsd.js';
 import { registerJsonBodyParser } from './json-body.js';
+import { registerLegacyStatsd } from './legacy-statsd.js';
 import { registerOpenApi } from './openapi.js';
 import { itemRoutes } from './routes/items.js';
 import { healthRoutes, metricsRoutes } from './routes/operations.js';
@@ -19,6 +21,8 @@ export interface AppDeps {
   service: FeatureService;
   metrics: Metrics;
   logger: Logger;
+  /** The optional sink of the old service's StatsD metrics. */
+  statsd?: Statsd;
 }
 
 const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
@@ -59,6 +63,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   registerJsonBodyParser(app);
   registerErrorHandling(app);
+  if (deps.statsd !== undefined) registerLegacyStatsd(app, deps.statsd, deps.config);
 
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
