@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,6 +38,17 @@ describe('feature-store CLI', () => {
     const res = run(['serve'], { PORT: 'not-a-port' });
     assert.equal(res.status, 2);
     assert.match(res.stderr, /Configuration error: PORT must be an integer/);
+  });
+
+  test('a store that cannot be opened stops serve with the reason', () => {
+    const file = join(dir, 'not-a-directory');
+    writeFileSync(file, 'x');
+    const res = run(['serve'], { SQLITE_PATH: join(file, 'features.db'), PORT: '0' });
+    assert.equal(res.status, 1);
+    assert.match(res.stderr, /Cannot open SQLite database at .*not-a-directory.* \(Error: E(EXIST|NOTDIR): /);
+    const garbage = join(dir, 'garbage.db');
+    writeFileSync(garbage, 'this is not an SQLite file, it is long enough to have a header of one');
+    assert.match(run(['serve'], { SQLITE_PATH: garbage, PORT: '0' }).stderr, /\(SqliteError: file is not a database\)/);
   });
 
   test('SIGTERM lets an in-flight request finish, closes the database and exits 0', async () => {
