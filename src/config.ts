@@ -17,6 +17,14 @@ export interface KafkaConfig {
   readonly allowAutoTopicCreation: boolean;
 }
 
+/** The optional StatsD sink of the old service's metrics (`STATSD_HOST` set). */
+export interface StatsdConfig {
+  readonly host: string;
+  readonly port: number;
+  /** First segment of every metric name (`STATSD_PREFIX`, default `feature_store`). */
+  readonly prefix: string;
+}
+
 export interface Config {
   readonly port: number;
   readonly host: string;
@@ -71,6 +79,8 @@ export interface Config {
   };
   readonly shutdownTimeoutMs: number;
   readonly access: AccessConfig;
+  /** Undefined when `STATSD_HOST` is unset: no StatsD metrics are sent. */
+  readonly statsd: StatsdConfig | undefined;
 }
 
 /** Who may call what; see src/http/access.ts and docs/security.md. */
@@ -230,6 +240,14 @@ function access(env: Env, host: string): AccessConfig {
   return Object.freeze({ keysFile, openAccess, metrics: endpoint('METRICS_ACCESS'), docs: endpoint('DOCS_ACCESS') });
 }
 
+function statsd(env: Env): StatsdConfig | undefined {
+  const host = optional(env, 'STATSD_HOST');
+  if (host === undefined) return undefined;
+  const prefix = str(env, 'STATSD_PREFIX', 'feature_store');
+  if (!/^[A-Za-z0-9_.-]+$/.test(prefix)) throw new ConfigError(`STATSD_PREFIX: '${prefix}' may hold only letters, digits, '_', '.' and '-'`);
+  return Object.freeze({ host, port: int(env, 'STATSD_PORT', 8125, 1, 65535), prefix });
+}
+
 /** Parses and validates the environment. Throws `ConfigError` naming the offending variable. */
 export function loadConfig(env: Env): Config {
   const endpoint = optional(env, 'DYNAMODB_ENDPOINT') ?? optional(env, 'AWS_ENDPOINT_URL_DYNAMODB');
@@ -274,6 +292,7 @@ export function loadConfig(env: Env): Config {
     }),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
     access: access(env, str(env, 'HOST', '127.0.0.1')),
+    statsd: statsd(env),
   };
   return Object.freeze(config);
 }

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { replaceEventLoopDelayMetrics } from './event-loop-metrics.js';
 
 /**
  * Every metric the service exposes, on its own registry (never the global one). Labels are
@@ -26,9 +27,14 @@ export interface MetricsOptions {
   processMetrics?: boolean;
 }
 
+const PREFIX = 'feature_store_';
+
 export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
-  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'feature_store_' });
+  if (options.processMetrics ?? true) {
+    collectDefaultMetrics({ register: registry, prefix: PREFIX });
+    replaceEventLoopDelayMetrics(registry, PREFIX);
+  }
   const registers = [registry];
   return {
     registry,

@@ -48,6 +48,11 @@ describe('configuration', () => {
     assert.deepEqual(loadConfig({}).ttl, { sweepIntervalMs: 60_000, sweepBatch: 500 });
   });
 
+  test('StatsD is off unless STATSD_HOST is set; port and prefix default as in the old service', () => {
+    assert.equal(loadConfig({}).statsd, undefined);
+    assert.deepEqual(loadConfig({ STATSD_HOST: 'statsd.local' }).statsd, { host: 'statsd.local', port: 8125, prefix: 'feature_store' });
+  });
+
   test('bad values stop start-up with a message naming the variable', () => {
     const cases: [Record<string, string>, RegExp][] = [
       [{ PORT: 'eighty' }, /^PORT/],
@@ -73,6 +78,8 @@ describe('configuration', () => {
       [{ TTL_SWEEP_BATCH: '0' }, /^TTL_SWEEP_BATCH/],
       [{ BATCH_MAX_ENTITIES: '0' }, /^BATCH_MAX_ENTITIES/],
       [{ BATCH_MAX_ENTITIES: '10001' }, /^BATCH_MAX_ENTITIES/],
+      [{ STATSD_HOST: 'localhost', STATSD_PORT: '0' }, /^STATSD_PORT/],
+      [{ STATSD_HOST: 'localhost', STATSD_PREFIX: 'a,b' }, /^STATSD_PREFIX/],
     ];
     for (const [env, message] of cases) {
       assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && message.test(err.message), JSON.stringify(env));

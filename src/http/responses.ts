@@ -72,7 +72,13 @@ export function healthResponse(report: HealthReport): HealthResponse {
     events:
       events === undefined
         ? { enabled: false, status: 'disabled', pending: null, oldest_pending_age_seconds: null }
-        : { enabled: true, status: events.status, pending: events.pending, oldest_pending_age_seconds: events.oldestPendingAgeSeconds },
+        : {
+            enabled: true,
+            status: events.status,
+            pending: events.pending,
+            oldest_pending_age_seconds: events.oldestPendingAgeSeconds,
+            ...(events.reason === undefined ? {} : { reason: events.reason }),
+          },
     dynamodb_connection: store.type === 'dynamodb' && store.ok,
     tables_available: store.tablesAvailable,
     timestamp: report.timestamp,

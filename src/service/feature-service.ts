@@ -20,6 +20,8 @@ export interface EventPipelineHealth {
   status: 'ok' | 'degraded';
   pending: number | null;
   oldestPendingAgeSeconds: number | null;
+  /** Why the pipeline is `degraded` (absent when `ok`). */
+  reason?: string;
 }
 
 export interface EventPipelineStatus {
