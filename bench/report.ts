@@ -132,6 +132,8 @@ export interface ReportData {
   single: LoadResult;
   multi: LoadResult;
   write: LoadResult;
+  /** Batch reads (`POST /api/v1/get/items/batch`) by entities per request. */
+  batch: { entities: number; load: LoadResult }[];
   memory: { process: string; memory: MemoryStatus | undefined }[];
   events: EventsSection;
   dynamo: DynamoSection | { skipped: string };
@@ -371,11 +373,29 @@ function profilePart(p: ProfileSummary | { reason: string }, scenario: string, t
   ].join('\n');
 }
 
+/** Batch reads: requests and entities per second, latency, CPU per entity. */
+function batchPart(d: ReportData): string {
+  return table(
+    ['Entities per request', 'req/s', 'entities/s', 'p50 ms', 'p99 ms', 'Target CPU µs/entity', 'Bytes/resp', 'Status'],
+    d.batch.map(({ entities, load: r }) => [
+      int(entities),
+      int(r.rps),
+      int(r.rps * entities),
+      fix(r.p50),
+      fix(r.p99),
+      fix(r.cpuUsPerRequest / entities, 0),
+      int(r.bytesPerResponse),
+      status(r),
+    ]),
+    [true, true, true, true, true, true, true, false],
+  );
+}
+
 export function renderReport(d: ReportData): string {
   const s = d.settings;
   const m = d.machine;
   const results = [d.bareGet, d.single, d.multi, d.barePost, d.write];
-  const conditions = [...results, ...(d.events.off === undefined ? [] : [d.events.off]), ...(d.events.on === undefined ? [] : [d.events.on])];
+  const conditions = [...results, ...d.batch.map((b) => b.load), ...(d.events.off === undefined ? [] : [d.events.off]), ...(d.events.on === undefined ? [] : [d.events.on])];
   const out: string[] = [];
   out.push(
     '# Performance',
@@ -440,6 +460,13 @@ export function renderReport(d: ReportData): string {
       'own Kafka broker, idle here) during the measured run: other users of this machine. A high value means the run was disturbed; ' +
       `before each scenario the bench waits (bounded) until it is below ${d.settings.quietThresholdPct} % of a core ` +
       '(*just before*).',
+    '',
+    '## Batch read (SQLite, events off)',
+    '',
+    '`POST /api/v1/get/items/batch` with the multi-read\'s selection for 1, 10 and 100 random two-category entities per request ' +
+      '(run as one group, interleaved like the others). One entity per request compares with the multi-category read above.',
+    '',
+    batchPart(d),
     '',
     '## Memory',
     '',

@@ -24,6 +24,7 @@ import {
 import { profileService } from './profile.js';
 import { machineInfo, renderReport, type EventsSection, type ReportData } from './report.js';
 import {
+  batchReadBody,
   D0,
   dataSet,
   entityValue,
@@ -102,6 +103,9 @@ function copyDatabase(path: string, dir: string): string {
 
 // ------------------------------------------------------------------ request generators
 
+/** Entities per request of the batch-read scenarios. */
+const BATCH_SIZES = [1, 10, 100];
+
 const rnd = (n: number): number => Math.floor(Math.random() * n);
 
 function generators(set: DataSet) {
@@ -110,6 +114,11 @@ function generators(set: DataSet) {
   return {
     single: (): NextRequest => ({ path: singleReadPath(entityValue(rnd(set.entities))) }),
     multi: (): NextRequest => ({ path: '/api/v1/get/items', body: multiReadBody(entityValue(rnd(set.dual))) }),
+    /** The multi-read's selection for `n` random two-category entities per request. */
+    batch: (n: number) => (): NextRequest => ({
+      path: '/api/v1/get/items/batch',
+      body: batchReadBody(Array.from({ length: n }, () => entityValue(rnd(set.dual)))),
+    }),
     /** Half of the keys exist (updates), half are new (inserts); both categories. */
     write: (): NextRequest => {
       const f = pool[w++ % pool.length] ?? { category: D0, json: '{"x":1}' };
@@ -271,9 +280,15 @@ async function main(settings: BenchSettings): Promise<number> {
     const n = Object.keys(body.items ?? {}).length;
     return n === 2 ? undefined : `multi-read returned ${n} categories instead of 2: ${text.slice(0, 300)}`;
   };
+  const batchCheck = (text: string): string | undefined => {
+    const body = JSON.parse(text) as { results?: { items: Record<string, unknown> }[] };
+    const ok = body.results?.length === 10 && body.results.every((r) => Object.keys(r.items).length === 2);
+    return ok ? undefined : `batch read did not return 10 entities with 2 categories each: ${text.slice(0, 300)}`;
+  };
   const checks: [string, string | undefined][] = [
     ['single read', await probe(svc.url, 'GET', gen.single)],
     ['multi read', await probe(svc.url, 'POST', gen.multi, multiCheck)],
+    ['batch read', await probe(svc.url, 'POST', gen.batch(10), batchCheck)],
     ['write', await probe(svc.url, 'POST', gen.write)],
     ['bare POST', await probe(bareUrl, 'POST', gen.write)],
   ];
@@ -299,9 +314,14 @@ async function main(settings: BenchSettings): Promise<number> {
     svcSpec('multi-category read (2 categories)', 'POST', gen.multi),
   ]);
   const [barePost, write] = await group('writes', [bareSpec('bare POST', 'POST', gen.write), svcSpec('write', 'POST', gen.write)]);
+  const batchLoads = await group(
+    'batch reads',
+    BATCH_SIZES.map((n) => svcSpec(`batch read, ${n} entit${n === 1 ? 'y' : 'ies'} per request`, 'POST', gen.batch(n))),
+  );
   if (bareGet === undefined || single === undefined || multi === undefined || barePost === undefined || write === undefined) {
     throw new Error('missing results');
   }
+  const batch = BATCH_SIZES.map((entities, i) => ({ entities, load: batchLoads[i] as LoadResult }));
   const memory: { process: string; memory: MemoryStatus | undefined }[] = [
     { process: 'service, sqlite, events off (after reads and writes)', memory: processMemory(svc.child.pid) },
     { process: 'bare node:http server', memory: processMemory(bare.pid) },
@@ -387,7 +407,7 @@ async function main(settings: BenchSettings): Promise<number> {
     if (dynamo.memory !== undefined) memory.push({ process: 'service, dynamodb (after its runs)', memory: dynamo.memory });
   }
 
-  for (const r of [bareGet, single, multi, barePost, write]) {
+  for (const r of [bareGet, single, multi, barePost, write, ...batchLoads]) {
     if (hadErrors(r)) notes.push(`${r.target} ${r.label} had failed requests: ${JSON.stringify(r.statusCodes)}, errors ${r.errors}, timeouts ${r.timeouts}.`);
     if (r.otherCpuPct > 15) {
       notes.push(`${r.target} ${r.label}: other processes used ${Math.round(r.otherCpuPct)} % of a core during the run; the machine was not quiet.`);
@@ -415,6 +435,7 @@ async function main(settings: BenchSettings): Promise<number> {
     single,
     multi,
     write,
+    batch,
     memory,
     events,
     dynamo,

@@ -164,6 +164,15 @@ export function multiReadBody(entity: string): string {
   );
 }
 
+/** The multi-read's selection for several entities at once (the batch read). */
+export function batchReadBody(entities: readonly string[]): string {
+  return (
+    '{"meta":{"source":"bench"},"data":{"entity_type":"bright_uid","entity_values":' +
+    JSON.stringify(entities) +
+    ',"feature_list":["d0_unauth_features:*","ncr_unauth_features:credit_score","ncr_unauth_features:ncr_score"]}}'
+  );
+}
+
 export function singleReadPath(entity: string, category = D0): string {
   return `/api/v1/get/item/${entity}/${category}`;
 }

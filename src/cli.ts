@@ -50,10 +50,22 @@ async function createTables(cfg: Config): Promise<void> {
       process.stderr.write(`Configuration error: ${err.message}\n`);
       process.exit(2);
     }
-    // Typed store errors carry a generic message; the operator running this needs the cause.
-    const cause = err instanceof Error && err.cause instanceof Error ? ` (${err.cause.name}: ${err.cause.message})` : '';
-    throw new Error(`${err instanceof Error ? err.message : String(err)}${cause}`, { cause: err });
+    throw err;
   }
+}
+
+/**
+ * An error with its causes, for the operator: typed store errors carry a generic message (it may
+ * reach HTTP clients), the reason is in their cause, e.g.
+ * `Cannot open SQLite database at /srv/x.db (Error: ENOTDIR: not a directory, mkdir '/srv')`.
+ */
+function describeError(err: unknown): string {
+  let text = err instanceof Error ? err.message : String(err);
+  for (let cause = err instanceof Error ? err.cause : undefined, depth = 0; cause instanceof Error && depth < 3; depth++) {
+    text += ` (${cause.name}: ${cause.message})`;
+    cause = cause.cause;
+  }
+  return text;
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -80,8 +92,9 @@ async function main(argv: string[]): Promise<void> {
   }
   switch (command) {
     case 'serve': {
-      const runtime = await startServer(config());
-      closeOnSignals(runtime);
+      const starting = startServer(config());
+      closeOnSignals(starting);
+      await starting;
       return;
     }
     case 'tables': {
@@ -99,6 +112,6 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  process.stderr.write(`feature-store: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`feature-store: ${describeError(err)}\n`);
   process.exit(1);
 });

@@ -17,6 +17,14 @@ export interface KafkaConfig {
   readonly allowAutoTopicCreation: boolean;
 }
 
+/** The optional StatsD sink of the old service's metrics (`STATSD_HOST` set). */
+export interface StatsdConfig {
+  readonly host: string;
+  readonly port: number;
+  /** First segment of every metric name (`STATSD_PREFIX`, default `feature_store`). */
+  readonly prefix: string;
+}
+
 export interface Config {
   readonly port: number;
   readonly host: string;
@@ -40,6 +48,8 @@ export interface Config {
     /** Expired records deleted per sweep transaction (bounds the time the writer is held). */
     readonly sweepBatch: number;
   };
+  /** Most entity values one batch read may ask for (`BATCH_MAX_ENTITIES`). */
+  readonly batchMaxEntities: number;
   readonly dynamodb: {
     readonly region: string | undefined;
     readonly endpoint: string | undefined;
@@ -69,6 +79,8 @@ export interface Config {
   };
   readonly shutdownTimeoutMs: number;
   readonly access: AccessConfig;
+  /** Undefined when `STATSD_HOST` is unset: no StatsD metrics are sent. */
+  readonly statsd: StatsdConfig | undefined;
   /** Bounds on what one client or a burst can hold; reasons in README and docs/security.md. */
   readonly http: HttpLimits;
   /** Browser origins allowed cross-origin access (`CORS_ORIGINS`); empty: CORS off. */
@@ -279,6 +291,14 @@ function corsOrigins(env: Env): string[] {
   return origins;
 }
 
+function statsd(env: Env): StatsdConfig | undefined {
+  const host = optional(env, 'STATSD_HOST');
+  if (host === undefined) return undefined;
+  const prefix = str(env, 'STATSD_PREFIX', 'feature_store');
+  if (!/^[A-Za-z0-9_.-]+$/.test(prefix)) throw new ConfigError(`STATSD_PREFIX: '${prefix}' may hold only letters, digits, '_', '.' and '-'`);
+  return Object.freeze({ host, port: int(env, 'STATSD_PORT', 8125, 1, 65535), prefix });
+}
+
 /** Parses and validates the environment. Throws `ConfigError` naming the offending variable. */
 export function loadConfig(env: Env): Config {
   const endpoint = optional(env, 'DYNAMODB_ENDPOINT') ?? optional(env, 'AWS_ENDPOINT_URL_DYNAMODB');
@@ -304,6 +324,7 @@ export function loadConfig(env: Env): Config {
       sweepIntervalMs: int(env, 'TTL_SWEEP_INTERVAL_MS', 60_000, 100, 86_400_000),
       sweepBatch: int(env, 'TTL_SWEEP_BATCH', 500, 1, 10_000),
     }),
+    batchMaxEntities: int(env, 'BATCH_MAX_ENTITIES', 1000, 1, 10000),
     dynamodb: Object.freeze({
       region: optional(env, 'AWS_REGION') ?? optional(env, 'AWS_DEFAULT_REGION'),
       endpoint,
@@ -324,6 +345,7 @@ export function loadConfig(env: Env): Config {
     access: access(env, str(env, 'HOST', '127.0.0.1')),
     http: httpLimits(env),
     corsOrigins: Object.freeze(corsOrigins(env)),
+    statsd: statsd(env),
   };
   return Object.freeze(config);
 }

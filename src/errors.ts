@@ -45,7 +45,7 @@ export function echo(input: string): string {
 }
 
 export class CategoryNotAllowedError extends FeatureStoreError {
-  constructor(category: string, operation: 'read' | 'write', allowed: readonly string[]) {
+  constructor(category: string, operation: 'read' | 'write' | 'delete', allowed: readonly string[]) {
     super(
       'CATEGORY_NOT_ALLOWED',
       400,
@@ -95,7 +95,15 @@ export class StaleWriteError extends FeatureStoreError {
  * The input fields of the service's operations. The service names the field a problem is in;
  * only the HTTP layer knows where that field sits in a request (`["body","meta","source"]`).
  */
-export type InputField = 'source' | 'compute_id' | 'entity_type' | 'entity_value' | 'category' | 'features' | 'feature_list';
+export type InputField =
+  | 'source'
+  | 'compute_id'
+  | 'entity_type'
+  | 'entity_value'
+  | 'entity_values'
+  | 'category'
+  | 'features'
+  | 'feature_list';
 
 /** One problem with one field of a service call. */
 export interface InputProblem {

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { replaceEventLoopDelayMetrics } from './event-loop-metrics.js';
 
 /**
  * Every metric the service exposes, on its own registry (never the global one). Labels are
@@ -11,6 +12,7 @@ export interface Metrics {
   readonly httpDuration: Histogram<'route' | 'method' | 'status_class'>;
   readonly reads: Counter<'entity_type' | 'category' | 'result'>;
   readonly writes: Counter<'entity_type' | 'category'>;
+  readonly deletes: Counter<'entity_type' | 'category'>;
   readonly storeDuration: Histogram<'backend' | 'operation' | 'outcome'>;
   readonly eventsPublished: Counter;
   readonly eventsFailed: Counter;
@@ -25,9 +27,14 @@ export interface MetricsOptions {
   processMetrics?: boolean;
 }
 
+const PREFIX = 'feature_store_';
+
 export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
-  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'feature_store_' });
+  if (options.processMetrics ?? true) {
+    collectDefaultMetrics({ register: registry, prefix: PREFIX });
+    replaceEventLoopDelayMetrics(registry, PREFIX);
+  }
   const registers = [registry];
   return {
     registry,
@@ -53,6 +60,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     writes: new Counter({
       name: 'feature_store_writes_total',
       help: 'Successful category writes by entity type and category.',
+      labelNames: ['entity_type', 'category'] as const,
+      registers,
+    }),
+    deletes: new Counter({
+      name: 'feature_store_deletes_total',
+      help: 'Records deleted (one per category; an erasure counts each category it removed).',
       labelNames: ['entity_type', 'category'] as const,
       registers,
     }),

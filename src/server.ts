@@ -8,7 +8,9 @@ import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createExpirySweeper } from './service/expiry-sweeper.js';
 import { createFeatureService, type FeatureService } from './service/feature-service.js';
+import { createStatsd } from './statsd.js';
 import { createStore } from './store/create-store.js';
+import { legacyStatsdStore } from './store/legacy-statsd-store.js';
 import type { FeatureStore } from './store/ports.js';
 import { instrumentStore } from './store/instrumented-store.js';
 import { systemClock, type Clock } from './timestamps.js';
@@ -47,7 +49,11 @@ export async function startServer(config: Config, overrides: RuntimeOverrides = 
   // Before anything is opened: a keys file that cannot be used stops start-up (serving open by
   // accident would be worse), and there is nothing to close yet.
   const keys = config.access.keysFile === undefined ? undefined : await KeyRing.load(config.access.keysFile, logger);
-  const rawStore = overrides.store ?? (await createStore(config, logger));
+  const statsd = config.statsd === undefined ? undefined : createStatsd(config.statsd, logger);
+  const openedStore = overrides.store ?? (await createStore(config, logger));
+  // The old service's store metrics were DynamoDB's; they are sent for that backend only.
+  const rawStore =
+    statsd !== undefined && openedStore.type === 'dynamodb' ? legacyStatsdStore(openedStore, statsd, config) : openedStore;
   const instrumented = instrumentStore(rawStore, metrics);
   const relay =
     config.kafka === undefined
@@ -68,13 +74,14 @@ export async function startServer(config: Config, overrides: RuntimeOverrides = 
       ? undefined
       : createExpirySweeper({ sweep: () => service.sweepExpired(config.ttl.sweepBatch), intervalMs: config.ttl.sweepIntervalMs, logger });
   keys?.watch();
-  const app = await buildApp({ config, service, metrics, logger, keys });
+  const app = await buildApp({ config, service, metrics, logger, keys, ...(statsd === undefined ? {} : { statsd }) });
   // One hook, so the order is certain: the sweeper and the relay finish before the store closes.
   app.addHook('onClose', async () => {
     keys?.close();
     await sweeper?.stop();
     await relay?.stop();
     await store.close();
+    await statsd?.close();
   });
   try {
     await app.listen({ port: config.port, host: config.host });
@@ -90,6 +97,7 @@ export async function startServer(config: Config, overrides: RuntimeOverrides = 
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   if (config.kafka === undefined) logger.info('KAFKA_BROKERS is not set: no change events are produced');
   else logger.info({ brokers: config.kafka.brokers, topic: config.kafka.topic }, 'publishing change events to Kafka');
+  if (config.statsd !== undefined) logger.info({ statsd: config.statsd }, 'sending the legacy StatsD metrics');
   logger.info({ store: store.type, port, host: config.host }, 'feature store listening');
   let closing: Promise<void> | undefined;
   return {
@@ -104,24 +112,34 @@ export async function startServer(config: Config, overrides: RuntimeOverrides = 
   };
 }
 
-/** Closes the runtime on SIGTERM/SIGINT; exits non-zero if shutdown exceeds the timeout. */
-export function closeOnSignals(runtime: Runtime): void {
+/**
+ * Closes the runtime on SIGTERM/SIGINT; exits non-zero if shutdown exceeds the timeout. Takes the
+ * runtime while it is still starting: the handlers are in place before the port opens, so a
+ * supervisor that signals as soon as the service answers still gets a graceful shutdown.
+ */
+export function closeOnSignals(starting: Promise<Runtime>): void {
   const stop = (signal: string): void => {
-    runtime.logger.info({ signal }, 'shutting down');
-    const timer = setTimeout(() => {
-      runtime.logger.error('shutdown timed out, exiting');
-      process.exit(1);
-    }, runtime.config.shutdownTimeoutMs);
-    timer.unref();
-    runtime.close().then(
-      () => {
-        runtime.logger.info('shut down cleanly');
-        process.exit(0);
+    starting.then(
+      (runtime) => {
+        runtime.logger.info({ signal }, 'shutting down');
+        const timer = setTimeout(() => {
+          runtime.logger.error('shutdown timed out, exiting');
+          process.exit(1);
+        }, runtime.config.shutdownTimeoutMs);
+        timer.unref();
+        runtime.close().then(
+          () => {
+            runtime.logger.info('shut down cleanly');
+            process.exit(0);
+          },
+          (err: unknown) => {
+            runtime.logger.error({ err }, 'error during shutdown');
+            process.exit(1);
+          },
+        );
       },
-      (err: unknown) => {
-        runtime.logger.error({ err }, 'error during shutdown');
-        process.exit(1);
-      },
+      // Start-up failed: the CLI reports that and exits.
+      () => undefined,
     );
   };
   process.once('SIGTERM', stop);

@@ -1,45 +1,22 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
+import { CLI, serveProcess } from './support/cli-process.js';
 
-const CLI = ['--import', 'tsx', 'src/cli.ts'];
 const dir = mkdtempSync(join(tmpdir(), 'feature-store-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 function run(args: string[], env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, [...CLI, ...args], {
+  const [node, ...cli] = CLI;
+  return spawnSync(node, [...cli, ...args], {
     env: { ...process.env, KAFKA_BROKERS: '', ...env },
     encoding: 'utf8',
     timeout: 30_000,
-  });
-}
-
-/** Starts `feature-store serve` and resolves with its port once it logs that it listens. */
-function serve(env: Record<string, string>): Promise<{ child: ChildProcess; port: number; logs: () => string }> {
-  const child = spawn(process.execPath, [...CLI, 'serve'], {
-    env: { ...process.env, KAFKA_BROKERS: '', HOST: '127.0.0.1', PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${out}`)), 20_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /"port":(\d+)/.exec(out);
-      if (m?.[1] !== undefined) {
-        clearTimeout(timer);
-        resolve({ child, port: Number(m[1]), logs: () => out });
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`serve exited with ${code}:\n${out}`));
-    });
   });
 }
 
@@ -63,14 +40,24 @@ describe('feature-store CLI', () => {
     assert.match(res.stderr, /Configuration error: PORT must be an integer/);
   });
 
+  test('a store that cannot be opened stops serve with the reason', () => {
+    const file = join(dir, 'not-a-directory');
+    writeFileSync(file, 'x');
+    const res = run(['serve'], { SQLITE_PATH: join(file, 'features.db'), PORT: '0' });
+    assert.equal(res.status, 1);
+    assert.match(res.stderr, /Cannot open SQLite database at .*not-a-directory.* \(Error: E(EXIST|NOTDIR): /);
+    const garbage = join(dir, 'garbage.db');
+    writeFileSync(garbage, 'this is not an SQLite file, it is long enough to have a header of one');
+    assert.match(run(['serve'], { SQLITE_PATH: garbage, PORT: '0' }).stderr, /\(SqliteError: file is not a database\)/);
+  });
+
   test('SIGTERM lets an in-flight request finish, closes the database and exits 0', async () => {
     const path = join(dir, 'shutdown.db');
-    const { child, port, logs } = await serve({ SQLITE_PATH: path, LOG_LEVEL: 'info' });
+    const { child, port, logs, exited } = await serveProcess([...CLI, 'serve'], { SQLITE_PATH: path });
     const body = JSON.stringify({
       meta: { source: 'prediction_service' },
       data: { entity_type: 'bright_uid', entity_value: 'in-flight', category: 'd0_unauth_features', features: { a: 1 } },
     });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     const response = new Promise<number>((resolve, reject) => {
       const req = request(
         { host: '127.0.0.1', port, method: 'POST', path: '/api/v1/items', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },

@@ -13,6 +13,7 @@ describe('configuration', () => {
     assert.deepEqual(c.entityTables, { bright_uid: 'user_feature_store', account_pid: 'account_feature_store' });
     assert.deepEqual(c.categories, ['d0_unauth_features', 'ncr_unauth_features']);
     assert.deepEqual(c.writeSources, ['prediction_service']);
+    assert.equal(c.batchMaxEntities, 1000);
     assert.equal(c.kafka, undefined);
     assert.equal(c.logLevel, 'info');
     assert.deepEqual(c.http, {
@@ -57,6 +58,11 @@ describe('configuration', () => {
     assert.deepEqual(loadConfig({}).ttl, { sweepIntervalMs: 60_000, sweepBatch: 500 });
   });
 
+  test('StatsD is off unless STATSD_HOST is set; port and prefix default as in the old service', () => {
+    assert.equal(loadConfig({}).statsd, undefined);
+    assert.deepEqual(loadConfig({ STATSD_HOST: 'statsd.local' }).statsd, { host: 'statsd.local', port: 8125, prefix: 'feature_store' });
+  });
+
   test('bad values stop start-up with a message naming the variable', () => {
     const cases: [Record<string, string>, RegExp][] = [
       [{ PORT: 'eighty' }, /^PORT/],
@@ -86,6 +92,10 @@ describe('configuration', () => {
       [{ MAX_CONNECTIONS: '0' }, /^MAX_CONNECTIONS/],
       [{ CORS_ORIGINS: '*' }, /^CORS_ORIGINS/],
       [{ CORS_ORIGINS: 'https://app.example.com/' }, /^CORS_ORIGINS/],
+      [{ BATCH_MAX_ENTITIES: '0' }, /^BATCH_MAX_ENTITIES/],
+      [{ BATCH_MAX_ENTITIES: '10001' }, /^BATCH_MAX_ENTITIES/],
+      [{ STATSD_HOST: 'localhost', STATSD_PORT: '0' }, /^STATSD_PORT/],
+      [{ STATSD_HOST: 'localhost', STATSD_PREFIX: 'a,b' }, /^STATSD_PREFIX/],
     ];
     for (const [env, message] of cases) {
       assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && message.test(err.message), JSON.stringify(env));

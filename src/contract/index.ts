@@ -6,3 +6,6 @@
 export * from './error-codes.js';
 export * from './limits.js';
 export * from './schemas.js';
+export * from './batch-read-schemas.js';
+export * from './delete-schemas.js';
+export * from './merge-schemas.js';

@@ -7,20 +7,29 @@ import { LIMITS } from './limits.js';
  * responses, generate the OpenAPI document and give the handlers their TypeScript types.
  *
  * `x-error` on a schema replaces the generic 422 entry for that field with a clearer one.
+ * `x-enum-from: <VARIABLE>` documents the field's allowed values as that configuration
+ * variable's (an `enum` in the OpenAPI document); it does not take part in validation, so
+ * those fields keep their own error statuses and messages.
  */
 
-const EntityValue = Type.String({
+export const EntityValue = Type.String({
   minLength: 1,
   maxLength: LIMITS.entityValueLength,
   description: 'The entity key, any non-empty string up to 1,024 characters.',
   examples: ['user-12345'],
 });
-const EntityType = Type.String({
+export const EntityType = Type.String({
   minLength: 1,
   description: 'A configured entity type (default `bright_uid`, `account_pid`).',
   examples: ['bright_uid'],
+  'x-enum-from': 'ENTITY_TYPES',
 });
-const Category = Type.String({ minLength: 1, description: 'A category on the allow-list.', examples: ['d0_unauth_features'] });
+export const Category = Type.String({
+  minLength: 1,
+  description: 'A category on the allow-list.',
+  examples: ['d0_unauth_features'],
+  'x-enum-from': 'CATEGORY_WHITELIST',
+});
 const Timestamp = Type.String({
   description: 'RFC 3339 UTC, millisecond precision, fixed width.',
   examples: ['2025-10-16T10:00:00.000Z'],
@@ -35,7 +44,7 @@ export const FeatureData = Type.Record(Type.String(), Type.Unknown(), {
 export const WriteRequest = Type.Object(
   {
     meta: Type.Object({
-      source: Type.String({ description: 'The writer; must be one of `WRITE_SOURCES`.', examples: ['prediction_service'] }),
+      source: Type.String({ description: 'The writer; must be one of `WRITE_SOURCES`.', examples: ['prediction_service'], 'x-enum-from': 'WRITE_SOURCES' }),
       compute_id: Type.Optional(
         Type.Union([Type.String(), Type.Null()], {
           description: 'Id of the compute job that produced the features (lineage).',
@@ -107,31 +116,38 @@ const EntityTypeParam = Type.String({
   description: 'A configured entity type (default `bright_uid`, `account_pid`).',
   default: 'bright_uid',
   examples: ['bright_uid'],
+  'x-enum-from': 'ENTITY_TYPES',
 });
 export const EntityTypeQuery = Type.Object({ entity_type: Type.Optional(EntityTypeParam) });
 export const ReadByQueryQuery = Type.Object({ category: Category, entity_type: Type.Optional(EntityTypeParam) });
 
 const FEATURE_REF = '^[^:]+:.+$';
+/** `feature_list` of the multi-read and the batch read. */
+export const FeatureList = Type.Array(
+  Type.String({
+    pattern: FEATURE_REF,
+    description: '`category:feature`, or `category:*` for all features of the category.',
+    'x-error': {
+      type: 'value_error',
+      msg: "Value error, expected 'category:feature' or 'category:*'",
+    },
+  }),
+  {
+    minItems: 1,
+    maxItems: LIMITS.featureListEntries,
+    examples: [['d0_unauth_features:credit_score', 'ncr_unauth_features:*']],
+  },
+);
+/** `meta` of a read: who is asking. */
+export const ReadMeta = Type.Object({
+  source: Type.String({ description: 'The caller (any name; not checked against `WRITE_SOURCES`).', examples: ['ranking-service'] }),
+});
 export const MultiReadRequest = Type.Object({
-  meta: Type.Object({ source: Type.String({ description: 'The caller (any name; not checked against `WRITE_SOURCES`).', examples: ['ranking-service'] }) }),
+  meta: ReadMeta,
   data: Type.Object({
     entity_type: EntityType,
     entity_value: EntityValue,
-    feature_list: Type.Array(
-      Type.String({
-        pattern: FEATURE_REF,
-        description: '`category:feature`, or `category:*` for all features of the category.',
-        'x-error': {
-          type: 'value_error',
-          msg: "Value error, expected 'category:feature' or 'category:*'",
-        },
-      }),
-      {
-        minItems: 1,
-        maxItems: LIMITS.featureListEntries,
-        examples: [['d0_unauth_features:credit_score', 'ncr_unauth_features:*']],
-      },
-    ),
+    feature_list: FeatureList,
   }),
 });
 export type MultiReadRequest = Static<typeof MultiReadRequest>;
@@ -152,6 +168,12 @@ export const HealthResponse = Type.Object({
     status: Type.Union([Type.Literal('ok'), Type.Literal('degraded'), Type.Literal('disabled')]),
     pending: Type.Union([Type.Integer(), Type.Null()]),
     oldest_pending_age_seconds: Type.Union([Type.Number(), Type.Null()]),
+    reason: Type.Optional(
+      Type.String({
+        description: 'Why events are `degraded` (absent otherwise), e.g. the topic does not exist or the broker is not reachable.',
+        examples: ["Kafka topic 'FEATURE_AVAILABILITY_EVENTS' does not exist; events stay in the outbox until it is created (locally: npm run kafka:start creates it)"],
+      }),
+    ),
   }),
   dynamodb_connection: Type.Boolean({ description: 'Legacy key: true when the DynamoDB store answers.' }),
   tables_available: Type.Array(Type.String()),

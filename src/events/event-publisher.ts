@@ -15,3 +15,15 @@ export interface EventPublisher {
   /** Disconnects. Idempotent; a later `publish` reconnects. */
   close(): Promise<void>;
 }
+
+/**
+ * The destination (the Kafka topic) does not exist: no retry can succeed until an operator
+ * creates it. The relay reports this reason as it is, not as an unreachable broker.
+ */
+export class DestinationMissingError extends Error {
+  readonly code = 'EVENT_DESTINATION_MISSING';
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'DestinationMissingError';
+  }
+}

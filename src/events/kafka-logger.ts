@@ -12,16 +12,18 @@ export const kafkaLogLevel = logLevel.WARN;
  * Logged at debug instead: the idempotent producer's warning that limited retries "may
  * invalidate EoS guarantees" (limited on purpose: the relay retries forever with a fresh
  * producer), and connection failures, which the relay reports itself with the error (at warn
- * when they start, then once a minute) instead of kafkajs' line per socket attempt.
+ * when they start, then once a minute) instead of kafkajs' line per socket attempt. Likewise a
+ * missing topic: kafkajs logs each metadata response that says so; the relay reports it once.
  */
 const EXPECTED = ['Limiting retries for the idempotent producer', 'Connection error:', 'Failed to connect to seed broker'];
+const EXPECTED_ERRORS = ['This server does not host this topic-partition'];
 
 export function kafkaLogCreator(logger: Logger): logCreator {
   const log = logger.child({ component: 'kafkajs' });
   return () =>
     ({ namespace, level, log: entry }: LogEntry) => {
       const { message, timestamp: _timestamp, logger: _logger, ...extra } = entry as { message: string } & Record<string, unknown>;
-      if (EXPECTED.some((prefix) => message.startsWith(prefix))) {
+      if (EXPECTED.some((prefix) => message.startsWith(prefix)) || EXPECTED_ERRORS.includes(String(extra.error))) {
         log.debug({ namespace, ...extra }, message);
         return;
       }

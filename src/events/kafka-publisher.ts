@@ -8,7 +8,7 @@ import { Kafka, Partitioners, type Admin, type Message, type Producer, type SASL
 import type { KafkaConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { OutboxEvent } from '../model.js';
-import type { EventPublisher } from './event-publisher.js';
+import { DestinationMissingError, type EventPublisher } from './event-publisher.js';
 import { kafkaLogCreator, kafkaLogLevel } from './kafka-logger.js';
 
 export interface KafkaPublisherOptions {
@@ -107,7 +107,7 @@ export function createKafkaPublisher(config: KafkaConfig, logger: Logger, option
         await withTimeout(send(events), publishTimeoutMs, 'Kafka publish');
       } catch (err) {
         await resetProducer();
-        throw new KafkaPublishError(config.topic, err);
+        throw topicMissing(err) ? new KafkaTopicMissingError(config.topic, err) : new KafkaPublishError(config.topic, err);
       }
     },
 
@@ -122,7 +122,7 @@ export function createKafkaPublisher(config: KafkaConfig, logger: Logger, option
         await withTimeout(check(), probeTimeoutMs, 'Kafka probe');
       } catch (err) {
         await resetAdmin();
-        throw err;
+        throw topicMissing(err) ? new KafkaTopicMissingError(config.topic, err) : err;
       }
     },
 
@@ -139,6 +139,26 @@ export class KafkaPublishError extends Error {
     super(`Publishing to Kafka topic '${topic}' failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
     this.name = 'KafkaPublishError';
   }
+}
+
+/** The configured topic does not exist (and the producer may not create it). */
+export class KafkaTopicMissingError extends DestinationMissingError {
+  constructor(topic: string, cause: unknown) {
+    super(
+      `Kafka topic '${topic}' does not exist; events stay in the outbox until it is created (locally: npm run kafka:start creates it)`,
+      { cause },
+    );
+    this.name = 'KafkaTopicMissingError';
+  }
+}
+
+/** Whether kafkajs failed because the broker has no such topic (directly or after its retries). */
+function topicMissing(err: unknown): boolean {
+  for (let e = err, depth = 0; typeof e === 'object' && e !== null && depth < 5; depth++) {
+    if ((e as { type?: unknown }).type === 'UNKNOWN_TOPIC_OR_PARTITION') return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 interface Client {

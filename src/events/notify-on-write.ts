@@ -1,7 +1,7 @@
 import type { FeatureStore } from '../store/ports.js';
 
 /**
- * Wraps a store so that `onEventRecorded` runs right after each write, delete or sweep that recorded a
+ * Wraps a store so that `onEventRecorded` runs right after each write, merge, delete or sweep that recorded a
  * change event has committed (the relay's wake-up call). It runs synchronously and must be
  * cheap: the HTTP response waits for it, never for the broker.
  */
@@ -13,6 +13,11 @@ export function notifyOnEventWrite(store: FeatureStore, onEventRecorded: () => v
     async writeRecord(input) {
       const result = await store.writeRecord(input);
       if (input.event !== undefined && result.outcome === 'applied') onEventRecorded();
+      return result;
+    },
+    async mergeRecord(input) {
+      const result = await store.mergeRecord(input);
+      if (input.event !== undefined) onEventRecorded();
       return result;
     },
     async deleteRecord(input) {

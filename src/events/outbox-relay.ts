@@ -5,7 +5,7 @@ import type { OutboxEvent } from '../model.js';
 import type { EventPipelineHealth, EventPipelineStatus } from '../service/feature-service.js';
 import type { OutboxStats, OutboxStore } from '../store/ports.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
-import type { EventPublisher } from './event-publisher.js';
+import { DestinationMissingError, type EventPublisher } from './event-publisher.js';
 
 export interface OutboxRelayOptions {
   /** Most events claimed and published per round. */
@@ -85,6 +85,10 @@ export class OutboxRelay implements EventPipelineStatus {
   #failures = 0;
   #failingSince = 0;
   #lastFailureLog = 0;
+  /** What health reports while failing: the last failure, in words. */
+  #failureReason = '';
+  /** Whether the last failure was a missing destination (a change of kind is logged at once). */
+  #destinationMissing = false;
   #nextProbeAt = 0;
 
   #stats: { value: OutboxStats | undefined; at: number } = { value: undefined, at: -Infinity };
@@ -126,13 +130,21 @@ export class OutboxRelay implements EventPipelineStatus {
 
   async health(): Promise<EventPipelineHealth> {
     const stats = await this.#refreshStats(0);
-    if (stats === undefined) return { status: 'degraded', pending: null, oldestPendingAgeSeconds: null };
+    if (stats === undefined) {
+      return { status: 'degraded', pending: null, oldestPendingAgeSeconds: null, reason: 'the outbox cannot be read' };
+    }
     const age = this.#ageMs(stats);
-    const degraded = this.#failures > 0 || age > this.#maxPendingAgeMs;
+    const reason =
+      this.#failures > 0
+        ? this.#failureReason
+        : age > this.#maxPendingAgeMs
+          ? `the oldest pending event is ${Math.round(age / 1000)} s old`
+          : undefined;
     return {
-      status: degraded ? 'degraded' : 'ok',
+      status: reason === undefined ? 'ok' : 'degraded',
       pending: stats.pending,
       oldestPendingAgeSeconds: stats.oldestCreatedAt === null ? null : age / 1000,
+      ...(reason === undefined ? {} : { reason }),
     };
   }
 
@@ -224,19 +236,32 @@ export class OutboxRelay implements EventPipelineStatus {
 
   #brokerAnswered(): void {
     if (this.#failures > 0) {
-      this.#log.info({ failures: this.#failures, downForMs: this.#now() - this.#failingSince }, 'Kafka reachable again');
+      const message = this.#destinationMissing ? 'Kafka topic exists now; publishing change events' : 'Kafka reachable again';
+      this.#log.info({ failures: this.#failures, downForMs: this.#now() - this.#failingSince }, message);
     }
     this.#failures = 0;
+    this.#destinationMissing = false;
     this.#nextProbeAt = this.#now() + this.#probeIntervalMs;
   }
 
+  /**
+   * Logs a failed contact: at warn when failures start, when their kind changes (broker away ↔
+   * topic missing) and then once per FAILURE_LOG_INTERVAL_MS; at debug in between.
+   */
   #brokerFailed(err: unknown, events: number): void {
     const now = this.#now();
     if (this.#failures === 0) this.#failingSince = now;
     this.#failures++;
-    const details = { err, events, failures: this.#failures, failingForMs: now - this.#failingSince };
-    const message = events > 0 ? 'publishing change events failed; they stay in the outbox and are retried' : 'Kafka is not reachable';
-    if (this.#failures === 1 || now - this.#lastFailureLog >= FAILURE_LOG_INTERVAL_MS) {
+    const missing = err instanceof DestinationMissingError;
+    const kindChanged = missing !== this.#destinationMissing;
+    this.#destinationMissing = missing;
+    const cause = err instanceof Error ? err.message : String(err);
+    const failure = events > 0 ? 'publishing change events failed; they stay in the outbox and are retried' : 'Kafka is not reachable';
+    this.#failureReason = missing ? cause : `${events > 0 ? 'publishing change events failed' : 'Kafka is not reachable'}: ${cause}`;
+    // A missing destination is said in one line; its kafkajs error chain adds nothing.
+    const details = { ...(missing ? {} : { err }), events, failures: this.#failures, failingForMs: now - this.#failingSince };
+    const message = missing ? cause : failure;
+    if (this.#failures === 1 || kindChanged || now - this.#lastFailureLog >= FAILURE_LOG_INTERVAL_MS) {
       this.#lastFailureLog = now;
       this.#log.warn(details, message);
     } else {

@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyHttpOptions, type FastifyInstance } from 'fastify';
 import type { KeyRing } from '../auth/key-ring.js';
@@ -13,11 +11,17 @@ import type { FeatureService } from '../service/feature-service.js';
 import { registerAccessControl, type RouteAccess } from './access.js';
 import { registerCors } from './cors.js';
 import { registerErrorHandling } from './error-handler.js';
+import type { Statsd } from '../statsd.js';
 import { registerJsonBodyParser } from './json-body.js';
 import { clientErrorHandler, frameworkErrors, standardHeaders } from './protocol-errors.js';
 import { registerOverloadGuard } from './overload.js';
 import { registerRateLimit } from './rate-limit.js';
+import { batchReadRoutes } from './routes/batch-read.js';
+import { deleteRoutes } from './routes/deletes.js';
+import { registerLegacyStatsd } from './legacy-statsd.js';
+import { registerOpenApi } from './openapi.js';
 import { itemRoutes } from './routes/items.js';
+import { mergeWriteRoutes } from './routes/merge-write.js';
 import { healthRoutes, metricsRoutes } from './routes/operations.js';
 import { validatorCompiler } from './validation.js';
 
@@ -28,6 +32,8 @@ export interface AppDeps {
   logger: Logger;
   /** API keys in force; undefined in open mode. */
   keys?: KeyRing | undefined;
+  /** The optional sink of the old service's StatsD metrics. */
+  statsd?: Statsd;
 }
 
 const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
@@ -111,12 +117,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Before access control: refusing under overload must cost as little as possible.
   registerOverloadGuard(app, config.http.maxEventLoopDelayMs);
   const access = deps.config.access;
-  if (deps.keys !== undefined) registerAccessControl(app, deps.keys, metrics);
   // The documentation routes (Swagger UI's among them) take their access from DOCS_ACCESS.
   const docsAccess: RouteAccess = access.docs === 'admin' ? 'admin' : 'open';
   app.addHook('onRoute', (route) => {
     if (route.url === '/openapi.json' || route.url.startsWith('/docs')) route.config = { ...route.config, access: docsAccess };
   });
+  if (deps.statsd !== undefined) registerLegacyStatsd(app, deps.statsd, deps.config);
+  // After the request id and headers, so that refusals carry them too.
+  if (deps.keys !== undefined) registerAccessControl(app, deps.keys, metrics);
   // Route hooks run after the access check: the limit is per key when keys are on.
   await registerRateLimit(app, config.http.rateLimitPerSecond);
   const debug = logger.isLevelEnabled('debug');
@@ -137,27 +145,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     done();
   });
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'Feature store API',
-        version: '1.0.0',
-        description:
-          'Online feature store: compute jobs write one category of features per entity (full replace, with lineage metadata); prediction services read one category or selected features across categories. Every write emits a change event to Kafka.',
-      },
-      tags: [
-        { name: 'features', description: 'Write and read features' },
-        { name: 'operations', description: 'Health' },
-      ],
-    },
-  });
-  if (access.docs !== 'off') {
-    await app.register(swaggerUi, { routePrefix: '/docs' });
-    app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  }
+  await registerOpenApi(app, deps.config);
 
   await app.register(itemRoutes, { prefix: '/api/v1', service });
+  await app.register(mergeWriteRoutes, { prefix: '/api/v1', service });
+  await app.register(batchReadRoutes, { prefix: '/api/v1', service });
+  await app.register(deleteRoutes, { prefix: '/api/v1', service });
   await app.register(healthRoutes, { prefix: '/api/v1', service });
   if (access.metrics !== 'off') await app.register(metricsRoutes, { metrics, access: access.metrics });
   return app;

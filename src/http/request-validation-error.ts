@@ -23,15 +23,20 @@ const BODY_LOCATION: Readonly<Record<InputField, readonly string[]>> = {
   compute_id: ['body', 'meta', 'compute_id'],
   entity_type: ['body', 'data', 'entity_type'],
   entity_value: ['body', 'data', 'entity_value'],
+  entity_values: ['body', 'data', 'entity_values'],
   category: ['body', 'data', 'category'],
   features: ['body', 'data', 'features'],
   feature_list: ['body', 'data', 'feature_list'],
 };
 
-export function issueOf(problem: InputProblem): ValidationIssue {
-  return { type: problem.type, loc: [...BODY_LOCATION[problem.field], ...(problem.path ?? [])], msg: problem.message };
+/** Where fields sit in a request; `locations` overrides the body locations (e.g. a query parameter). */
+export type FieldLocations = Partial<Readonly<Record<InputField, readonly (string | number)[]>>>;
+
+export function issueOf(problem: InputProblem, locations: FieldLocations = {}): ValidationIssue {
+  const at = locations[problem.field] ?? BODY_LOCATION[problem.field];
+  return { type: problem.type, loc: [...at, ...(problem.path ?? [])], msg: problem.message };
 }
 
-export function issuesOf(problems: readonly InputProblem[]): ValidationIssue[] {
-  return problems.map(issueOf);
+export function issuesOf(problems: readonly InputProblem[], locations: FieldLocations = {}): ValidationIssue[] {
+  return problems.map((p) => issueOf(p, locations));
 }

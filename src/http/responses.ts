@@ -1,6 +1,10 @@
+import type { BatchReadResponse } from '../contract/batch-read-schemas.js';
+import type { DeleteCategoryResponse, DeleteEntityResponse } from '../contract/delete-schemas.js';
 import type { HealthResponse, MultiReadResponse, RecordResponse, WriteResponse } from '../contract/schemas.js';
 import type { FeatureRecord } from '../model.js';
-import type { FeatureSelectionOutput, HealthReport, WriteOutput } from '../service/feature-service.js';
+import type { FeatureBatchOutput, FeatureSelectionOutput, HealthReport, WriteOutput } from '../service/feature-service.js';
+import type { EraseOutput } from '../service/record-deletes.js';
+import type { RecordKey } from '../store/ports.js';
 
 /**
  * The old service's response bodies, built from the service's domain results. Key order is part
@@ -15,9 +19,9 @@ export function recordResponse(record: FeatureRecord): RecordResponse {
   };
 }
 
-export function writeResponse(out: WriteOutput): WriteResponse {
+export function writeResponse(out: WriteOutput, message = 'Category written successfully (full replace)'): WriteResponse {
   return {
-    message: 'Category written successfully (full replace)',
+    message,
     entity_value: out.key.entityValue,
     entity_type: out.key.entityType,
     category: out.key.category,
@@ -25,15 +29,39 @@ export function writeResponse(out: WriteOutput): WriteResponse {
   };
 }
 
-export function multiReadResponse(out: FeatureSelectionOutput): MultiReadResponse {
+function itemsOf(records: readonly FeatureRecord[]): Record<string, RecordResponse> {
   const items: Record<string, RecordResponse> = {};
-  for (const record of out.records) items[record.category] = recordResponse(record);
+  for (const record of records) items[record.category] = recordResponse(record);
+  return items;
+}
+
+export function mergeResponse(out: WriteOutput): WriteResponse {
+  return writeResponse(out, 'Category merged successfully (partial update)');
+}
+
+export function multiReadResponse(out: FeatureSelectionOutput): MultiReadResponse {
   return {
     entity_value: out.entityValue,
     entity_type: out.entityType,
-    items,
+    items: itemsOf(out.records),
     unavailable_feature_categories: out.unavailable,
   };
+}
+
+/** Each result is the multi-read's answer without `entity_type`, which the batch states once. */
+export function batchReadResponse(out: FeatureBatchOutput): BatchReadResponse {
+  return {
+    entity_type: out.entityType,
+    results: out.results.map((r) => ({ entity_value: r.entityValue, items: itemsOf(r.records), unavailable_feature_categories: r.unavailable })),
+  };
+}
+
+export function deleteCategoryResponse(key: RecordKey): DeleteCategoryResponse {
+  return { message: 'Category deleted', entity_type: key.entityType, entity_value: key.entityValue, category: key.category };
+}
+
+export function eraseResponse(out: EraseOutput): DeleteEntityResponse {
+  return { message: 'Entity deleted', entity_type: out.entityType, entity_value: out.entityValue, deleted_categories: out.deletedCategories };
 }
 
 export function healthResponse(report: HealthReport): HealthResponse {
@@ -44,7 +72,13 @@ export function healthResponse(report: HealthReport): HealthResponse {
     events:
       events === undefined
         ? { enabled: false, status: 'disabled', pending: null, oldest_pending_age_seconds: null }
-        : { enabled: true, status: events.status, pending: events.pending, oldest_pending_age_seconds: events.oldestPendingAgeSeconds },
+        : {
+            enabled: true,
+            status: events.status,
+            pending: events.pending,
+            oldest_pending_age_seconds: events.oldestPendingAgeSeconds,
+            ...(events.reason === undefined ? {} : { reason: events.reason }),
+          },
     dynamodb_connection: store.type === 'dynamodb' && store.ok,
     tables_available: store.tablesAvailable,
     timestamp: report.timestamp,

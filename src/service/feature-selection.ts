@@ -15,3 +15,21 @@ export function selectFeatures(record: FeatureRecord, selection: FeatureSelectio
   }
   return { ...record, data };
 }
+
+/**
+ * `category:feature` / `category:*` entries (already checked to contain a `:` with text on both
+ * sides) → category → selected names or `*`, in order of first mention; `*` wins.
+ */
+export function parseFeatureList(featureList: readonly string[]): Map<string, FeatureSelection> {
+  const wanted = new Map<string, Set<string> | '*'>();
+  for (const ref of featureList) {
+    const colon = ref.indexOf(':');
+    const category = ref.slice(0, colon);
+    const feature = ref.slice(colon + 1);
+    const current = wanted.get(category);
+    if (feature === '*' || current === '*') wanted.set(category, '*');
+    else if (current === undefined) wanted.set(category, new Set([feature]));
+    else current.add(feature);
+  }
+  return wanted;
+}

@@ -13,13 +13,16 @@ import type { FeatureMap, FeatureRecord, OutboxEvent } from '../model.js';
 import type { FeatureStore, RecordKey, StoreHealth } from '../store/ports.js';
 import { formatTimestamp, type Clock } from '../timestamps.js';
 import { checkFeatureValues } from './feature-checks.js';
-import { selectFeatures, type FeatureSelection } from './feature-selection.js';
+import { createDeleteOperations } from './record-deletes.js';
+import { parseFeatureList, selectFeatures } from './feature-selection.js';
 
 /** What the event pipeline reports to health checks. */
 export interface EventPipelineHealth {
   status: 'ok' | 'degraded';
   pending: number | null;
   oldestPendingAgeSeconds: number | null;
+  /** Why the pipeline is `degraded` (absent when `ok`). */
+  reason?: string;
 }
 
 export interface EventPipelineStatus {
@@ -28,7 +31,7 @@ export interface EventPipelineStatus {
 
 export interface FeatureServiceDeps {
   store: FeatureStore;
-  config: Pick<Config, 'entityTables' | 'categories' | 'writeSources' | 'kafka' | 'categoryTtlMs'>;
+  config: Pick<Config, 'entityTables' | 'categories' | 'writeSources' | 'batchMaxEntities' | 'kafka' | 'categoryTtlMs'>;
   clock: Clock;
   metrics: Metrics;
   /** Present when events are on; reported in health. */
@@ -67,6 +70,20 @@ export interface FeatureSelectionOutput {
   records: FeatureRecord[];
   /** Allowed categories without a record, then categories not on the allow-list (request order). */
   unavailable: string[];
+}
+
+/** The multi-read's selection for many entities of one type. */
+export interface FeatureBatchInput {
+  entityType: string;
+  /** Answered in this order; duplicates allowed. At most `batchMaxEntities`. */
+  entityValues: readonly string[];
+  featureList: readonly string[];
+}
+
+export interface FeatureBatchOutput {
+  entityType: string;
+  /** One selection per requested entity value, in request order. */
+  results: FeatureSelectionOutput[];
 }
 
 export interface HealthReport {
@@ -142,7 +159,8 @@ export function createFeatureService(deps: FeatureServiceDeps) {
     };
   }
 
-  async function writeCategory(input: WriteInput): Promise<WriteOutput> {
+  /** Every rule of a write (and a merge): source, entity type, feature values, then the allow-list. */
+  function checkWrite(input: WriteInput): RecordKey {
     const problems: InputProblem[] = [];
     const source = checkSource(input.source);
     if (source !== undefined) problems.push(source);
@@ -151,8 +169,11 @@ export function createFeatureService(deps: FeatureServiceDeps) {
     problems.push(...checkFeatureValues(input.features));
     if (problems.length > 0) throw new InvalidInputError(problems);
     if (!allowed.has(input.category)) throw new CategoryNotAllowedError(input.category, 'write', config.categories);
+    return { entityType: input.entityType, entityValue: input.entityValue, category: input.category };
+  }
 
-    const key: RecordKey = { entityType: input.entityType, entityValue: input.entityValue, category: input.category };
+  async function writeCategory(input: WriteInput): Promise<WriteOutput> {
+    const key = checkWrite(input);
     const data = input.features as FeatureMap;
     const nowMs = clock().getTime();
     const now = formatTimestamp(new Date(nowMs));
@@ -172,6 +193,39 @@ export function createFeatureService(deps: FeatureServiceDeps) {
     return { key, featureCount: names.length };
   }
 
+  /**
+   * A partial update: the given features are merged into the stored ones and a `null` value
+   * removes that feature; a missing record is created. The event lists every feature the merge
+   * named (set or removed), in request order. `featureCount` is the record's after the merge.
+   */
+  async function mergeCategory(input: WriteInput): Promise<WriteOutput> {
+    const key = checkWrite(input);
+    const features = input.features as FeatureMap;
+    const set = Object.create(null) as FeatureMap;
+    const remove: string[] = [];
+    for (const [name, value] of Object.entries(features)) {
+      if (value === null) remove.push(name);
+      else set[name] = value;
+    }
+    const nowMs = clock().getTime();
+    const now = formatTimestamp(new Date(nowMs));
+    const ttl = ttlMs.get(key.category);
+    const result = await store.mergeRecord({
+      key,
+      set,
+      remove,
+      computeId: input.computeId,
+      now,
+      // An expired record is merged into as if it were gone (its features do not come back).
+      ...(ttl === undefined
+        ? {}
+        : { expiresAt: formatTimestamp(new Date(nowMs + ttl)), expiredBefore: formatTimestamp(new Date(nowMs - ttl + 1)) }),
+      event: eventsOn ? changeEvent(key, 'feature_available', now, input.computeId, Object.keys(features)) : undefined,
+    });
+    metrics.writes.inc({ entity_type: key.entityType, category: key.category });
+    return { key, featureCount: result.featureCount };
+  }
+
   /** One record. Allow-list first, then entity type, as the old service checked them. */
   async function readCategory(key: RecordKey): Promise<FeatureRecord> {
     if (!allowed.has(key.category)) throw new CategoryNotAllowedError(key.category, 'read', config.categories);
@@ -184,25 +238,58 @@ export function createFeatureService(deps: FeatureServiceDeps) {
   }
 
   async function readFeatures(input: FeatureSelectionInput): Promise<FeatureSelectionOutput> {
-    const { entityType, entityValue } = input;
-    const invalidType = checkEntityType(entityType);
+    const invalidType = checkEntityType(input.entityType);
     if (invalidType !== undefined) throw new InvalidInputError([invalidType]);
+    const [result] = await selectForEach(input.entityType, [input.entityValue], input.featureList);
+    return result as FeatureSelectionOutput;
+  }
 
-    const wanted = parseFeatureList(input.featureList);
+  async function readFeaturesBatch(input: FeatureBatchInput): Promise<FeatureBatchOutput> {
+    const problems: InputProblem[] = [];
+    const invalidType = checkEntityType(input.entityType);
+    if (invalidType !== undefined) problems.push(invalidType);
+    const max = config.batchMaxEntities;
+    if (input.entityValues.length > max) {
+      problems.push({ field: 'entity_values', type: 'too_long', message: `Should have at most ${max} item${max === 1 ? '' : 's'}` });
+    }
+    if (problems.length > 0) throw new InvalidInputError(problems);
+    return { entityType: input.entityType, results: await selectForEach(input.entityType, input.entityValues, input.featureList) };
+  }
+
+  /**
+   * The selection of `featureList` for each entity value (the multi-read's answer per entity),
+   * with one store call for every (value, allowed category) key.
+   */
+  async function selectForEach(entityType: string, entityValues: readonly string[], featureList: readonly string[]): Promise<FeatureSelectionOutput[]> {
+    const wanted = parseFeatureList(featureList);
     const permitted = [...wanted.keys()].filter((c) => allowed.has(c));
     const refused = [...wanted.keys()].filter((c) => !allowed.has(c));
-    const found = await store.getRecords(permitted.map((category) => ({ entityType, entityValue, category })));
+    const keys: RecordKey[] = [];
+    for (const entityValue of entityValues) for (const category of permitted) keys.push({ entityType, entityValue, category });
+    const found = await store.getRecords(keys);
     const nowMs = clock().getTime();
 
-    const records: FeatureRecord[] = [];
-    const missing: string[] = [];
-    permitted.forEach((category, i) => {
-      const record = visible(found[i], nowMs);
-      metrics.reads.inc({ entity_type: entityType, category, result: record === undefined ? 'miss' : 'hit' });
-      if (record === undefined) missing.push(category);
-      else records.push(selectFeatures(record, wanted.get(category) ?? '*'));
+    const hits = permitted.map(() => 0);
+    const results = entityValues.map((entityValue, e): FeatureSelectionOutput => {
+      const records: FeatureRecord[] = [];
+      const missing: string[] = [];
+      permitted.forEach((category, c) => {
+        const record = visible(found[e * permitted.length + c], nowMs);
+        if (record === undefined) missing.push(category);
+        else {
+          hits[c] = (hits[c] ?? 0) + 1;
+          records.push(selectFeatures(record, wanted.get(category) ?? '*'));
+        }
+      });
+      return { entityType, entityValue, records, unavailable: [...missing, ...refused] };
     });
-    return { entityType, entityValue, records, unavailable: [...missing, ...refused] };
+    // One counter update per category and result, not per key: a batch may read thousands.
+    permitted.forEach((category, c) => {
+      const hit = hits[c] ?? 0;
+      if (hit > 0) metrics.reads.inc({ entity_type: entityType, category, result: 'hit' }, hit);
+      if (hit < entityValues.length) metrics.reads.inc({ entity_type: entityType, category, result: 'miss' }, entityValues.length - hit);
+    });
+    return results;
   }
 
   /**
@@ -239,23 +326,15 @@ export function createFeatureService(deps: FeatureServiceDeps) {
     };
   }
 
-  return { checkSource, writeCategory, readCategory, readFeatures, sweepExpired, health };
-}
+    const deletes = createDeleteOperations({
+    store,
+    categories: config.categories,
+    clock,
+    metrics,
+    checkSource,
+    isEntityType,
+    deletedEvent: eventsOn ? (key, now, deleted) => changeEvent(key, 'feature_deleted', now, null, Object.keys(deleted.data)) : undefined,
+  });
 
-/**
- * `category:feature` / `category:*` entries (already checked to contain a `:` with text on both
- * sides) → category → selected names or `*`, in order of first mention; `*` wins.
- */
-function parseFeatureList(featureList: readonly string[]): Map<string, FeatureSelection> {
-  const wanted = new Map<string, Set<string> | '*'>();
-  for (const ref of featureList) {
-    const colon = ref.indexOf(':');
-    const category = ref.slice(0, colon);
-    const feature = ref.slice(colon + 1);
-    const current = wanted.get(category);
-    if (feature === '*' || current === '*') wanted.set(category, '*');
-    else if (current === undefined) wanted.set(category, new Set([feature]));
-    else current.add(feature);
-  }
-  return wanted;
+  return { checkSource, writeCategory, mergeCategory, readCategory, readFeatures, readFeaturesBatch, ...deletes, sweepExpired, health };
 }

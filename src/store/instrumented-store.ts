@@ -26,6 +26,7 @@ export function instrumentStore(store: FeatureStore, metrics: Metrics): FeatureS
     outbox: store.outbox,
     writeRecord: timed('write', store.writeRecord.bind(store)),
     getRecords: timed('get', store.getRecords.bind(store)),
+    mergeRecord: timed('merge', store.mergeRecord.bind(store)),
     deleteRecord: timed('delete', store.deleteRecord.bind(store)),
     sweeper: store.sweeper === undefined ? undefined : { sweepExpired: timed('sweep', store.sweeper.sweepExpired.bind(store.sweeper)) },
     health: store.health.bind(store),

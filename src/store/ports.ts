@@ -67,6 +67,38 @@ export type WriteResult =
   /** Nothing changed and no event was recorded: the stored record has a later event time. */
   | { readonly outcome: 'stale'; readonly storedEventTime: string };
 
+export interface MergeRecordInput {
+  readonly key: RecordKey;
+  /** Top-level features to add or replace (name → value); every other stored feature is kept. */
+  readonly set: FeatureMap;
+  /** Top-level features to remove; names the record does not hold are ignored. Disjoint from `set`. */
+  readonly remove: readonly string[];
+  readonly computeId: string | null;
+  /** Canonical timestamp of this merge. */
+  readonly now: string;
+  /** As `WriteRecordInput.expiresAt`: the record's expiry after this merge (undefined: none). */
+  readonly expiresAt?: string | undefined;
+  /**
+   * A stored record last written before this canonical time has expired (its category's TTL):
+   * the merge starts from no features, as a merge into a missing record does, instead of
+   * bringing the expired ones back. Checked in the same atomic operation as the merge.
+   */
+  readonly expiredBefore?: string | undefined;
+  /** The change event to record atomically with the merge; omitted when events are off. */
+  readonly event?: OutboxEvent | undefined;
+}
+
+export interface MergeResult {
+  /**
+   * Number of top-level features the record holds after this merge. A backend that cannot learn
+   * it from the merge itself (DynamoDB transactions return nothing) reads it right after with a
+   * strongly consistent read, so a change made in between may be counted too.
+   */
+  readonly featureCount: number;
+  /** True when this merge created the record. */
+  readonly created: boolean;
+}
+
 export interface DeleteRecordInput {
   readonly key: RecordKey;
   /** Canonical timestamp of the delete. */
@@ -101,6 +133,19 @@ export interface RecordStore {
    *   are durable or neither is. A stale write records no event.
    */
   writeRecord(input: WriteRecordInput): Promise<WriteResult>;
+
+  /**
+   * Merges `input.set` into the stored features and removes `input.remove`, in one atomic
+   * operation per attempt, without a read-then-write race:
+   * - Concurrent merges never lose each other's features: two merges of different features
+   *   both survive; of the same feature, one of them wins.
+   * - A missing record is created with `set` (and `created_at` = `now`); otherwise `created_at`
+   *   is kept. `updated_at` becomes `now`, `compute_id` becomes `computeId`, and the stored
+   *   event time is cleared (as by a write without one).
+   * - If `event` is given it is recorded in the outbox atomically with the merge.
+   * - Merging may leave a record with no features; it stays a record.
+   */
+  mergeRecord(input: MergeRecordInput): Promise<MergeResult>;
 
   /**
    * Deletes one record and, atomically with it, records the event built by `input.event` from

@@ -7,6 +7,7 @@ import { createLogger } from '../../src/logger.js';
 import { startServer, type Runtime } from '../../src/server.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { createTopic, deleteTopic, kafkaBrokers } from '../support/kafka-broker.js';
+import { assertDeleteEventsPublished } from '../support/delete-events.js';
 import { collect, isRecord, type Collector, type ConsumedMessage } from '../support/kafka-consumer.js';
 import {
   eventServiceConfig,
@@ -144,6 +145,10 @@ describe('change events on Kafka', { timeout: 300_000 }, () => {
       }
       assert.deepEqual(sequence, Array.from({ length: perKey }, (_, i) => `n${i}`), `order of key ${k}`);
     }
+  });
+
+  test('deletes and erasures publish one feature_deleted event per deleted record, after the writes', async () => {
+    await assertDeleteEventsPublished(runtime.url, consumed, `${run}-delete`);
   });
 
   test('health and metrics show the pipeline working', async () => {

@@ -91,6 +91,28 @@ for (const backend of BACKENDS) {
       assert.equal((await http.get(`/api/v1/get/item/${id}/${NCR}`, as(reader.secret))).status, 404, 'the refused write stored nothing');
     });
 
+    test('batch reads, merges, deletes and erasures take the same scopes, categories and sources', async () => {
+      const id = randomUUID();
+      assert.equal((await http.post('/api/v1/items', body(id), as(writer.secret))).status, 200);
+      const batch = (list: string[], secret: string) =>
+        http.post('/api/v1/get/items/batch', { meta: { source: 'x' }, data: { entity_type: 'bright_uid', entity_values: [id], feature_list: list } }, as(secret));
+      assert.equal((await batch([`${D0}:*`], reader.secret)).status, 200);
+      assert.equal((await batch([`${NCR}:*`], writer.secret)).status, 403);
+      assert.equal((await batch([`${D0}:*`], admin.secret)).status, 403);
+      assert.equal((await http.request('PATCH', '/api/v1/items', body(id), as(reader.secret))).status, 403);
+      assert.equal((await http.request('PATCH', '/api/v1/items', body(id), as(writer.secret))).status, 200);
+      assert.equal((await http.request('PATCH', '/api/v1/items', body(id, NCR), as(writer.secret))).status, 403);
+      const del = (path: string, secret: string) => http.request('DELETE', path, undefined, as(secret));
+      assert.equal((await del(`/api/v1/items/bright_uid/${id}/${D0}?source=prediction_service`, reader.secret)).status, 403);
+      assert.equal((await del(`/api/v1/items/bright_uid/${id}?source=prediction_service`, writer.secret)).status, 403, 'an erasure touches every category');
+      const refused = await del(`/api/v1/items/bright_uid/${id}/${D0}?source=backfill`, writer.secret);
+      assert.equal(refused.status, 422);
+      assert.deepEqual((refused.json as { detail: { loc: string[] }[] }).detail.map((d) => d.loc), [['query', 'source']]);
+      assert.equal((await http.get(`/api/v1/get/item/${id}/${D0}`, as(reader.secret))).status, 200, 'nothing was deleted');
+      assert.equal((await del(`/api/v1/items/bright_uid/${id}/${D0}?source=prediction_service`, writer.secret)).status, 200);
+      assert.equal((await http.get(`/api/v1/get/item/${id}/${D0}`, as(reader.secret))).status, 404);
+    });
+
     test('a source the key may not claim → 422 at body.meta.source, even when WRITE_SOURCES allows it', async () => {
       const id = randomUUID();
       const res = await http.post('/api/v1/items', body(id, D0, 'backfill'), as(writer.secret));

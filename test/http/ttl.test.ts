@@ -114,5 +114,29 @@ for (const backend of BACKENDS) {
       assert.equal(again.status, 200);
       assert.deepEqual((again.json as { features: { data: unknown } }).features.data, { score: 3 });
     });
+
+    test('a merge restarts the TTL; a merge into an expired record does not bring its features back', async () => {
+      const id = randomUUID();
+      const merge = (features: Record<string, unknown>) =>
+        http.request('PATCH', '/api/v1/items', {
+          meta: { source: 'prediction_service', compute_id: 'job-2' },
+          data: { entity_type: 'bright_uid', entity_value: id, category: TTL_CAT, features },
+        });
+      time.set(T0);
+      await write(id, TTL_CAT, { old: 1, kept: 2 });
+      time.advance(HOUR / 2);
+      assert.equal((await merge({ fresh: 3 })).status, 200);
+      time.advance(HOUR - 1); // 1.5 h after the write, just inside the merge's hour
+      const live = (await read(id, TTL_CAT)).json as { features: { data: unknown; meta: Record<string, unknown> } };
+      assert.deepEqual(live.features.data, { old: 1, kept: 2, fresh: 3 });
+      assert.equal(live.features.meta.expires_at, '2025-10-16T11:30:00.000Z');
+
+      time.advance(1); // expired, whether or not the store removed it yet
+      const merged = await merge({ kept: 4 });
+      assert.equal(merged.status, 200);
+      assert.equal((merged.json as { feature_count: number }).feature_count, 1);
+      const after = (await read(id, TTL_CAT)).json as { features: { data: unknown } };
+      assert.deepEqual(after.features.data, { kept: 4 }, 'only what the merge gave');
+    });
   });
 }

@@ -70,6 +70,13 @@ describe('DynamoDB value encoding', () => {
     assert.equal(whole, undefined, 'a feature name the SDK cannot carry: the whole map is one Binary');
   });
 
+  test('a key named constructor (which the SDK reads to tell a map\'s type) round-trips, as a feature or nested', async () => {
+    assert.equal(await roundTrip({ constructor: 2 }), undefined, 'the whole map is one Binary');
+    const stored = await roundTrip({ nested: { constructor: { name: 'Set' } }, plain: 1 });
+    assert.ok(stored?.nested?.B instanceof Uint8Array, 'that feature alone is a Binary');
+    assert.deepEqual(stored?.plain, { N: '1' });
+  });
+
   test('an entity value longer than DynamoDB\'s 2,048-byte key: reads find nothing without a request; writes are 422', async () => {
     const requests = instance.requests;
     const long = '日'.repeat(700); // 700 characters, 2,100 bytes

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { startServer, type Runtime } from '../../src/server.js';
+import { assertDeleteEventsPublished } from '../support/delete-events.js';
 import { createTopic, deleteTopic, kafkaBrokers } from '../support/kafka-broker.js';
 import { collect, firstDeliveryFeatures, isRecord, type Collector } from '../support/kafka-consumer.js';
 import { eventServiceConfig, eventually, eventsHealth, pool, uniqueTopic, write } from '../support/kafka-service.js';
@@ -56,5 +57,9 @@ describe('DynamoDB: change events reach Kafka', { timeout: 300_000 }, () => {
     const health = await eventsHealth(runtime.url);
     assert.equal(health.httpStatus, 200);
     assert.equal(health.events.pending, 0);
+  });
+
+  test('deletes and erasures publish one feature_deleted event per deleted record, after the writes', async () => {
+    await assertDeleteEventsPublished(runtime.url, consumed, `${run}-delete`);
   });
 });

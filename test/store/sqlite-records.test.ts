@@ -77,6 +77,19 @@ test('batch reads use the primary key, one query per entity table', () => {
   }
 });
 
+test('a batch read of 40,000 keys, past SQLite\'s 32,766 bound parameters, is answered aligned (the key list is one JSON parameter)', async () => {
+  const store = await openSqliteStore({ path: join(dir, 'wide.db'), entityTables: TABLES });
+  try {
+    for (let i = 0; i < 100; i++) await store.writeRecord(write(`w${i * 400}`, { data: { i } }));
+    const keys = Array.from({ length: 40_000 }, (_, i) => key(`w${i}`));
+    const records = await store.getRecords(keys);
+    assert.equal(records.length, keys.length);
+    records.forEach((r, i) => assert.deepEqual(r?.data, i % 400 === 0 ? { i: i / 400 } : undefined, `key ${i}`));
+  } finally {
+    await store.close();
+  }
+});
+
 test('a version-2 database migrates to the current version keeping its records and pending events', async () => {
   const path = join(dir, 'v2.db');
   const db = new Database(path);

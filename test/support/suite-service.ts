@@ -1,42 +1,63 @@
+import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
 import type { Runtime } from '../../src/server.js';
-import type { TestBackend } from './backend.js';
-import { client, startService } from './service.js';
+import type { BackendInstance, TestBackend } from './backend.js';
+import { client, manualClock, startService, type HttpResult, type ManualClock } from './service.js';
 
+/** A backend instance and the service on it, shared by the tests of one `describe`. */
 export interface SuiteService {
+  readonly instance: BackendInstance;
   readonly runtime: Runtime;
+  /** A client of the service, usable once the suite's `before` has run. */
   readonly http: ReturnType<typeof client>;
+  /** The service's clock. */
+  readonly time: ManualClock;
 }
 
 /**
- * A fresh instance of `backend` and a service on it for the enclosing `describe`: started in
- * `before`, closed in `after`. Read `runtime` and `http` inside tests only.
+ * Call inside a `describe`: sets `backend` and the service up before its tests (with a manual
+ * clock and `env` over the test configuration) and tears both down after them.
  */
 export function serviceForSuite(backend: TestBackend, env: Record<string, string> = {}): SuiteService {
-  let started: SuiteService | undefined;
-  let teardown: (() => Promise<void>) | undefined;
+  const time = manualClock();
+  let instance: BackendInstance | undefined;
+  let runtime: Runtime | undefined;
+  let started: ReturnType<typeof client> | undefined;
   before(async () => {
-    const instance = await backend.setup();
-    const runtime = await startService(instance, { env });
-    started = { runtime, http: client(runtime.url) };
-    teardown = async () => {
-      await runtime.close();
-      await instance.teardown();
-    };
+    instance = await backend.setup();
+    runtime = await startService(instance, { clock: time.clock, env });
+    started = client(runtime.url);
   });
   after(async () => {
-    await teardown?.();
+    await runtime?.close();
+    await instance?.teardown();
   });
-  const get = (): SuiteService => {
-    if (started === undefined) throw new Error('the suite service is used before it started');
-    return started;
+  const ready = <T>(value: T | undefined): T => value ?? assert.fail('the suite service is not started yet');
+  const http: ReturnType<typeof client> = {
+    request: (...args) => ready(started).request(...args),
+    get: (...args) => ready(started).get(...args),
+    post: (...args) => ready(started).post(...args),
   };
   return {
+    get instance() {
+      return ready(instance);
+    },
     get runtime() {
-      return get().runtime;
+      return ready(runtime);
     },
-    get http() {
-      return get().http;
-    },
+    http,
+    time,
   };
+}
+
+/** A 422 in FastAPI shape listing exactly `expected` (with `msg` compared when any entry gives one). */
+export function assertIssues(res: HttpResult, expected: { type: string; loc: (string | number)[]; msg?: string }[]): void {
+  assert.equal(res.status, 422, res.text);
+  const body = res.json as { detail: { type: string; loc: (string | number)[]; msg: string }[]; code: string };
+  assert.equal(body.code, 'VALIDATION_FAILED');
+  const withMsg = expected.some((e) => e.msg !== undefined);
+  assert.deepEqual(
+    body.detail.map((d) => ({ type: d.type, loc: d.loc, ...(withMsg ? { msg: d.msg } : {}) })),
+    expected,
+  );
 }

@@ -10,24 +10,21 @@ import {
   WriteRequest,
   WriteResponse,
 } from '../../contract/schemas.js';
-import type { FeatureService } from '../../service/feature-service.js';
+import type { FeatureService, WriteInput } from '../../service/feature-service.js';
 import { errorResponses } from '../error-responses.js';
+import { featureListRead, pathCategoryRead, queryCategoryRead, writeAccess } from '../route-access.js';
 import { issueOf, RequestValidationError } from '../request-validation-error.js';
 import { multiReadResponse, recordResponse, writeResponse } from '../responses.js';
 
 const DEFAULT_ENTITY_TYPE = 'bright_uid';
 
-/** The categories a `feature_list` names (`category:feature` entries), for access control. */
-function featureListCategories(list: readonly string[]): string[] {
-  return list.map((ref) => ref.slice(0, ref.indexOf(':')));
-}
 
 /**
  * A write whose body fails its schema still gets the `source` allow-list checked, so that one
  * 422 lists every problem of the request (as the old service's pydantic model did: the source
  * validator runs on `meta` whatever is wrong in `data`).
  */
-function withSourceProblem(error: Error, body: unknown, service: FeatureService): Error {
+export function withSourceProblem(error: Error, body: unknown, service: FeatureService): Error {
   if (!(error instanceof RequestValidationError)) return error;
   const meta = typeof body === 'object' && body !== null ? (body as { meta?: unknown }).meta : undefined;
   const source = typeof meta === 'object' && meta !== null ? (meta as { source?: unknown }).source : undefined;
@@ -36,17 +33,25 @@ function withSourceProblem(error: Error, body: unknown, service: FeatureService)
   return new RequestValidationError([issueOf(problem), ...error.issues]);
 }
 
+/** A write's (or a merge write's) body as the service's input. */
+export function writeInput({ meta, data }: WriteRequest): WriteInput {
+  return {
+    source: meta.source,
+    computeId: meta.compute_id ?? null,
+    entityType: data.entity_type,
+    entityValue: data.entity_value,
+    category: data.category,
+    features: data.features,
+  };
+}
+
 /** The feature API: write one category, read one category (two URL forms), multi-read. */
 export const itemRoutes: FastifyPluginAsyncTypebox<{ service: FeatureService }> = async (app, { service }) => {
   app.post(
     '/items',
     {
       attachValidation: true,
-      config: {
-        access: 'write',
-        categories: (request) => [(request.body as WriteRequest).data.category],
-        source: (request) => ({ value: (request.body as WriteRequest).meta.source, loc: ['body', 'meta', 'source'] }),
-      },
+      config: writeAccess,
       schema: {
         summary: 'Write one category of features (full replace)',
         description:
@@ -58,23 +63,14 @@ export const itemRoutes: FastifyPluginAsyncTypebox<{ service: FeatureService }> 
     },
     async (request) => {
       if (request.validationError !== undefined) throw withSourceProblem(request.validationError, request.body, service);
-      const { meta, data } = request.body;
-      const out = await service.writeCategory({
-        source: meta.source,
-        computeId: meta.compute_id ?? null,
-        entityType: data.entity_type,
-        entityValue: data.entity_value,
-        category: data.category,
-        features: data.features,
-      });
-      return writeResponse(out);
+      return writeResponse(await service.writeCategory(writeInput(request.body)));
     },
   );
 
   app.get(
     '/get/item/:entity_value/:category',
     {
-      config: { access: 'read', categories: (request) => [(request.params as { category: string }).category] },
+      config: pathCategoryRead,
       schema: {
         summary: 'Read one category',
         tags: ['features'],
@@ -96,7 +92,7 @@ export const itemRoutes: FastifyPluginAsyncTypebox<{ service: FeatureService }> 
   app.get(
     '/get/item/:entity_value',
     {
-      config: { access: 'read', categories: (request) => [(request.query as { category: string }).category] },
+      config: queryCategoryRead,
       schema: {
         summary: 'Read one category (category as a query parameter)',
         tags: ['features'],
@@ -118,7 +114,7 @@ export const itemRoutes: FastifyPluginAsyncTypebox<{ service: FeatureService }> 
   app.post(
     '/get/items',
     {
-      config: { access: 'read', categories: (request) => featureListCategories((request.body as MultiReadRequest).data.feature_list) },
+      config: featureListRead,
       schema: {
         summary: 'Read selected features across categories',
         description:

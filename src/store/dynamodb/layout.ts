@@ -63,10 +63,11 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 
 /**
  * Map keys the SDK's (un)marshalling cannot carry: it builds maps by assignment, and assigning
- * `__proto__` sets a prototype instead of adding a key.
+ * `__proto__` sets a prototype instead of adding a key; it tells a map from other values by
+ * `value.constructor.name`, so a key named `constructor` makes it refuse (or misread) the map.
  */
-function unsafeKey(key: string): boolean {
-  return key === '__proto__' || LONE_SURROGATE.test(key);
+export function unsafeKey(key: string): boolean {
+  return key === '__proto__' || key === 'constructor' || LONE_SURROGATE.test(key);
 }
 
 export type Item = Record<string, NativeAttributeValue>;
@@ -133,6 +134,11 @@ export function encodeData(data: FeatureMap): Item | Uint8Array {
     out[name] = isNative(value, 0) ? value : toBinary(value);
   }
   return out;
+}
+
+/** One feature's value as `encodeData` stores it inside a native map (for per-feature updates). */
+export function encodeFeature(value: JsonValue): JsonValue | Uint8Array {
+  return isNative(value, 0) ? value : toBinary(value);
 }
 
 /** Inverse of `encodeData`; also reads the old service's maps (numbers arrive as numbers). */

@@ -7,6 +7,8 @@
  * - read of one key: 1 GetItem; of n keys: ⌈n/100⌉ BatchGetItem issued in parallel;
  * - write of an existing record: 1 request (TransactWriteItems with an event, UpdateItem
  *   without); a record's first write: 2;
+ * - merge of an existing record: 1 request (with an event, then 1 consistent GetItem for the
+ *   feature count); a record's first merge: 2 (see merge-protocol.ts for the rare fallback);
  * - delete: with an event a consistent GetItem (the event names the deleted features) then a
  *   TransactWriteItems conditioned on the record being unchanged; without, 1 DeleteItem.
  *
@@ -26,6 +28,8 @@ import type { FeatureRecord } from '../../model.js';
 import type {
   DeleteRecordInput,
   FeatureStore,
+  MergeRecordInput,
+  MergeResult,
   RecordKey,
   StoreHealth,
   WriteRecordInput,
@@ -35,11 +39,23 @@ import { batchGet, readProjection, type TableKeys } from './batch-get.js';
 import type { DynamoDbClients } from './client.js';
 import { isConditionalCheckFailed, translateError } from './errors.js';
 import { itemSize, MAX_ITEM_BYTES } from './item-size.js';
-import { assertStorable, ATTR, encodeData, field, MalformedItemError, toRecord, unstorableField, type Item } from './layout.js';
+import {
+  assertStorable,
+  ATTR,
+  encodeData,
+  encodeFeature,
+  field,
+  MalformedItemError,
+  toRecord,
+  unsafeKey,
+  unstorableField,
+  type Item,
+} from './layout.js';
+import { expiredReplace, isExpired, mergeAction, mergedData, mergeUpdate, replaceAction, type MergeAttempt } from './merge-protocol.js';
 import { DynamoDbOutbox } from './outbox.js';
 import { appendAction, eventFits, pendingEvent, type PendingEvent } from './outbox-item.js';
 import { describeTables, type TableSpec } from './tables.js';
-import { cancelOutcome, conditionOutcome, newRecordItem, recordDelete, recordPut, recordUpdate, type ConditionOutcome } from './write-protocol.js';
+import { cancelOutcome, conditionOutcome, newRecordItem, outboxFull, recordDelete, recordPut, recordUpdate, type ConditionOutcome } from './write-protocol.js';
 
 export interface DynamoDbStoreOptions {
   clients: DynamoDbClients;
@@ -52,6 +68,11 @@ export interface DynamoDbStoreOptions {
 
 /** Rounds before a write or delete gives up; a round is lost only to a concurrent writer. */
 const ROUNDS = 4;
+/**
+ * Rounds before a merge gives up. Per-feature merges lose a round only to a transaction in
+ * progress; a read-modify-write merge loses one to any concurrent change of the record.
+ */
+const MERGE_ROUNDS = 8;
 /** Bytes kept free in every record item for what a write does not control (an old-format created_at). */
 const ITEM_RESERVE_BYTES = 1024;
 
@@ -129,10 +150,7 @@ export class DynamoDbStore implements FeatureStore {
     const key = itemKey(spec, input.key);
     const data = encodeData(input.data);
     const item = newRecordItem(key, input, data);
-    const needed = itemSize(item) + ITEM_RESERVE_BYTES;
-    if (needed > MAX_ITEM_BYTES) {
-      throw new PayloadTooLargeError(`The record needs ${needed} bytes of storage; a DynamoDB item holds at most ${MAX_ITEM_BYTES} bytes`);
-    }
+    this.#assertFits(item);
     const pending = input.event === undefined ? undefined : this.#pending(input.key, input.event, input.now);
     const meta = { updated_at: input.now, compute_id: input.computeId, ...(input.eventTime === undefined ? {} : { event_time: input.eventTime }) };
     for (let round = 0; round < ROUNDS; round++) {
@@ -146,6 +164,64 @@ export class DynamoDbStore implements FeatureStore {
       await jitter(round);
     }
     return this.#explain(spec, key, input.eventTime);
+  }
+
+  /**
+   * Per-feature SET/REMOVE paths where it can (merge-protocol.ts), else a read and a replace on
+   * the condition that the data is unchanged. Requests: 1 for an existing record (then, with an
+   * event, 1 consistent GetItem to count the features: a transaction returns nothing); a
+   * record's first merge: 2.
+   */
+  async mergeRecord(input: MergeRecordInput): Promise<MergeResult> {
+    const spec = this.#open(input.key.entityType);
+    assertStorable(input.key);
+    const key = itemKey(spec, input.key);
+    const pending = input.event === undefined ? undefined : this.#pending(input.key, input.event, input.now);
+    const names = [...Object.keys(input.set), ...input.remove];
+    this.#assertFits(newRecordItem(key, { ...input, data: input.set }, encodeData(input.set)));
+    const set: Item = {};
+    for (const [name, value] of Object.entries(input.set)) set[name] = encodeFeature(value);
+    let update = names.some(unsafeKey) ? undefined : mergeUpdate(spec.table, key, input, set);
+    // A put lost to an existing record after the update reported none: a racing first merge,
+    // or (twice) a server that returns no item on a failed condition (dynalite).
+    let putsLost = 0;
+    for (let round = 0; round < MERGE_ROUNDS; round++) {
+      let attempt: MergeAttempt;
+      if (update !== undefined) {
+        attempt = await mergeAction(this.#doc, this.#outboxTable, spec.table, update, pending);
+      } else {
+        const read = await this.#get(spec, key, true);
+        if (read === undefined) attempt = { kind: 'missing' };
+        else if (isExpired(spec, input, read)) {
+          attempt = await mergeAction(this.#doc, this.#outboxTable, spec.table, expiredReplace(spec.table, key, input, encodeData(input.set)), pending);
+          if (attempt.kind === 'applied') return { featureCount: Object.keys(input.set).length, created: false };
+        } else attempt = await mergeAction(this.#doc, this.#outboxTable, spec.table, replaceAction(spec, key, input, read), pending);
+      }
+      if (attempt.kind === 'invalid') {
+        // Refused as invalid: over the item size limit, or a bug. Only the first is the caller's.
+        const read = await this.#get(spec, key, true);
+        if (read !== undefined) this.#assertFits(newRecordItem(key, { ...input, data: {} }, encodeData(mergedData(spec, input, read))));
+        throw translateError(attempt.error, spec.table);
+      }
+      if (attempt.kind === 'applied') {
+        const item = attempt.item ?? (await this.#get(spec, key, true));
+        const featureCount = item === undefined ? 0 : Object.keys(toRecord(spec.table, spec.entityType, input.key.entityValue, item).data).length;
+        return { featureCount, created: false };
+      }
+      if (attempt.kind === 'missing') {
+        const data = input.set;
+        const item = newRecordItem(key, { key: input.key, data, computeId: input.computeId, now: input.now, expiresAt: input.expiresAt }, encodeData(data));
+        const created = await this.#put(spec, item, undefined, pending);
+        if (created.kind === 'applied') return { featureCount: Object.keys(data).length, created: true };
+        if (created.kind === 'stale') throw new Error('DynamoDbStore: a put without event time was stale');
+        putsLost += 1;
+      }
+      // The record is stored in a form per-feature paths cannot update: read it and replace it
+      // if unchanged from here on.
+      if (attempt.kind === 'exists' || putsLost >= 2) update = undefined;
+      await jitter(round);
+    }
+    throw new StoreUnavailableError('The record kept changing during the merge; retry');
   }
 
   async deleteRecord(input: DeleteRecordInput): Promise<FeatureRecord | undefined> {
@@ -207,6 +283,14 @@ export class DynamoDbStore implements FeatureStore {
     const spec = this.#byType.get(entityType);
     if (spec === undefined) throw new Error(`DynamoDbStore: entity type '${entityType}' is not configured`);
     return spec;
+  }
+
+  /** Refuses (413) a record item DynamoDB would refuse for its size. */
+  #assertFits(item: Item): void {
+    const needed = itemSize(item) + ITEM_RESERVE_BYTES;
+    if (needed > MAX_ITEM_BYTES) {
+      throw new PayloadTooLargeError(`The record needs ${needed} bytes of storage; a DynamoDB item holds at most ${MAX_ITEM_BYTES} bytes`);
+    }
   }
 
   #pending(key: RecordKey, event: NonNullable<WriteRecordInput['event']>, now: string): PendingEvent {
@@ -294,11 +378,6 @@ function itemKey(spec: TableSpec, key: RecordKey): Item {
   return { [spec.entityType]: key.entityValue, [ATTR.category]: key.category };
 }
 
-function outboxFull(): StoreUnavailableError {
-  return new StoreUnavailableError(
-    'Change events of this record are still waiting to be published and its outbox item has no room for another; retry later',
-  );
-}
 
 /** A short random pause before the next round, so that racing writers do not collide again. */
 function jitter(round: number): Promise<void> {

@@ -1,3 +1,4 @@
+import { StoreUnavailableError } from '../../errors.js';
 import type { WriteRecordInput } from '../ports.js';
 import { cancelReasons } from './errors.js';
 import { ATTR, oldRecordState, ttlSeconds, type Item } from './layout.js';
@@ -157,4 +158,11 @@ export function cancelOutcome(err: unknown): CancelOutcome | undefined {
   if (outbox?.code === 'ConditionalCheckFailed') return { kind: 'outboxFull' };
   if (reasons.some((r) => r.code === 'TransactionConflict')) return { kind: 'conflict' };
   return undefined;
+}
+
+/** A write refused because the record's outbox item has no room for another event. */
+export function outboxFull(): StoreUnavailableError {
+  return new StoreUnavailableError(
+    'Change events of this record are still waiting to be published and its outbox item has no room for another; retry later',
+  );
 }

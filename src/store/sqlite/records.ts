@@ -15,6 +15,8 @@ import type {
   DeleteRecordInput,
   ExpiredRecordSweeper,
   FeatureStore,
+  MergeRecordInput,
+  MergeResult,
   OutboxStore,
   RecordKey,
   StoreHealth,
@@ -104,6 +106,12 @@ export class SqliteStore implements FeatureStore {
     return this.#commits.enqueue(() => this.#write(s, input));
   }
 
+  async mergeRecord(input: MergeRecordInput): Promise<MergeResult> {
+    if (this.#closed) throw new StoreUnavailableError();
+    const s = this.#statements(input.key.entityType);
+    return this.#commits.enqueue(() => this.#merge(s, input));
+  }
+
   async deleteRecord(input: DeleteRecordInput): Promise<FeatureRecord | undefined> {
     if (this.#closed) throw new StoreUnavailableError();
     const s = this.#statements(input.key.entityType);
@@ -180,6 +188,24 @@ export class SqliteStore implements FeatureStore {
       ...(eventTime === null ? {} : { event_time: eventTime }),
     };
     return { outcome: 'applied', meta };
+  }
+
+  /**
+   * One merge, inside its batch's transaction: the row is read and replaced in the same
+   * synchronous transaction, so no other write can come between (SQLite has one writer).
+   */
+  #merge(s: TableStatements, input: MergeRecordInput): MergeResult {
+    const { entityValue, category } = input.key;
+    const row = s.get.get(entityValue, category);
+    const expired = row !== undefined && input.expiredBefore !== undefined && normalizeTimestamp(row.updated_at) < input.expiredBefore;
+    // A null prototype, so that a feature named `__proto__` is a feature like any other.
+    const data = Object.create(null) as FeatureMap;
+    if (row !== undefined && !expired) Object.assign(data, JSON.parse(row.data) as FeatureMap);
+    for (const [name, value] of Object.entries(input.set)) data[name] = value;
+    for (const name of input.remove) delete data[name];
+    s.upsert.get(entityValue, category, JSON.stringify(data), input.now, input.now, input.computeId, null, input.expiresAt ?? null);
+    if (input.event !== undefined) this.#recordEvent(input.event);
+    return { featureCount: Object.keys(data).length, created: row === undefined };
   }
 
   #recordEvent({ id, key, event }: OutboxEvent): void {

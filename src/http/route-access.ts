@@ -1,0 +1,52 @@
+import type { FastifyContextConfig, FastifyRequest } from 'fastify';
+
+/**
+ * What each route declares for access control (access.ts): the scope it needs, the categories
+ * a request touches and the `source` it claims. Kept beside each other so that routes with the
+ * same body shape declare the same thing.
+ */
+type Body = { meta?: { source?: unknown }; data?: { category?: unknown; feature_list?: unknown } };
+
+const body = (request: FastifyRequest): Body => (request.body ?? {});
+
+/** The categories a `feature_list` names (`category:feature` entries). */
+function featureListCategories(request: FastifyRequest): string[] {
+  const list = body(request).data?.feature_list;
+  return Array.isArray(list) ? list.map((ref) => String(ref).slice(0, String(ref).indexOf(':'))) : [];
+}
+
+/** A write or merge: `data.category`, claiming `meta.source`. */
+export const writeAccess: FastifyContextConfig = {
+  access: 'write',
+  categories: (request) => [String(body(request).data?.category)],
+  source: (request) => ({ value: String(body(request).meta?.source), loc: ['body', 'meta', 'source'] }),
+};
+
+/** A read of the category in the path. */
+export const pathCategoryRead: FastifyContextConfig = {
+  access: 'read',
+  categories: (request) => [(request.params as { category: string }).category],
+};
+
+/** A read of the category in the query string. */
+export const queryCategoryRead: FastifyContextConfig = {
+  access: 'read',
+  categories: (request) => [(request.query as { category: string }).category],
+};
+
+/** A multi-read or batch read: the categories of `feature_list`. */
+export const featureListRead: FastifyContextConfig = { access: 'read', categories: featureListCategories };
+
+/** A delete of the category in the path, claiming the `source` query parameter. */
+export const categoryDelete: FastifyContextConfig = {
+  access: 'write',
+  categories: (request) => [(request.params as { category: string }).category],
+  source: (request) => ({ value: (request.query as { source: string }).source, loc: ['query', 'source'] }),
+};
+
+/** An erasure touches every category, so a key limited to some may not do it. */
+export const entityErase: FastifyContextConfig = {
+  access: 'write',
+  categories: () => 'all',
+  source: (request) => ({ value: (request.query as { source: string }).source, loc: ['query', 'source'] }),
+};
