@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { runLoad, type LoadResult, type NextRequest, type QuietState } from './load.js';
 import { baseEnv, freePort, processMemory, runCommand, spawnChild, stopChild, waitUntil, type Child, type MemoryStatus } from './procs.js';
-import { D0, dataSet, entityValue, featurePool, multiReadBody, seedViaApi, singleReadPath, writeBody } from './seed.js';
+import { batchReadBody, D0, dataSet, entityValue, featurePool, multiReadBody, seedViaApi, singleReadPath, writeBody } from './seed.js';
 import { profileService, type ProfileSummary } from './profile.js';
 import { startService, type RunningService, type ServiceCommand } from './service.js';
 
@@ -107,7 +107,12 @@ export interface DynamoRow {
   load: LoadResult;
   /** Emulator CPU per API call (for scale; not the service's cost). */
   emulatorUsPerRequest: number;
+  /** Entities per request of a batch-read scenario. */
+  entities?: number;
 }
+
+/** Entities per request of the batch-read scenarios (as on SQLite). */
+export const DYNAMO_BATCH_SIZES = [1, 10, 100];
 
 /** DynamoDB requests per API call, counted exactly over sequential calls (nothing in flight). */
 export interface PerCall {
@@ -261,7 +266,11 @@ export async function runDynamo(o: DynamoOptions): Promise<DynamoSection> {
 
     const pool = featurePool(500, 11);
     let writes = 0;
-    const scenarios: { label: string; method: 'GET' | 'POST'; next: () => NextRequest }[] = [
+    const batch = (n: number) => (): NextRequest => ({
+      path: '/api/v1/get/items/batch',
+      body: batchReadBody(Array.from({ length: n }, () => entityValue(Math.floor(Math.random() * set.dual)))),
+    });
+    const scenarios: { label: string; method: 'GET' | 'POST'; next: () => NextRequest; entities?: number }[] = [
       {
         label: 'single-category read',
         method: 'GET',
@@ -283,6 +292,12 @@ export async function runDynamo(o: DynamoOptions): Promise<DynamoSection> {
           };
         },
       },
+      ...DYNAMO_BATCH_SIZES.map((n) => ({
+        label: `batch read, ${n} entit${n === 1 ? 'y' : 'ies'} per request`,
+        method: 'POST' as const,
+        next: batch(n),
+        entities: n,
+      })),
     ];
     for (const s of scenarios) {
       o.log(`  dynamodb ${s.label} …`);
@@ -302,6 +317,7 @@ export async function runDynamo(o: DynamoOptions): Promise<DynamoSection> {
       section.rows.push({
         load,
         emulatorUsPerRequest: load.responses > 0 ? ((load.helperCpuSeconds.dynalite ?? NaN) / load.responses) * 1e6 : NaN,
+        ...(s.entities === undefined ? {} : { entities: s.entities }),
       });
     }
 
@@ -317,6 +333,7 @@ export async function runDynamo(o: DynamoOptions): Promise<DynamoSection> {
         'POST',
         () => ({ path: '/api/v1/items', body: writeBody(entityValue(Math.floor(Math.random() * set.entities)), D0, f0.json, 'bench-exact') }),
       ],
+      ['batch read, 100 entities × 2 categories', 'POST', batch(100)],
       [
         'write, new record',
         'POST',

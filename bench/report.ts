@@ -299,6 +299,7 @@ function dynamoPart(d: ReportData): string {
     r.load.label,
     String(r.load.connections),
     int(r.load.rps),
+    r.entities === undefined ? '—' : int(r.load.rps * r.entities),
     fix(r.load.p50),
     fix(r.load.p99),
     fix(r.load.cpuUsPerRequest, 0),
@@ -317,9 +318,9 @@ function dynamoPart(d: ReportData): string {
   ]);
   const lines = [
     table(
-      ['Scenario', 'Conns', 'req/s', 'p50 ms', 'p99 ms', 'Service CPU µs/req', 'Service CPU', 'Emulator CPU µs/req', 'Emulator CPU', 'Status'],
+      ['Scenario', 'Conns', 'req/s', 'entities/s', 'p50 ms', 'p99 ms', 'Service CPU µs/req', 'Service CPU', 'Emulator CPU µs/req', 'Emulator CPU', 'Status'],
       rows,
-      [false, true, true, true, true, true, true, true, true, false],
+      [false, true, true, true, true, true, true, true, true, true, false],
     ),
     '',
     `DynamoDB requests per API call, counted at the proxy over ${s.perCall[0]?.calls ?? 0} sequential calls of each kind (nothing in flight, so the count is exact):`,

@@ -115,6 +115,33 @@ for (const backend of BACKENDS) {
       assert.deepEqual((again.json as { features: { data: unknown } }).features.data, { score: 3 });
     });
 
+    test('a batch read shows meta.expires_at until the TTL runs out, then lists the category as unavailable, per entity', async () => {
+      const [a, b] = [randomUUID(), randomUUID()];
+      type Answer = { results: { items: Record<string, { features: { meta: Record<string, unknown> } }>; unavailable_feature_categories: string[] }[] };
+      const batch = async () =>
+        (
+          await http.post('/api/v1/get/items/batch', {
+            meta: { source: 'any' },
+            data: { entity_type: 'bright_uid', entity_values: [a, b], feature_list: [`${TTL_CAT}:*`, `${PLAIN_CAT}:*`] },
+          })
+        ).json as Answer;
+      time.set(T0);
+      await write(a, TTL_CAT, { x: 1 });
+      await write(a, PLAIN_CAT, { y: 1 });
+      time.advance(HOUR / 2);
+      await write(b, TTL_CAT, { x: 2 });
+      time.set(new Date(Date.parse(T0) + HOUR - 1).toISOString());
+      const live = await batch();
+      assert.equal(live.results[0]?.items[TTL_CAT]?.features.meta.expires_at, '2025-10-16T11:00:00.000Z');
+      assert.equal(live.results[0]?.items[PLAIN_CAT]?.features.meta.expires_at, undefined, 'no TTL, no expires_at');
+      time.advance(1);
+      const later = await batch();
+      assert.deepEqual(Object.keys(later.results[0]?.items ?? {}), [PLAIN_CAT]);
+      assert.deepEqual(later.results[0]?.unavailable_feature_categories, [TTL_CAT]);
+      assert.deepEqual(later.results[1]?.unavailable_feature_categories, [PLAIN_CAT], 'written later: still live');
+      assert.equal(later.results[1]?.items[TTL_CAT]?.features.meta.expires_at, '2025-10-16T11:30:00.000Z');
+    });
+
     test('a merge restarts the TTL; a merge into an expired record does not bring its features back', async () => {
       const id = randomUUID();
       const merge = (features: Record<string, unknown>) =>

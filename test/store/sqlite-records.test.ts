@@ -90,6 +90,21 @@ test('a batch read of 40,000 keys, past SQLite\'s 32,766 bound parameters, is an
   }
 });
 
+test('a merge write stores its expiry like a write: swept once due, kept when the merge gives none', async () => {
+  const store = await openSqliteStore({ path: join(dir, 'merge-expiry.db'), entityTables: TABLES });
+  try {
+    const merge = (entityValue: string, expiresAt?: string) =>
+      store.mergeRecord({ key: key(entityValue), set: { a: 1 }, remove: [], computeId: null, now: T0, expiresAt });
+    await merge('due', T0);
+    await merge('kept', T0);
+    await merge('kept'); // a later merge without a TTL clears the expiry
+    assert.equal(await store.sweeper.sweepExpired({ now: T1, limit: 10 }), 1);
+    assert.deepEqual((await store.getRecords([key('due'), key('kept')])).map((r) => r?.data), [undefined, { a: 1 }]);
+  } finally {
+    await store.close();
+  }
+});
+
 test('a version-2 database migrates to the current version keeping its records and pending events', async () => {
   const path = join(dir, 'v2.db');
   const db = new Database(path);

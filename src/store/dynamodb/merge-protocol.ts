@@ -2,10 +2,10 @@ import { TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from
 import type { FeatureMap } from '../../model.js';
 import type { MergeRecordInput } from '../ports.js';
 import { cancelReasons, errorName, isConditionalCheckFailed, translateError } from './errors.js';
-import { ATTR, encodeData, field, MalformedItemError, toRecord, ttlSeconds, type Item } from './layout.js';
+import { ATTR, encodeData, field, MalformedItemError, toRecord, type Item } from './layout.js';
 import { appendAction, type PendingEvent } from './outbox-item.js';
 import type { TableSpec } from './tables.js';
-import { cancelOutcome, conditionOutcome, outboxFull, type UpdateRequest } from './write-protocol.js';
+import { cancelOutcome, conditionOutcome, followExpiry, outboxFull, RECORD_NAMES, type UpdateRequest } from './write-protocol.js';
 
 /**
  * The requests of a merge write (`mergeRecord`). The main path is one UpdateItem (with the
@@ -25,16 +25,6 @@ import { cancelOutcome, conditionOutcome, outboxFull, type UpdateRequest } from 
 /** DynamoDB's limit on an UpdateExpression (and on a ConditionExpression), in bytes. */
 const MAX_EXPRESSION_BYTES = 4096;
 
-const META_NAMES = {
-  '#f': ATTR.features,
-  '#d': ATTR.data,
-  '#m': ATTR.meta,
-  '#c': ATTR.createdAt,
-  '#u': ATTR.updatedAt,
-  '#ci': ATTR.computeId,
-  '#et': ATTR.eventTime,
-  '#x': ATTR.expiresAt,
-};
 const META_SET = '#f.#m.#u = :now, #f.#m.#ci = :cid, #f.#m.#c = if_not_exists(#f.#m.#c, :now)';
 
 /** The metadata part of a merge's update: SET clauses, REMOVE paths and their values. */
@@ -42,12 +32,7 @@ function metaParts(input: MergeRecordInput): { sets: string[]; removes: string[]
   const values: Record<string, unknown> = { ':now': input.now, ':cid': input.computeId };
   const sets = [META_SET];
   const removes = ['#f.#m.#et'];
-  // The TTL attribute follows the latest write, as in write-protocol.ts.
-  if (input.expiresAt === undefined) removes.push('#x');
-  else {
-    values[':x'] = ttlSeconds(input.expiresAt);
-    sets.push('#x = :x');
-  }
+  followExpiry(input.expiresAt, sets, removes, values);
   return { sets, removes, values };
 }
 
@@ -56,7 +41,7 @@ function metaParts(input: MergeRecordInput): { sets: string[]; removes: string[]
  * `set` holds the features already encoded for storage (layout.ts `encodeData`).
  */
 export function mergeUpdate(table: string, key: Item, input: MergeRecordInput, set: Item): UpdateRequest | undefined {
-  const names: Record<string, string> = { ...META_NAMES };
+  const names: Record<string, string> = { ...RECORD_NAMES };
   const { sets, removes, values } = metaParts(input);
   values[':map'] = 'M';
   let condition = 'attribute_exists(#f.#m) AND attribute_type(#f.#d, :map)';
@@ -169,7 +154,7 @@ export function expiredReplace(table: string, key: Item, input: MergeRecordInput
     Key: key,
     UpdateExpression: `SET #f.#d = :data, ${sets.join(', ')} REMOVE ${removes.join(', ')}`,
     ConditionExpression: 'attribute_exists(#f.#m) AND #f.#m.#u < :live',
-    ExpressionAttributeNames: META_NAMES,
+    ExpressionAttributeNames: RECORD_NAMES,
     ExpressionAttributeValues: { ...values, ':data': data, ':live': input.expiredBefore },
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
   };
@@ -186,7 +171,7 @@ export function replaceIfUnchanged(table: string, key: Item, input: MergeRecordI
     Key: key,
     UpdateExpression: `SET #f.#d = :data, ${sets.join(', ')} REMOVE ${removes.join(', ')}`,
     ConditionExpression: 'attribute_exists(#f.#m) AND #f.#d = :read',
-    ExpressionAttributeNames: META_NAMES,
+    ExpressionAttributeNames: RECORD_NAMES,
     ExpressionAttributeValues: { ...values, ':data': data, ':read': read },
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
   };

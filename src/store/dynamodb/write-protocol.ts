@@ -39,6 +39,30 @@ export interface PutRequest {
   ReturnValuesOnConditionCheckFailure: 'ALL_OLD';
 }
 
+/** The attribute names of a record update's expressions (each update uses every one). */
+export const RECORD_NAMES: Readonly<Record<string, string>> = Object.freeze({
+  '#f': ATTR.features,
+  '#d': ATTR.data,
+  '#m': ATTR.meta,
+  '#c': ATTR.createdAt,
+  '#u': ATTR.updatedAt,
+  '#ci': ATTR.computeId,
+  '#et': ATTR.eventTime,
+  '#x': ATTR.expiresAt,
+});
+
+/**
+ * The TTL attribute follows the latest write (or merge): set for a category with a TTL, removed
+ * otherwise. Adds its clause to `set` or `remove` and its value to `values`.
+ */
+export function followExpiry(expiresAt: string | undefined, set: string[], remove: string[], values: Record<string, unknown>): void {
+  if (expiresAt === undefined) remove.push('#x');
+  else {
+    values[':x'] = ttlSeconds(expiresAt);
+    set.push('#x = :x');
+  }
+}
+
 export function recordUpdate(table: string, key: Item, input: WriteRecordInput, data: Item | Uint8Array): UpdateRequest {
   const values: Record<string, unknown> = { ':data': data, ':now': input.now, ':cid': input.computeId };
   const set = ['#f.#d = :data', '#f.#m.#u = :now', '#f.#m.#ci = :cid', '#f.#m.#c = if_not_exists(#f.#m.#c, :now)'];
@@ -53,27 +77,13 @@ export function recordUpdate(table: string, key: Item, input: WriteRecordInput, 
     // Canonical timestamps compare correctly as strings.
     condition += ' AND (attribute_not_exists(#f.#m.#et) OR #f.#m.#et <= :et)';
   }
-  // The TTL attribute follows the latest write: set for a category with a TTL, removed otherwise.
-  if (input.expiresAt === undefined) remove.push('#x');
-  else {
-    values[':x'] = ttlSeconds(input.expiresAt);
-    set.push('#x = :x');
-  }
+  followExpiry(input.expiresAt, set, remove, values);
   return {
     TableName: table,
     Key: key,
     UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
     ConditionExpression: condition,
-    ExpressionAttributeNames: {
-      '#f': ATTR.features,
-      '#d': ATTR.data,
-      '#m': ATTR.meta,
-      '#c': ATTR.createdAt,
-      '#u': ATTR.updatedAt,
-      '#ci': ATTR.computeId,
-      '#et': ATTR.eventTime,
-      '#x': ATTR.expiresAt,
-    },
+    ExpressionAttributeNames: RECORD_NAMES,
     ExpressionAttributeValues: values,
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
   };
