@@ -57,6 +57,19 @@ export interface Config {
     readonly leaseMs: number;
   };
   readonly shutdownTimeoutMs: number;
+  readonly lineage: LineageConfig;
+}
+
+/** Rules and bookkeeping for `meta.compute_id` (see README "Lineage"). */
+export interface LineageConfig {
+  /**
+   * `COMPUTE_ID_PATTERN`: a regular expression (JavaScript syntax, `u` flag) the *whole*
+   * compute_id must match — it is anchored as `^(?:pattern)$`, so `spark-.*` does not accept
+   * `my-spark-1`. Undefined: any string up to `LIMITS.computeIdLength` characters.
+   */
+  readonly computeIdPattern: string | undefined;
+  /** `COMPUTE_ID_REQUIRED`: every write must carry a (non-null) compute_id. */
+  readonly computeIdRequired: boolean;
 }
 
 
@@ -113,6 +126,26 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
     throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got '${env[name] ?? ''}'`);
   }
   return v as T;
+}
+
+/** Compiles `COMPUTE_ID_PATTERN` anchored, so an invalid expression stops the start. */
+export function compileComputeIdPattern(pattern: string): RegExp {
+  return new RegExp(`^(?:${pattern})$`, 'u');
+}
+
+function lineage(env: Env): LineageConfig {
+  const pattern = optional(env, 'COMPUTE_ID_PATTERN');
+  if (pattern !== undefined) {
+    try {
+      compileComputeIdPattern(pattern);
+    } catch (err) {
+      throw new ConfigError(`COMPUTE_ID_PATTERN is not a valid regular expression: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  return Object.freeze({
+    computeIdPattern: pattern,
+    computeIdRequired: bool(env, 'COMPUTE_ID_REQUIRED', false),
+  });
 }
 
 function entityTables(env: Env): Record<string, string> {
@@ -198,6 +231,7 @@ export function loadConfig(env: Env): Config {
       leaseMs: int(env, 'OUTBOX_LEASE_MS', 30000, 1000, 3600000),
     }),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
+    lineage: lineage(env),
   };
   return Object.freeze(config);
 }

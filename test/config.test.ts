@@ -15,6 +15,7 @@ describe('configuration', () => {
     assert.deepEqual(c.writeSources, ['prediction_service']);
     assert.equal(c.kafka, undefined);
     assert.equal(c.logLevel, 'info');
+    assert.deepEqual(c.lineage, { computeIdPattern: undefined, computeIdRequired: false });
     assert.ok(Object.isFrozen(c));
   });
 
@@ -56,6 +57,9 @@ describe('configuration', () => {
       [{ TABLE_NAME_BRIGHT_UID: 'account_feature_store' }, /^TABLE_NAME_/],
       [{ DYNAMODB_CONSISTENT_READ: 'maybe' }, /^DYNAMODB_CONSISTENT_READ/],
       [{ SQLITE_SYNCHRONOUS: 'off' }, /^SQLITE_SYNCHRONOUS/],
+      [{ COMPUTE_ID_PATTERN: 'spark-(' }, /^COMPUTE_ID_PATTERN is not a valid regular expression/],
+      [{ COMPUTE_ID_PATTERN: '\\p{Nope}' }, /^COMPUTE_ID_PATTERN/],
+      [{ COMPUTE_ID_REQUIRED: 'sometimes' }, /^COMPUTE_ID_REQUIRED/],
     ];
     for (const [env, message] of cases) {
       assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && message.test(err.message), JSON.stringify(env));

@@ -9,4 +9,6 @@ export const LIMITS = Object.freeze({
   nestingDepth: 32,
   /** Multi-read keys per request (one BatchGetItem holds 100 keys). */
   featureListEntries: 1000,
+  /** Characters of `meta.compute_id`. */
+  computeIdLength: 256,
 });

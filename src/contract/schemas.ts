@@ -38,7 +38,7 @@ export const WriteRequest = Type.Object(
       source: Type.String({ description: 'The writer; must be one of `WRITE_SOURCES`.', examples: ['prediction_service'] }),
       compute_id: Type.Optional(
         Type.Union([Type.String(), Type.Null()], {
-          description: 'Id of the compute job that produced the features (lineage).',
+          description: `Id of the compute job that produced the features (lineage). At most ${LIMITS.computeIdLength} characters; when \`COMPUTE_ID_PATTERN\` is set the whole id must match it, and when \`COMPUTE_ID_REQUIRED=true\` it must be given and not null (each a 422 at \`["body","meta","compute_id"]\`).`,
           examples: ['spark-job-2025-10-16-abc123'],
         }),
       ),

@@ -21,6 +21,7 @@ export class RequestValidationError extends FeatureStoreError {
 const BODY_LOCATION: Readonly<Record<InputField, readonly string[]>> = {
   source: ['body', 'meta', 'source'],
   compute_id: ['body', 'meta', 'compute_id'],
+  event_time: ['body', 'meta', 'event_time'],
   entity_type: ['body', 'data', 'entity_type'],
   entity_value: ['body', 'data', 'entity_value'],
   category: ['body', 'data', 'category'],

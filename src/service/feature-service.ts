@@ -12,6 +12,7 @@ import type { FeatureMap, FeatureRecord, OutboxEvent } from '../model.js';
 import type { FeatureStore, RecordKey, StoreHealth } from '../store/ports.js';
 import { formatTimestamp, type Clock } from '../timestamps.js';
 import { checkFeatureValues } from './feature-checks.js';
+import { computeIdRule } from './write-meta.js';
 import { selectFeatures, type FeatureSelection } from './feature-selection.js';
 
 /** What the event pipeline reports to health checks. */
@@ -27,7 +28,7 @@ export interface EventPipelineStatus {
 
 export interface FeatureServiceDeps {
   store: FeatureStore;
-  config: Pick<Config, 'entityTables' | 'categories' | 'writeSources' | 'kafka'>;
+  config: Pick<Config, 'entityTables' | 'categories' | 'writeSources' | 'kafka' | 'lineage'>;
   clock: Clock;
   metrics: Metrics;
   /** Present when events are on; reported in health. */
@@ -39,7 +40,8 @@ export interface FeatureServiceDeps {
 /** A write of one whole category (full replace). Values are as the caller sent them. */
 export interface WriteInput {
   source: string;
-  computeId: string | null;
+  /** Undefined when the caller sent none (refused when `COMPUTE_ID_REQUIRED`), null when it sent null. */
+  computeId?: string | null | undefined;
   entityType: string;
   entityValue: string;
   category: string;
@@ -89,6 +91,7 @@ export function createFeatureService(deps: FeatureServiceDeps) {
   const writers = new Set(config.writeSources);
   const entityTypes = Object.keys(config.entityTables);
   const eventsOn = config.kafka !== undefined;
+  const checkComputeId = computeIdRule(config.lineage);
 
   const isEntityType = (t: string): boolean => Object.hasOwn(config.entityTables, t);
 
@@ -100,6 +103,20 @@ export function createFeatureService(deps: FeatureServiceDeps) {
       type: 'value_error',
       message: `Value error, source '${source}' is not allowed to write. Allowed sources: ${config.writeSources.join(', ')}`,
     };
+  }
+
+  /**
+   * The rules on a write's `meta` fields, as sent (any JSON value; a field of the wrong type is
+   * left to the schema). The HTTP layer calls this for a body that failed its schema too, so that
+   * one 422 lists every problem of the request.
+   */
+  function checkWriteMeta(meta: { source?: unknown; compute_id?: unknown }): InputProblem[] {
+    const problems: InputProblem[] = [];
+    const source = typeof meta.source === 'string' ? checkSource(meta.source) : undefined;
+    if (source !== undefined) problems.push(source);
+    const computeId = checkComputeId(meta.compute_id);
+    if (computeId !== undefined) problems.push(computeId);
+    return problems;
   }
 
   function checkEntityType(entityType: string): InputProblem | undefined {
@@ -127,9 +144,7 @@ export function createFeatureService(deps: FeatureServiceDeps) {
   }
 
   async function writeCategory(input: WriteInput): Promise<WriteOutput> {
-    const problems: InputProblem[] = [];
-    const source = checkSource(input.source);
-    if (source !== undefined) problems.push(source);
+    const problems = checkWriteMeta({ source: input.source, compute_id: input.computeId });
     const entityType = checkEntityType(input.entityType);
     if (entityType !== undefined) problems.push(entityType);
     problems.push(...checkFeatureValues(input.features));
@@ -138,14 +153,15 @@ export function createFeatureService(deps: FeatureServiceDeps) {
 
     const key: RecordKey = { entityType: input.entityType, entityValue: input.entityValue, category: input.category };
     const data = input.features as FeatureMap;
+    const computeId = input.computeId ?? null;
     const now = formatTimestamp(clock());
     const names = Object.keys(data);
     const result = await store.writeRecord({
       key,
       data,
-      computeId: input.computeId,
+      computeId,
       now,
-      event: eventsOn ? changeEvent(key, 'feature_available', now, input.computeId, names) : undefined,
+      event: eventsOn ? changeEvent(key, 'feature_available', now, computeId, names) : undefined,
     });
     // Only a write with an event time can be stale, and this one has none.
     if (result.outcome === 'stale') throw new Error(`store reported a write without event time as stale (stored ${result.storedEventTime})`);
@@ -197,7 +213,7 @@ export function createFeatureService(deps: FeatureServiceDeps) {
     };
   }
 
-  return { checkSource, writeCategory, readCategory, readFeatures, health };
+  return { checkSource, checkWriteMeta, writeCategory, readCategory, readFeatures, health };
 }
 
 /**

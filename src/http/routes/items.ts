@@ -18,17 +18,18 @@ import { multiReadResponse, recordResponse, writeResponse } from '../responses.j
 const DEFAULT_ENTITY_TYPE = 'bright_uid';
 
 /**
- * A write whose body fails its schema still gets the `source` allow-list checked, so that one
- * 422 lists every problem of the request (as the old service's pydantic model did: the source
- * validator runs on `meta` whatever is wrong in `data`).
+ * A write whose body fails its schema still gets the rules on its `meta` checked (the `source`
+ * allow-list, the compute_id rules), so that one 422 lists every problem of the request (as
+ * the old service's pydantic model did: the source validator runs on `meta` whatever is wrong in
+ * `data`). The meta problems come first, as they do when the schema passes.
  */
-function withSourceProblem(error: Error, body: unknown, service: FeatureService): Error {
+function withMetaProblems(error: Error, body: unknown, service: FeatureService): Error {
   if (!(error instanceof RequestValidationError)) return error;
   const meta = typeof body === 'object' && body !== null ? (body as { meta?: unknown }).meta : undefined;
-  const source = typeof meta === 'object' && meta !== null ? (meta as { source?: unknown }).source : undefined;
-  const problem = typeof source === 'string' ? service.checkSource(source) : undefined;
-  if (problem === undefined) return error;
-  return new RequestValidationError([issueOf(problem), ...error.issues]);
+  if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) return error;
+  const problems = service.checkWriteMeta(meta);
+  if (problems.length === 0) return error;
+  return new RequestValidationError([...problems.map(issueOf), ...error.issues]);
 }
 
 /** The feature API: write one category, read one category (two URL forms), multi-read. */
@@ -47,11 +48,11 @@ export const itemRoutes: FastifyPluginAsyncTypebox<{ service: FeatureService }> 
       },
     },
     async (request) => {
-      if (request.validationError !== undefined) throw withSourceProblem(request.validationError, request.body, service);
+      if (request.validationError !== undefined) throw withMetaProblems(request.validationError, request.body, service);
       const { meta, data } = request.body;
       const out = await service.writeCategory({
         source: meta.source,
-        computeId: meta.compute_id ?? null,
+        computeId: meta.compute_id,
         entityType: data.entity_type,
         entityValue: data.entity_value,
         category: data.category,
