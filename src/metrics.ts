@@ -11,6 +11,7 @@ export interface Metrics {
   readonly httpDuration: Histogram<'route' | 'method' | 'status_class'>;
   readonly reads: Counter<'entity_type' | 'category' | 'result'>;
   readonly writes: Counter<'entity_type' | 'category'>;
+  readonly staleWrites: Counter<'entity_type' | 'category'>;
   readonly storeDuration: Histogram<'backend' | 'operation' | 'outcome'>;
   readonly eventsPublished: Counter;
   readonly eventsFailed: Counter;
@@ -51,6 +52,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     writes: new Counter({
       name: 'feature_store_writes_total',
       help: 'Successful category writes by entity type and category.',
+      labelNames: ['entity_type', 'category'] as const,
+      registers,
+    }),
+    staleWrites: new Counter({
+      name: 'feature_store_stale_writes_total',
+      help: 'Writes refused with 409 STALE_WRITE (their event_time was older than the stored one), by entity type and category.',
       labelNames: ['entity_type', 'category'] as const,
       registers,
     }),

@@ -37,6 +37,8 @@ export interface FeatureEvent {
   resource_type: 'feature';
   resource_name: string;
   compute_id: string | null;
+  /** Canonical `meta.event_time` of the write, or null when it gave none. */
+  event_time: string | null;
   features: string[];
 }
 

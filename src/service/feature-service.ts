@@ -5,6 +5,7 @@ import {
   InvalidEntityTypeError,
   InvalidInputError,
   ItemNotFoundError,
+  StaleWriteError,
   type InputProblem,
 } from '../errors.js';
 import type { Metrics } from '../metrics.js';
@@ -12,7 +13,7 @@ import type { FeatureMap, FeatureRecord, OutboxEvent } from '../model.js';
 import type { FeatureStore, RecordKey, StoreHealth } from '../store/ports.js';
 import { formatTimestamp, type Clock } from '../timestamps.js';
 import { checkFeatureValues } from './feature-checks.js';
-import { computeIdRule } from './write-meta.js';
+import { checkEventTime, computeIdRule, parseEventTime } from './write-meta.js';
 import { selectFeatures, type FeatureSelection } from './feature-selection.js';
 
 /** What the event pipeline reports to health checks. */
@@ -42,6 +43,11 @@ export interface WriteInput {
   source: string;
   /** Undefined when the caller sent none (refused when `COMPUTE_ID_REQUIRED`), null when it sent null. */
   computeId?: string | null | undefined;
+  /**
+   * As of when the features were computed: RFC 3339 with any offset, as sent; undefined or null
+   * when not given. With one, an older write than the stored record's is refused (stale).
+   */
+  eventTime?: string | null | undefined;
   entityType: string;
   entityValue: string;
   category: string;
@@ -110,12 +116,14 @@ export function createFeatureService(deps: FeatureServiceDeps) {
    * left to the schema). The HTTP layer calls this for a body that failed its schema too, so that
    * one 422 lists every problem of the request.
    */
-  function checkWriteMeta(meta: { source?: unknown; compute_id?: unknown }): InputProblem[] {
+  function checkWriteMeta(meta: { source?: unknown; compute_id?: unknown; event_time?: unknown }): InputProblem[] {
     const problems: InputProblem[] = [];
     const source = typeof meta.source === 'string' ? checkSource(meta.source) : undefined;
     if (source !== undefined) problems.push(source);
     const computeId = checkComputeId(meta.compute_id);
     if (computeId !== undefined) problems.push(computeId);
+    const eventTime = checkEventTime(meta.event_time);
+    if (eventTime !== undefined) problems.push(eventTime);
     return problems;
   }
 
@@ -124,7 +132,13 @@ export function createFeatureService(deps: FeatureServiceDeps) {
     return { field: 'entity_type', type: 'literal_error', message: `Input should be ${entityTypes.map((t) => `'${t}'`).join(' or ')}` };
   }
 
-  function changeEvent(key: RecordKey, type: 'feature_available' | 'feature_deleted', now: string, computeId: string | null, names: string[]): OutboxEvent {
+  function changeEvent(
+    key: RecordKey,
+    type: 'feature_available' | 'feature_deleted',
+    now: string,
+    lineage: { computeId: string | null; eventTime: string | undefined },
+    names: string[],
+  ): OutboxEvent {
     const id = newId();
     return {
       id,
@@ -137,14 +151,15 @@ export function createFeatureService(deps: FeatureServiceDeps) {
         entity_id: key.entityValue,
         resource_type: 'feature',
         resource_name: key.category,
-        compute_id: computeId,
+        compute_id: lineage.computeId,
+        event_time: lineage.eventTime ?? null,
         features: names,
       },
     };
   }
 
   async function writeCategory(input: WriteInput): Promise<WriteOutput> {
-    const problems = checkWriteMeta({ source: input.source, compute_id: input.computeId });
+    const problems = checkWriteMeta({ source: input.source, compute_id: input.computeId, event_time: input.eventTime });
     const entityType = checkEntityType(input.entityType);
     if (entityType !== undefined) problems.push(entityType);
     problems.push(...checkFeatureValues(input.features));
@@ -154,17 +169,24 @@ export function createFeatureService(deps: FeatureServiceDeps) {
     const key: RecordKey = { entityType: input.entityType, entityValue: input.entityValue, category: input.category };
     const data = input.features as FeatureMap;
     const computeId = input.computeId ?? null;
+    const parsed = parseEventTime(input.eventTime);
+    const eventTime = 'eventTime' in parsed ? parsed.eventTime : undefined; // checked above
     const now = formatTimestamp(clock());
     const names = Object.keys(data);
     const result = await store.writeRecord({
       key,
       data,
       computeId,
+      eventTime,
       now,
-      event: eventsOn ? changeEvent(key, 'feature_available', now, computeId, names) : undefined,
+      event: eventsOn ? changeEvent(key, 'feature_available', now, { computeId, eventTime }, names) : undefined,
     });
-    // Only a write with an event time can be stale, and this one has none.
-    if (result.outcome === 'stale') throw new Error(`store reported a write without event time as stale (stored ${result.storedEventTime})`);
+    if (result.outcome === 'stale') {
+      // Only a write with an event time can be stale: nothing changed and no event was recorded.
+      if (eventTime === undefined) throw new Error(`store reported a write without event time as stale (stored ${result.storedEventTime})`);
+      metrics.staleWrites.inc({ entity_type: key.entityType, category: key.category });
+      throw new StaleWriteError(key.entityValue, key.category, result.storedEventTime, eventTime);
+    }
     metrics.writes.inc({ entity_type: key.entityType, category: key.category });
     return { key, featureCount: names.length };
   }

@@ -19,6 +19,7 @@ export function outboxEvent(
       resource_type: 'feature',
       resource_name: options.category ?? 'd0_unauth_features',
       compute_id: null,
+      event_time: null,
       features: options.features ?? ['credit_score'],
     },
   };

@@ -41,10 +41,10 @@ export const itemRoutes: FastifyPluginAsyncTypebox<{ service: FeatureService }> 
       schema: {
         summary: 'Write one category of features (full replace)',
         description:
-          'Replaces the whole category for the entity. `created_at` is kept from the first write, `updated_at` moves, `compute_id` is the one given (or null). Emits a change event.',
+          'Replaces the whole category for the entity. `created_at` is kept from the first write, `updated_at` moves, `compute_id` is the one given (or null). With `meta.event_time`, a write older than the stored record\'s event time is refused with 409 `STALE_WRITE` (nothing changes, no event). Emits a change event.',
         tags: ['features'],
         body: WriteRequest,
-        response: { 200: WriteResponse, ...errorResponses(400, 413, 503) },
+        response: { 200: WriteResponse, ...errorResponses(400, 409, 413, 503) },
       },
     },
     async (request) => {
@@ -53,6 +53,7 @@ export const itemRoutes: FastifyPluginAsyncTypebox<{ service: FeatureService }> 
       const out = await service.writeCategory({
         source: meta.source,
         computeId: meta.compute_id,
+        eventTime: meta.event_time,
         entityType: data.entity_type,
         entityValue: data.entity_value,
         category: data.category,
