@@ -70,6 +70,11 @@ export interface LineageConfig {
   readonly computeIdPattern: string | undefined;
   /** `COMPUTE_ID_REQUIRED`: every write must carry a (non-null) compute_id. */
   readonly computeIdRequired: boolean;
+  /**
+   * `COMPUTE_HISTORY_SIZE`: compute ids each record keeps, newest first (0 turns the history
+   * off: writes leave it as stored and the history endpoint answers `[]`).
+   */
+  readonly computeHistorySize: number;
 }
 
 
@@ -128,6 +133,12 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
   return v as T;
 }
 
+/**
+ * The largest `COMPUTE_HISTORY_SIZE`: a DynamoDB write shifts one attribute per entry in an
+ * update expression limited to 4 KB, and every entry is reserved in the item's 400 KB.
+ */
+export const MAX_COMPUTE_HISTORY_SIZE = 100;
+
 /** Compiles `COMPUTE_ID_PATTERN` anchored, so an invalid expression stops the start. */
 export function compileComputeIdPattern(pattern: string): RegExp {
   return new RegExp(`^(?:${pattern})$`, 'u');
@@ -145,6 +156,7 @@ function lineage(env: Env): LineageConfig {
   return Object.freeze({
     computeIdPattern: pattern,
     computeIdRequired: bool(env, 'COMPUTE_ID_REQUIRED', false),
+    computeHistorySize: int(env, 'COMPUTE_HISTORY_SIZE', 10, 0, MAX_COMPUTE_HISTORY_SIZE),
   });
 }
 

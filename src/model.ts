@@ -18,6 +18,16 @@ export interface RecordMeta {
   event_time?: string;
 }
 
+/**
+ * One applied write in a record's compute history: the write's compute_id (null when it gave
+ * none — the history says what replaced the data, so an untracked write is listed too) and its
+ * `updated_at`.
+ */
+export interface ComputeHistoryEntry {
+  compute_id: string | null;
+  timestamp: string;
+}
+
 /** One (entity type, entity value, category) record as stored. */
 export interface FeatureRecord {
   entityType: string;

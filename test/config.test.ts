@@ -15,7 +15,7 @@ describe('configuration', () => {
     assert.deepEqual(c.writeSources, ['prediction_service']);
     assert.equal(c.kafka, undefined);
     assert.equal(c.logLevel, 'info');
-    assert.deepEqual(c.lineage, { computeIdPattern: undefined, computeIdRequired: false });
+    assert.deepEqual(c.lineage, { computeIdPattern: undefined, computeIdRequired: false, computeHistorySize: 10 });
     assert.ok(Object.isFrozen(c));
   });
 
@@ -60,6 +60,8 @@ describe('configuration', () => {
       [{ COMPUTE_ID_PATTERN: 'spark-(' }, /^COMPUTE_ID_PATTERN is not a valid regular expression/],
       [{ COMPUTE_ID_PATTERN: '\\p{Nope}' }, /^COMPUTE_ID_PATTERN/],
       [{ COMPUTE_ID_REQUIRED: 'sometimes' }, /^COMPUTE_ID_REQUIRED/],
+      [{ COMPUTE_HISTORY_SIZE: '101' }, /^COMPUTE_HISTORY_SIZE/],
+      [{ COMPUTE_HISTORY_SIZE: '-1' }, /^COMPUTE_HISTORY_SIZE/],
     ];
     for (const [env, message] of cases) {
       assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && message.test(err.message), JSON.stringify(env));

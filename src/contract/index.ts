@@ -5,4 +5,5 @@
  */
 export * from './error-codes.js';
 export * from './limits.js';
+export * from './lineage.js';
 export * from './schemas.js';

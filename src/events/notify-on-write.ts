@@ -20,6 +20,7 @@ export function notifyOnEventWrite(store: FeatureStore, onEventRecorded: () => v
       return deleted;
     },
     getRecords: (keys) => store.getRecords(keys),
+    getComputeHistory: (key, limit) => store.getComputeHistory(key, limit),
     health: () => store.health(),
     close: () => store.close(),
   };

@@ -12,6 +12,7 @@ import type { FeatureService } from '../service/feature-service.js';
 import { registerErrorHandling } from './error-handler.js';
 import { registerJsonBodyParser } from './json-body.js';
 import { itemRoutes } from './routes/items.js';
+import { lineageRoutes } from './routes/lineage.js';
 import { healthRoutes, metricsRoutes } from './routes/operations.js';
 import { validatorCompiler } from './validation.js';
 
@@ -94,6 +95,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       },
       tags: [
         { name: 'features', description: 'Write and read features' },
+        { name: 'lineage', description: 'Which compute jobs wrote a record' },
         { name: 'operations', description: 'Health' },
       ],
     },
@@ -102,6 +104,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(itemRoutes, { prefix: '/api/v1', service });
+  await app.register(lineageRoutes, { prefix: '/api/v1', service });
   await app.register(healthRoutes, { prefix: '/api/v1', service });
   await app.register(metricsRoutes, { metrics });
   return app;

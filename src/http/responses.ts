@@ -1,6 +1,7 @@
+import type { ComputeHistoryResponse } from '../contract/lineage.js';
 import type { HealthResponse, MultiReadResponse, RecordResponse, WriteResponse } from '../contract/schemas.js';
 import type { FeatureRecord } from '../model.js';
-import type { FeatureSelectionOutput, HealthReport, WriteOutput } from '../service/feature-service.js';
+import type { ComputeHistoryOutput, FeatureSelectionOutput, HealthReport, WriteOutput } from '../service/feature-service.js';
 
 /**
  * The old service's response bodies, built from the service's domain results. Key order is part
@@ -12,6 +13,15 @@ export function recordResponse(record: FeatureRecord): RecordResponse {
     [record.entityType]: record.entityValue,
     category: record.category,
     features: { data: record.data, meta: record.meta },
+  };
+}
+
+/** Keyed like a record: the entity type's name first. */
+export function computeHistoryResponse(out: ComputeHistoryOutput): ComputeHistoryResponse {
+  return {
+    [out.key.entityType]: out.key.entityValue,
+    category: out.key.category,
+    compute_history: out.history.map((e) => ({ compute_id: e.compute_id, timestamp: e.timestamp })),
   };
 }
 

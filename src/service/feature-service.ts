@@ -9,7 +9,7 @@ import {
   type InputProblem,
 } from '../errors.js';
 import type { Metrics } from '../metrics.js';
-import type { FeatureMap, FeatureRecord, OutboxEvent } from '../model.js';
+import type { ComputeHistoryEntry, FeatureMap, FeatureRecord, OutboxEvent } from '../model.js';
 import type { FeatureStore, RecordKey, StoreHealth } from '../store/ports.js';
 import { formatTimestamp, type Clock } from '../timestamps.js';
 import { checkFeatureValues } from './feature-checks.js';
@@ -58,6 +58,12 @@ export interface WriteOutput {
   key: RecordKey;
   /** Number of top-level features written. */
   featureCount: number;
+}
+
+/** The compute history of one record, newest first. */
+export interface ComputeHistoryOutput {
+  key: RecordKey;
+  history: ComputeHistoryEntry[];
 }
 
 /** Selected features of one entity across categories: `category:feature` or `category:*`. */
@@ -179,6 +185,7 @@ export function createFeatureService(deps: FeatureServiceDeps) {
       computeId,
       eventTime,
       now,
+      historySize: config.lineage.computeHistorySize,
       event: eventsOn ? changeEvent(key, 'feature_available', now, { computeId, eventTime }, names) : undefined,
     });
     if (result.outcome === 'stale') {
@@ -191,14 +198,30 @@ export function createFeatureService(deps: FeatureServiceDeps) {
     return { key, featureCount: names.length };
   }
 
-  /** One record. Allow-list first, then entity type, as the old service checked them. */
-  async function readCategory(key: RecordKey): Promise<FeatureRecord> {
+  /** The checks of a one-record read: allow-list first, then entity type, as the old service checked them. */
+  function checkReadable(key: RecordKey): void {
     if (!allowed.has(key.category)) throw new CategoryNotAllowedError(key.category, 'read', config.categories);
     if (!isEntityType(key.entityType)) throw new InvalidEntityTypeError(key.entityType);
+  }
+
+  /** One record. */
+  async function readCategory(key: RecordKey): Promise<FeatureRecord> {
+    checkReadable(key);
     const [record] = await store.getRecords([key]);
     metrics.reads.inc({ entity_type: key.entityType, category: key.category, result: record === undefined ? 'miss' : 'hit' });
     if (record === undefined) throw new ItemNotFoundError(key.entityValue, key.category);
     return record;
+  }
+
+  /**
+   * The compute history of one record, newest first, at most `COMPUTE_HISTORY_SIZE` entries
+   * (`[]` when it is 0). Checked and reported like `readCategory`.
+   */
+  async function readComputeHistory(key: RecordKey): Promise<ComputeHistoryOutput> {
+    checkReadable(key);
+    const history = await store.getComputeHistory(key, config.lineage.computeHistorySize);
+    if (history === undefined) throw new ItemNotFoundError(key.entityValue, key.category);
+    return { key, history };
   }
 
   async function readFeatures(input: FeatureSelectionInput): Promise<FeatureSelectionOutput> {
@@ -235,7 +258,7 @@ export function createFeatureService(deps: FeatureServiceDeps) {
     };
   }
 
-  return { checkSource, checkWriteMeta, writeCategory, readCategory, readFeatures, health };
+  return { checkSource, checkWriteMeta, writeCategory, readCategory, readComputeHistory, readFeatures, health };
 }
 
 /**

@@ -26,6 +26,7 @@ export function instrumentStore(store: FeatureStore, metrics: Metrics): FeatureS
     outbox: store.outbox,
     writeRecord: timed('write', store.writeRecord.bind(store)),
     getRecords: timed('get', store.getRecords.bind(store)),
+    getComputeHistory: timed('get_history', store.getComputeHistory.bind(store)),
     deleteRecord: timed('delete', store.deleteRecord.bind(store)),
     health: store.health.bind(store),
     close: store.close.bind(store),

@@ -1,4 +1,4 @@
-import type { FeatureMap, FeatureRecord, OutboxEvent } from '../model.js';
+import type { ComputeHistoryEntry, FeatureMap, FeatureRecord, OutboxEvent } from '../model.js';
 
 /**
  * The storage ports every backend implements (one folder per backend under src/store/, selected
@@ -38,6 +38,13 @@ export interface WriteRecordInput {
   readonly eventTime?: string | undefined;
   /** Canonical timestamp of this write. */
   readonly now: string;
+  /**
+   * Compute history to keep (see `RecordStore.getComputeHistory`): an applied write puts
+   * `{compute_id: computeId, timestamp: now}` first in the record's history and keeps at most
+   * `historySize` entries, atomically with the write (no read before it). 0 or undefined: the
+   * history is left as stored. A stale write changes no history.
+   */
+  readonly historySize?: number | undefined;
   /** The change event to record atomically with the write; omitted when events are off. */
   readonly event?: OutboxEvent | undefined;
 }
@@ -95,6 +102,15 @@ export interface RecordStore {
    *   are durable or neither is. A stale write records no event.
    */
   writeRecord(input: WriteRecordInput): Promise<WriteResult>;
+
+  /**
+   * The compute history of one record: the compute ids of its latest applied writes that kept
+   * history (`WriteRecordInput.historySize`), newest first, at most `limit` (≥ 1) entries.
+   * Resolves with `undefined` when the record does not exist, and with `[]` for a record that
+   * has none (written by the old service or while the history was off). A deleted record's
+   * history goes with it. Read with the same consistency as `getRecords`.
+   */
+  getComputeHistory(key: RecordKey, limit: number): Promise<ComputeHistoryEntry[] | undefined>;
 
   /**
    * Deletes one record and, atomically with it, records the event built by `input.event` from

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
+import { SCHEMA_VERSION } from '../../src/store/sqlite/schema.js';
 import { outboxEvent } from '../support/fixtures.js';
 import { insertRawOutboxEvent } from '../support/sqlite-backend.js';
 
@@ -60,7 +61,7 @@ test('events pending in a version-1 database survive the migration', async () =>
   }
   const check = new Database(path, { readonly: true });
   try {
-    assert.equal(check.pragma('user_version', { simple: true }), 3);
+    assert.equal(check.pragma('user_version', { simple: true }), SCHEMA_VERSION);
   } finally {
     check.close();
   }

@@ -6,6 +6,7 @@ import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 import type { WriteRecordInput } from '../../src/store/ports.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
+import { SCHEMA_VERSION } from '../../src/store/sqlite/schema.js';
 import { prepareTable } from '../../src/store/sqlite/statements.js';
 import { outboxEvent } from '../support/fixtures.js';
 import { insertRawOutboxEvent } from '../support/sqlite-backend.js';
@@ -67,7 +68,7 @@ test('batch reads use the primary key, one query per entity table', () => {
   const db = new Database(join(dir, 'plan.db'));
   try {
     db.exec(`CREATE TABLE t (entity_value TEXT NOT NULL, category TEXT NOT NULL, data TEXT NOT NULL, created_at TEXT NOT NULL,
-      updated_at TEXT NOT NULL, compute_id TEXT, event_time TEXT, PRIMARY KEY (entity_value, category)) WITHOUT ROWID`);
+      updated_at TEXT NOT NULL, compute_id TEXT, event_time TEXT, compute_history TEXT, PRIMARY KEY (entity_value, category)) WITHOUT ROWID`);
     const plan = db.prepare(`EXPLAIN QUERY PLAN ${prepareTable(db, 't').getMany.source}`).all('[]') as { detail: string }[];
     assert.ok(plan.some((p) => p.detail.startsWith('SEARCH r USING PRIMARY KEY (entity_value=? AND category=?)')), JSON.stringify(plan));
     assert.ok(!plan.some((p) => p.detail.startsWith('SCAN r')), JSON.stringify(plan));
@@ -76,7 +77,7 @@ test('batch reads use the primary key, one query per entity table', () => {
   }
 });
 
-test('a version-2 database migrates to version 3 keeping its records and pending events', async () => {
+test('a version-2 database migrates to the current version keeping its records and pending events', async () => {
   const path = join(dir, 'v2.db');
   const db = new Database(path);
   db.exec(`CREATE TABLE outbox (seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL, msg_key TEXT NOT NULL, payload TEXT NOT NULL,
@@ -106,7 +107,7 @@ test('a version-2 database migrates to version 3 keeping its records and pending
   }
   const check = new Database(path, { readonly: true });
   try {
-    assert.equal(check.pragma('user_version', { simple: true }), 3);
+    assert.equal(check.pragma('user_version', { simple: true }), SCHEMA_VERSION);
     // Entity tables that are not configured now are migrated too.
     const cols = (check.pragma('table_info(retired_feature_store)') as { name: string }[]).map((c) => c.name);
     assert.ok(cols.includes('event_time'));

@@ -1,4 +1,8 @@
 import { EVENT_BACKENDS } from '../support/backends.js';
+import { computeHistoryContract } from './contract-history.js';
 import { storeContract } from './contract.js';
 
-for (const backend of EVENT_BACKENDS) storeContract(backend);
+for (const backend of EVENT_BACKENDS) {
+  storeContract(backend);
+  computeHistoryContract(backend);
+}

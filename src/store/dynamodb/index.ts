@@ -8,6 +8,7 @@ import { ConfigError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { assertRegion, createDynamoDbClients } from './client.js';
 import { utf8Length } from './item-size.js';
+import { HISTORY_PREFIX } from './history.js';
 import { LAYOUT_ATTRIBUTES, MAX_SORT_KEY_BYTES } from './layout.js';
 import { DynamoDbStore } from './records.js';
 import { ensureTables, tableSpecs, type TableResult } from './tables.js';
@@ -20,6 +21,9 @@ function checkNames(config: Config): void {
   for (const [type, table] of Object.entries(config.entityTables)) {
     if (LAYOUT_ATTRIBUTES.includes(type)) {
       throw new ConfigError(`ENTITY_TYPES: '${type}' is an attribute name of the DynamoDB item layout`);
+    }
+    if (type.startsWith(HISTORY_PREFIX)) {
+      throw new ConfigError(`ENTITY_TYPES: '${type}' starts with '${HISTORY_PREFIX}', the compute history attributes of the DynamoDB item layout`);
     }
     tables.set(table, type);
   }

@@ -22,7 +22,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PayloadTooLargeError, StoreUnavailableError } from '../../errors.js';
-import type { FeatureRecord } from '../../model.js';
+import type { ComputeHistoryEntry, FeatureRecord } from '../../model.js';
 import type {
   DeleteRecordInput,
   FeatureStore,
@@ -34,6 +34,7 @@ import type {
 import { batchGet, readProjection, type TableKeys } from './batch-get.js';
 import type { DynamoDbClients } from './client.js';
 import { isConditionalCheckFailed, translateError } from './errors.js';
+import { decodeHistory, HISTORY_POSITION_MAX_BYTES, historyProjection } from './history.js';
 import { itemSize, MAX_ITEM_BYTES } from './item-size.js';
 import { assertStorable, ATTR, encodeData, field, MalformedItemError, toRecord, unstorableField, type Item } from './layout.js';
 import { DynamoDbOutbox } from './outbox.js';
@@ -129,7 +130,8 @@ export class DynamoDbStore implements FeatureStore {
     const key = itemKey(spec, input.key);
     const data = encodeData(input.data);
     const item = newRecordItem(key, input, data);
-    const needed = itemSize(item) + ITEM_RESERVE_BYTES;
+    // The stored history is not read: count every position at its largest.
+    const needed = itemSize(item) + ITEM_RESERVE_BYTES + (input.historySize ?? 0) * HISTORY_POSITION_MAX_BYTES;
     if (needed > MAX_ITEM_BYTES) {
       throw new PayloadTooLargeError(`The record needs ${needed} bytes of storage; a DynamoDB item holds at most ${MAX_ITEM_BYTES} bytes`);
     }
@@ -146,6 +148,19 @@ export class DynamoDbStore implements FeatureStore {
       await jitter(round);
     }
     return this.#explain(spec, key, input.eventTime);
+  }
+
+  async getComputeHistory(key: RecordKey, limit: number): Promise<ComputeHistoryEntry[] | undefined> {
+    const spec = this.#open(key.entityType);
+    if (unstorableField(key.entityValue, key.category) !== undefined) return undefined;
+    try {
+      const res = await this.#doc.send(
+        new GetCommand({ TableName: spec.table, Key: itemKey(spec, key), ConsistentRead: this.#consistentRead, ...historyProjection(spec.entityType, limit) }),
+      );
+      return res.Item === undefined ? undefined : decodeHistory(res.Item, limit);
+    } catch (err) {
+      throw translateError(err, spec.table);
+    }
   }
 
   async deleteRecord(input: DeleteRecordInput): Promise<FeatureRecord | undefined> {

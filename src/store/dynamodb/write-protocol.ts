@@ -1,5 +1,6 @@
 import type { WriteRecordInput } from '../ports.js';
 import { cancelReasons } from './errors.js';
+import { historyShift, newHistory } from './history.js';
 import { ATTR, oldRecordState, type Item } from './layout.js';
 import type { UpdateAction } from './outbox-item.js';
 
@@ -39,8 +40,10 @@ export interface PutRequest {
 }
 
 export function recordUpdate(table: string, key: Item, input: WriteRecordInput, data: Item | Uint8Array): UpdateRequest {
-  const values: Record<string, unknown> = { ':data': data, ':now': input.now, ':cid': input.computeId };
-  const set = '#f.#d = :data, #f.#m.#u = :now, #f.#m.#ci = :cid, #f.#m.#c = if_not_exists(#f.#m.#c, :now)';
+  // The compute history shifts in the same expression (history.ts); nothing when it is off.
+  const history = historyShift(input.historySize ?? 0, { compute_id: input.computeId, timestamp: input.now });
+  const values: Record<string, unknown> = { ':data': data, ':now': input.now, ':cid': input.computeId, ...history.values };
+  const set = ['#f.#d = :data, #f.#m.#u = :now, #f.#m.#ci = :cid, #f.#m.#c = if_not_exists(#f.#m.#c, :now)', ...history.set].join(', ');
   let update: string;
   let condition = 'attribute_exists(#f.#m)';
   if (input.eventTime === undefined) {
@@ -65,6 +68,7 @@ export function recordUpdate(table: string, key: Item, input: WriteRecordInput, 
       '#u': ATTR.updatedAt,
       '#ci': ATTR.computeId,
       '#et': ATTR.eventTime,
+      ...history.names,
     },
     ExpressionAttributeValues: values,
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -75,7 +79,8 @@ export function recordUpdate(table: string, key: Item, input: WriteRecordInput, 
 export function newRecordItem(key: Item, input: WriteRecordInput, data: Item | Uint8Array): Item {
   const meta: Item = { [ATTR.createdAt]: input.now, [ATTR.updatedAt]: input.now, [ATTR.computeId]: input.computeId };
   if (input.eventTime !== undefined) meta[ATTR.eventTime] = input.eventTime;
-  return { ...key, [ATTR.features]: { [ATTR.data]: data, [ATTR.meta]: meta } };
+  const history = newHistory(input.historySize ?? 0, { compute_id: input.computeId, timestamp: input.now });
+  return { ...key, [ATTR.features]: { [ATTR.data]: data, [ATTR.meta]: meta }, ...history };
 }
 
 export function recordPut(table: string, entityType: string, item: Item): PutRequest {

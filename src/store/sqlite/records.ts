@@ -9,7 +9,7 @@
  */
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { StoreUnavailableError } from '../../errors.js';
-import type { FeatureMap, FeatureRecord, OutboxEvent, RecordMeta } from '../../model.js';
+import type { ComputeHistoryEntry, FeatureMap, FeatureRecord, OutboxEvent, RecordMeta } from '../../model.js';
 import { normalizeTimestamp } from '../../timestamps.js';
 import type {
   DeleteRecordInput,
@@ -97,6 +97,13 @@ export class SqliteStore implements FeatureStore {
     return result;
   }
 
+  async getComputeHistory(key: RecordKey, limit: number): Promise<ComputeHistoryEntry[] | undefined> {
+    const row = this.#guard(() => this.#statements(key.entityType).history.get(key.entityValue, key.category));
+    if (row === undefined) return undefined;
+    if (row.compute_history === null) return [];
+    return (JSON.parse(row.compute_history) as ComputeHistoryEntry[]).slice(0, limit);
+  }
+
   async writeRecord(input: WriteRecordInput): Promise<WriteResult> {
     if (this.#closed) throw new StoreUnavailableError();
     const s = this.#statements(input.key.entityType); // an unconfigured entity type fails alone, not its batch
@@ -143,7 +150,9 @@ export class SqliteStore implements FeatureStore {
     // same whether it was inserted or updated. Same transaction, so it cannot go out of date.
     const before = s.probe.get(entityValue, category);
     const upsert = eventTime === null ? s.upsert : s.upsertIfNotOlder;
-    const row = upsert.get(entityValue, category, JSON.stringify(input.data), input.now, input.now, input.computeId, eventTime);
+    const historySize = input.historySize ?? 0;
+    const entry = historySize > 0 ? JSON.stringify([{ compute_id: input.computeId, timestamp: input.now }]) : null;
+    const row = upsert.get(entityValue, category, JSON.stringify(input.data), input.now, input.now, input.computeId, eventTime, entry, historySize);
     if (row === undefined) {
       // Only the conditional upsert returns nothing, and only on a conflict with a later stored
       // event time: `before` is that row, read in this transaction.

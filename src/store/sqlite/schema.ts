@@ -48,6 +48,13 @@ const MIGRATIONS: readonly Migration[] = [
       if (!columns(db, table).includes('event_time')) db.exec(`ALTER TABLE ${quote(table)} ADD COLUMN event_time TEXT`);
     }
   },
+  // v4: records keep their compute history, a JSON array newest first (NULL: none yet), updated
+  // by the upsert itself. Nullable, so existing rows are not rewritten.
+  (db) => {
+    for (const table of entityTables(db)) {
+      if (!columns(db, table).includes('compute_history')) db.exec(`ALTER TABLE ${quote(table)} ADD COLUMN compute_history TEXT`);
+    }
+  },
 ];
 
 /** The schema version this build writes. */
@@ -95,6 +102,7 @@ function createEntityTable(db: Db, table: string): void {
      updated_at   TEXT NOT NULL,
      compute_id   TEXT,
      event_time   TEXT,
+     compute_history TEXT,
      PRIMARY KEY (entity_value, category)
    ) WITHOUT ROWID`);
 }

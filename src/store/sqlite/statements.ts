@@ -20,8 +20,12 @@ export interface IndexedRow extends Row {
   idx: number;
 }
 
-/** entity_value, category, data, created_at, updated_at, compute_id, event_time */
-type UpsertParams = [string, string, string, string, string, string | null, string | null];
+/**
+ * entity_value, category, data, created_at, updated_at, compute_id, event_time, then the
+ * history: this write's entry as a one-element JSON array (null: leave the history as it is),
+ * and how many entries to keep.
+ */
+type UpsertParams = [string, string, string, string, string, string | null, string | null, string | null, number];
 
 export interface TableStatements {
   readonly table: string;
@@ -34,6 +38,8 @@ export interface TableStatements {
   readonly upsertIfNotOlder: Statement<UpsertParams, { created_at: string }>;
   /** Whether the row exists and its event time; run inside the write's transaction. */
   readonly probe: Statement<[string, string], { event_time: string | null }>;
+  /** The compute history column of one record (a row: the record exists). */
+  readonly history: Statement<[string, string], { compute_history: string | null }>;
   /** The point read: the hottest path, kept a single prepared statement. */
   readonly get: Statement<[string, string], Row>;
   /**
@@ -53,11 +59,20 @@ const COLUMNS = 'category, data, created_at, updated_at, compute_id, event_time'
 
 export function prepareTable(db: Db, table: string): TableStatements {
   const t = quote(table);
-  const insert = `INSERT INTO ${t} (entity_value, category, data, created_at, updated_at, compute_id, event_time)
-     VALUES (?, ?, ?, ?, ?, ?, ?)
+  // The history is rebuilt inside the upsert from the stored array (no read before the write):
+  // the new entry, then the stored entries, in that order, cut to the limit. A NULL entry (history
+  // off) keeps the stored array as it is.
+  const insert = `INSERT INTO ${t} (entity_value, category, data, created_at, updated_at, compute_id, event_time, compute_history)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (entity_value, category) DO UPDATE SET
        data = excluded.data, updated_at = excluded.updated_at, compute_id = excluded.compute_id,
-       event_time = excluded.event_time`;
+       event_time = excluded.event_time,
+       compute_history = CASE WHEN excluded.compute_history IS NULL THEN ${t}.compute_history ELSE (
+         SELECT json_group_array(json(h.value) ORDER BY h.g, h.k) FROM (
+           SELECT 0 AS g, key AS k, value FROM json_each(excluded.compute_history)
+           UNION ALL
+           SELECT 1 AS g, key AS k, value FROM json_each(${t}.compute_history)
+           ORDER BY g, k LIMIT ?) AS h) END`;
   return {
     table,
     upsert: db.prepare(`${insert} RETURNING created_at`),
@@ -65,6 +80,7 @@ export function prepareTable(db: Db, table: string): TableStatements {
       `${insert} WHERE ${t}.event_time IS NULL OR ${t}.event_time <= excluded.event_time RETURNING created_at`,
     ),
     probe: db.prepare(`SELECT event_time FROM ${t} WHERE entity_value = ? AND category = ?`),
+    history: db.prepare(`SELECT compute_history FROM ${t} WHERE entity_value = ? AND category = ?`),
     get: db.prepare(`SELECT ${COLUMNS} FROM ${t} WHERE entity_value = ? AND category = ?`),
     getMany: db.prepare(
       `SELECT k.key AS idx, r.category, r.data, r.created_at, r.updated_at, r.compute_id, r.event_time
