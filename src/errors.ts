@@ -67,7 +67,7 @@ export class StaleWriteError extends FeatureStoreError {
  * The input fields of the service's operations. The service names the field a problem is in;
  * only the HTTP layer knows where that field sits in a request (`["body","meta","source"]`).
  */
-export type InputField = 'source' | 'compute_id' | 'event_time' | 'entity_type' | 'entity_value' | 'category' | 'features' | 'feature_list';
+export type InputField = 'source' | 'compute_id' | 'event_time' | 'entity_type' | 'entity_value' | 'category' | 'features' | 'feature_list' | 'cursor';
 
 /** One problem with one field of a service call. */
 export interface InputProblem {

@@ -28,6 +28,15 @@ export interface ComputeHistoryEntry {
   timestamp: string;
 }
 
+/** A record whose current compute_id is the one asked for (by-compute-id query). */
+export interface ComputeJobRecord {
+  entityType: string;
+  entityValue: string;
+  category: string;
+  /** Canonical `updated_at` of the record (the write by that job). */
+  updatedAt: string;
+}
+
 /** One (entity type, entity value, category) record as stored. */
 export interface FeatureRecord {
   entityType: string;

@@ -11,4 +11,6 @@ export const LIMITS = Object.freeze({
   featureListEntries: 1000,
   /** Characters of `meta.compute_id`. */
   computeIdLength: 256,
+  /** Records per page of the by-compute-id query (default 100). */
+  computeJobPage: 1000,
 });

@@ -21,6 +21,7 @@ export function notifyOnEventWrite(store: FeatureStore, onEventRecorded: () => v
     },
     getRecords: (keys) => store.getRecords(keys),
     getComputeHistory: (key, limit) => store.getComputeHistory(key, limit),
+    findByComputeId: (query) => store.findByComputeId(query),
     health: () => store.health(),
     close: () => store.close(),
   };

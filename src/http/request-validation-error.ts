@@ -15,8 +15,9 @@ export class RequestValidationError extends FeatureStoreError {
 }
 
 /**
- * Where each service input field sits in a request body. Every body route of the API keeps the
- * caller's identity under `meta` and the record's fields under `data`.
+ * Where each service input field sits in a request. Every body route of the API keeps the
+ * caller's identity under `meta` and the record's fields under `data`; the paging cursor is a
+ * query parameter.
  */
 const BODY_LOCATION: Readonly<Record<InputField, readonly string[]>> = {
   source: ['body', 'meta', 'source'],
@@ -27,6 +28,7 @@ const BODY_LOCATION: Readonly<Record<InputField, readonly string[]>> = {
   category: ['body', 'data', 'category'],
   features: ['body', 'data', 'features'],
   feature_list: ['body', 'data', 'feature_list'],
+  cursor: ['query', 'cursor'],
 };
 
 export function issueOf(problem: InputProblem): ValidationIssue {

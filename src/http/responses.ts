@@ -1,6 +1,7 @@
-import type { ComputeHistoryResponse } from '../contract/lineage.js';
+import type { ComputeHistoryResponse, ComputeJobResponse } from '../contract/lineage.js';
 import type { HealthResponse, MultiReadResponse, RecordResponse, WriteResponse } from '../contract/schemas.js';
 import type { FeatureRecord } from '../model.js';
+import type { ComputeJobsOutput } from '../service/compute-jobs.js';
 import type { ComputeHistoryOutput, FeatureSelectionOutput, HealthReport, WriteOutput } from '../service/feature-service.js';
 
 /**
@@ -22,6 +23,14 @@ export function computeHistoryResponse(out: ComputeHistoryOutput): ComputeHistor
     [out.key.entityType]: out.key.entityValue,
     category: out.key.category,
     compute_history: out.history.map((e) => ({ compute_id: e.compute_id, timestamp: e.timestamp })),
+  };
+}
+
+export function computeJobResponse(out: ComputeJobsOutput, nextCursor: string | null): ComputeJobResponse {
+  return {
+    compute_id: out.computeId,
+    records: out.records.map((r) => ({ entity_type: r.entityType, entity_value: r.entityValue, category: r.category, updated_at: r.updatedAt })),
+    next_cursor: nextCursor,
   };
 }
 

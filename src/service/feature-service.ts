@@ -12,6 +12,7 @@ import type { Metrics } from '../metrics.js';
 import type { ComputeHistoryEntry, FeatureMap, FeatureRecord, OutboxEvent } from '../model.js';
 import type { FeatureStore, RecordKey, StoreHealth } from '../store/ports.js';
 import { formatTimestamp, type Clock } from '../timestamps.js';
+import { computeJobQueries } from './compute-jobs.js';
 import { checkFeatureValues } from './feature-checks.js';
 import { checkEventTime, computeIdRule, parseEventTime } from './write-meta.js';
 import { selectFeatures, type FeatureSelection } from './feature-selection.js';
@@ -258,7 +259,9 @@ export function createFeatureService(deps: FeatureServiceDeps) {
     };
   }
 
-  return { checkSource, checkWriteMeta, writeCategory, readCategory, readComputeHistory, readFeatures, health };
+  const { findByComputeId } = computeJobQueries({ store, config });
+
+  return { checkSource, checkWriteMeta, writeCategory, readCategory, readComputeHistory, findByComputeId, readFeatures, health };
 }
 
 /**

@@ -27,6 +27,7 @@ export function instrumentStore(store: FeatureStore, metrics: Metrics): FeatureS
     writeRecord: timed('write', store.writeRecord.bind(store)),
     getRecords: timed('get', store.getRecords.bind(store)),
     getComputeHistory: timed('get_history', store.getComputeHistory.bind(store)),
+    findByComputeId: timed('find_by_compute_id', store.findByComputeId.bind(store)),
     deleteRecord: timed('delete', store.deleteRecord.bind(store)),
     health: store.health.bind(store),
     close: store.close.bind(store),

@@ -1,4 +1,4 @@
-import type { ComputeHistoryEntry, FeatureMap, FeatureRecord, OutboxEvent } from '../model.js';
+import type { ComputeHistoryEntry, ComputeJobRecord, FeatureMap, FeatureRecord, OutboxEvent } from '../model.js';
 
 /**
  * The storage ports every backend implements (one folder per backend under src/store/, selected
@@ -68,6 +68,24 @@ export type WriteResult =
   /** Nothing changed and no event was recorded: the stored record has a later event time. */
   | { readonly outcome: 'stale'; readonly storedEventTime: string };
 
+/** A by-compute-id query over one entity type (see `RecordStore.findByComputeId`). */
+export interface ComputeJobQuery {
+  readonly entityType: string;
+  readonly computeId: string;
+  /** Only records of this category. */
+  readonly category?: string | undefined;
+  /** At most this many records (≥ 1). */
+  readonly limit: number;
+  /** Continue after this record: the last one of the previous page (same query). */
+  readonly after?: { readonly entityValue: string; readonly category: string } | undefined;
+}
+
+export interface ComputeJobPage {
+  readonly records: ComputeJobRecord[];
+  /** True when more records follow the last one returned. */
+  readonly more: boolean;
+}
+
 export interface DeleteRecordInput {
   readonly key: RecordKey;
   /** Canonical timestamp of the delete. */
@@ -111,6 +129,19 @@ export interface RecordStore {
    * history goes with it. Read with the same consistency as `getRecords`.
    */
   getComputeHistory(key: RecordKey, limit: number): Promise<ComputeHistoryEntry[] | undefined>;
+
+  /**
+   * The records of `query.entityType` whose **current** compute_id is `query.computeId` (a record
+   * rewritten by another job, or with a null compute_id, is not listed), optionally of one
+   * category; ordered by category, then in an order the backend keeps stable (SQLite: entity
+   * value; DynamoDB: the index's own order), at most `limit`, starting after `query.after`, so
+   * that paging on with the last record returned never skips or repeats a record that did not
+   * change meanwhile. An unknown compute id yields no records. Served by an index, never a scan:
+   * SQLite an index on (compute_id, category); DynamoDB the `by_compute_id` global secondary
+   * index, which is eventually consistent (a write shows up within about a second) and holds
+   * only items written by this version or later (the old service's items are not listed).
+   */
+  findByComputeId(query: ComputeJobQuery): Promise<ComputeJobPage>;
 
   /**
    * Deletes one record and, atomically with it, records the event built by `input.event` from

@@ -52,7 +52,14 @@ for (const server of ['moto', 'dynalite'] as DynamoDbServerKind[]) {
     test('positions are top-level attributes, newest at 0, empty positions NULL; the features map is untouched', async () => {
       const id = uid();
       await store.writeRecord(write(id, 1, 3)); // a put: only position 0
-      assert.deepEqual(Object.keys(await rawItem(id)).sort(), ['bright_uid', 'category', 'compute_history_0', 'features']);
+      assert.deepEqual(Object.keys(await rawItem(id)).sort(), [
+        'bright_uid',
+        'category',
+        'compute_history_0',
+        'features',
+        'lineage_compute_id',
+        'lineage_updated_at',
+      ]);
       await store.writeRecord(write(id, 2, 3)); // an update: every position
       const item = await rawItem(id);
       assert.deepEqual(item.compute_history_0, { M: { compute_id: { S: 'job-2' }, timestamp: { S: at(2) } } });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
+import { SCHEMA_VERSION } from '../../src/store/sqlite/schema.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'feature-store-history-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -12,7 +13,7 @@ const T0 = '2025-10-16T10:00:00.000Z';
 const T1 = '2025-10-16T10:05:00.000Z';
 const key = { entityType: 'bright_uid', entityValue: 'old', category: 'd0_unauth_features' };
 
-test('a version-3 database migrates to version 4: every entity table gets compute_history, records keep everything else', async () => {
+test('a version-3 database migrates to the current version: every entity table gets compute_history, records keep everything else', async () => {
   const path = join(dir, 'v3.db');
   const db = new Database(path);
   const table = (name: string) =>
@@ -36,7 +37,7 @@ test('a version-3 database migrates to version 4: every entity table gets comput
   }
   const check = new Database(path, { readonly: true });
   try {
-    assert.equal(check.pragma('user_version', { simple: true }), 4);
+    assert.equal(check.pragma('user_version', { simple: true }), SCHEMA_VERSION);
     for (const t of ['user_feature_store', 'retired_feature_store']) {
       const cols = (check.pragma(`table_info(${t})`) as { name: string }[]).map((c) => c.name);
       assert.ok(cols.includes('compute_history'), t);

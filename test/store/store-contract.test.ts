@@ -1,8 +1,10 @@
 import { EVENT_BACKENDS } from '../support/backends.js';
+import { computeJobContract } from './contract-compute-jobs.js';
 import { computeHistoryContract } from './contract-history.js';
 import { storeContract } from './contract.js';
 
 for (const backend of EVENT_BACKENDS) {
   storeContract(backend);
   computeHistoryContract(backend);
+  computeJobContract(backend);
 }

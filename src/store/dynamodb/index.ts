@@ -8,6 +8,7 @@ import { ConfigError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { assertRegion, createDynamoDbClients } from './client.js';
 import { utf8Length } from './item-size.js';
+import { LINEAGE_ATTR } from './by-compute-id.js';
 import { HISTORY_PREFIX } from './history.js';
 import { LAYOUT_ATTRIBUTES, MAX_SORT_KEY_BYTES } from './layout.js';
 import { DynamoDbStore } from './records.js';
@@ -19,7 +20,7 @@ export type { TableResult } from './tables.js';
 function checkNames(config: Config): void {
   const tables = new Map<string, string>();
   for (const [type, table] of Object.entries(config.entityTables)) {
-    if (LAYOUT_ATTRIBUTES.includes(type)) {
+    if (LAYOUT_ATTRIBUTES.includes(type) || Object.values<string>(LINEAGE_ATTR).includes(type)) {
       throw new ConfigError(`ENTITY_TYPES: '${type}' is an attribute name of the DynamoDB item layout`);
     }
     if (type.startsWith(HISTORY_PREFIX)) {

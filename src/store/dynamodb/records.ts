@@ -24,6 +24,8 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PayloadTooLargeError, StoreUnavailableError } from '../../errors.js';
 import type { ComputeHistoryEntry, FeatureRecord } from '../../model.js';
 import type {
+  ComputeJobPage,
+  ComputeJobQuery,
   DeleteRecordInput,
   FeatureStore,
   RecordKey,
@@ -32,6 +34,7 @@ import type {
   WriteResult,
 } from '../ports.js';
 import { batchGet, readProjection, type TableKeys } from './batch-get.js';
+import { queryByComputeId } from './by-compute-id.js';
 import type { DynamoDbClients } from './client.js';
 import { isConditionalCheckFailed, translateError } from './errors.js';
 import { decodeHistory, HISTORY_POSITION_MAX_BYTES, historyProjection } from './history.js';
@@ -161,6 +164,11 @@ export class DynamoDbStore implements FeatureStore {
     } catch (err) {
       throw translateError(err, spec.table);
     }
+  }
+
+  async findByComputeId(query: ComputeJobQuery): Promise<ComputeJobPage> {
+    const spec = this.#open(query.entityType);
+    return queryByComputeId(this.#doc, spec.table, spec.entityType, query);
   }
 
   async deleteRecord(input: DeleteRecordInput): Promise<FeatureRecord | undefined> {

@@ -1,5 +1,6 @@
 import type { WriteRecordInput } from '../ports.js';
 import { cancelReasons } from './errors.js';
+import { lineageActions, newLineage } from './by-compute-id.js';
 import { historyShift, newHistory } from './history.js';
 import { ATTR, oldRecordState, type Item } from './layout.js';
 import type { UpdateAction } from './outbox-item.js';
@@ -16,7 +17,9 @@ import type { UpdateAction } from './outbox-item.js';
  * The record update sets `features.data` and the metadata paths, keeping `created_at`
  * (`if_not_exists`), on the condition that `features.meta` exists; with an event time it also
  * requires the stored event time to be absent or not later (the ordering check is part of the
- * atomic write, never a read before it). A record's first write fails that condition and is
+ * atomic write, never a read before it). The same expression shifts the compute history
+ * (history.ts) and sets or removes the by-compute-id index keys (by-compute-id.ts), so lineage
+ * costs no request of its own. A record's first write fails that condition and is
  * then a put conditioned on the item not existing, because DynamoDB cannot SET a path under a
  * map that does not exist yet and the old layout nests the metadata: 2 requests, as before. A
  * put that loses to a concurrent first write goes back to the update, which keeps the winner's
@@ -43,18 +46,20 @@ export function recordUpdate(table: string, key: Item, input: WriteRecordInput, 
   // The compute history shifts in the same expression (history.ts); nothing when it is off.
   const history = historyShift(input.historySize ?? 0, { compute_id: input.computeId, timestamp: input.now });
   const values: Record<string, unknown> = { ':data': data, ':now': input.now, ':cid': input.computeId, ...history.values };
-  const set = ['#f.#d = :data, #f.#m.#u = :now, #f.#m.#ci = :cid, #f.#m.#c = if_not_exists(#f.#m.#c, :now)', ...history.set].join(', ');
-  let update: string;
+  const lineage = lineageActions(input.computeId);
+  const set = ['#f.#d = :data, #f.#m.#u = :now, #f.#m.#ci = :cid, #f.#m.#c = if_not_exists(#f.#m.#c, :now)', ...history.set, ...lineage.set];
+  const remove = [...lineage.remove];
   let condition = 'attribute_exists(#f.#m)';
   if (input.eventTime === undefined) {
     // A write without an event time leaves none stored (see WriteRecordInput.eventTime).
-    update = `SET ${set} REMOVE #f.#m.#et`;
+    remove.push('#f.#m.#et');
   } else {
     values[':et'] = input.eventTime;
-    update = `SET ${set}, #f.#m.#et = :et`;
+    set.push('#f.#m.#et = :et');
     // Canonical timestamps compare correctly as strings.
     condition += ' AND (attribute_not_exists(#f.#m.#et) OR #f.#m.#et <= :et)';
   }
+  const update = `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`;
   return {
     TableName: table,
     Key: key,
@@ -69,6 +74,7 @@ export function recordUpdate(table: string, key: Item, input: WriteRecordInput, 
       '#ci': ATTR.computeId,
       '#et': ATTR.eventTime,
       ...history.names,
+      ...lineage.names,
     },
     ExpressionAttributeValues: values,
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -80,7 +86,7 @@ export function newRecordItem(key: Item, input: WriteRecordInput, data: Item | U
   const meta: Item = { [ATTR.createdAt]: input.now, [ATTR.updatedAt]: input.now, [ATTR.computeId]: input.computeId };
   if (input.eventTime !== undefined) meta[ATTR.eventTime] = input.eventTime;
   const history = newHistory(input.historySize ?? 0, { compute_id: input.computeId, timestamp: input.now });
-  return { ...key, [ATTR.features]: { [ATTR.data]: data, [ATTR.meta]: meta }, ...history };
+  return { ...key, [ATTR.features]: { [ATTR.data]: data, [ATTR.meta]: meta }, ...history, ...newLineage(input.computeId, input.now) };
 }
 
 export function recordPut(table: string, entityType: string, item: Item): PutRequest {

@@ -12,6 +12,8 @@ import { StoreUnavailableError } from '../../errors.js';
 import type { ComputeHistoryEntry, FeatureMap, FeatureRecord, OutboxEvent, RecordMeta } from '../../model.js';
 import { normalizeTimestamp } from '../../timestamps.js';
 import type {
+  ComputeJobPage,
+  ComputeJobQuery,
   DeleteRecordInput,
   FeatureStore,
   OutboxStore,
@@ -25,7 +27,7 @@ import { guardFor, type Guard } from './errors.js';
 import { GroupCommit } from './group-commit.js';
 import { SqliteOutbox } from './outbox.js';
 import { migrate, openDatabase, type Synchronous } from './schema.js';
-import { prepareTable, type Row, type TableStatements } from './statements.js';
+import { prepareTable, type ComputeJobRow, type Row, type TableStatements } from './statements.js';
 
 export interface SqliteStoreOptions {
   /** Database file; created with its directory on first start. */
@@ -102,6 +104,29 @@ export class SqliteStore implements FeatureStore {
     if (row === undefined) return undefined;
     if (row.compute_history === null) return [];
     return (JSON.parse(row.compute_history) as ComputeHistoryEntry[]).slice(0, limit);
+  }
+
+  async findByComputeId(query: ComputeJobQuery): Promise<ComputeJobPage> {
+    const s = this.#statements(query.entityType);
+    // One row more than asked tells whether more follow. '' sorts before every stored value
+    // (entity values and categories are never empty).
+    const after = query.after ?? { category: '', entityValue: '' };
+    let rows: ComputeJobRow[];
+    if (query.category === undefined) {
+      rows = this.#guard(() => s.byComputeId.all(query.computeId, after.category, after.entityValue, query.limit + 1));
+    } else if (after.category > query.category) {
+      rows = []; // the page ended past this category
+    } else {
+      const from = after.category === query.category ? after.entityValue : '';
+      rows = this.#guard(() => s.byComputeIdInCategory.all(query.computeId, query.category as string, from, query.limit + 1));
+    }
+    const records = rows.slice(0, query.limit).map((r) => ({
+      entityType: query.entityType,
+      entityValue: r.entity_value,
+      category: r.category,
+      updatedAt: normalizeTimestamp(r.updated_at),
+    }));
+    return { records, more: rows.length > query.limit };
   }
 
   async writeRecord(input: WriteRecordInput): Promise<WriteResult> {

@@ -55,6 +55,11 @@ const MIGRATIONS: readonly Migration[] = [
       if (!columns(db, table).includes('compute_history')) db.exec(`ALTER TABLE ${quote(table)} ADD COLUMN compute_history TEXT`);
     }
   },
+  // v5: the by-compute-id query reads an index on (compute_id, category); being on a WITHOUT
+  // ROWID table it also holds the rest of the key, entity_value, which orders a category's rows.
+  (db) => {
+    for (const table of entityTables(db)) createComputeIdIndex(db, table);
+  },
 ];
 
 /** The schema version this build writes. */
@@ -105,6 +110,11 @@ function createEntityTable(db: Db, table: string): void {
      compute_history TEXT,
      PRIMARY KEY (entity_value, category)
    ) WITHOUT ROWID`);
+  createComputeIdIndex(db, table);
+}
+
+function createComputeIdIndex(db: Db, table: string): void {
+  db.exec(`CREATE INDEX IF NOT EXISTS ${quote(`${table}_by_compute_id`)} ON ${quote(table)} (compute_id, category)`);
 }
 
 /** Tables with the entity-table key, whatever entity type they were created for. */

@@ -15,6 +15,13 @@ export interface Row {
   event_time: string | null;
 }
 
+/** A row of the by-compute-id query. */
+export interface ComputeJobRow {
+  entity_value: string;
+  category: string;
+  updated_at: string;
+}
+
 /** A row of the batch read: `idx` is the position of its key in the JSON key array. */
 export interface IndexedRow extends Row {
   idx: number;
@@ -40,6 +47,13 @@ export interface TableStatements {
   readonly probe: Statement<[string, string], { event_time: string | null }>;
   /** The compute history column of one record (a row: the record exists). */
   readonly history: Statement<[string, string], { compute_history: string | null }>;
+  /**
+   * A page of the records with a compute_id (`compute_id, after_category, after_entity_value,
+   * limit`), ordered by category then entity value: a range of the index.
+   */
+  readonly byComputeId: Statement<[string, string, string, number], ComputeJobRow>;
+  /** The same within one category (`compute_id, category, after_entity_value, limit`). */
+  readonly byComputeIdInCategory: Statement<[string, string, string, number], ComputeJobRow>;
   /** The point read: the hottest path, kept a single prepared statement. */
   readonly get: Statement<[string, string], Row>;
   /**
@@ -81,6 +95,16 @@ export function prepareTable(db: Db, table: string): TableStatements {
     ),
     probe: db.prepare(`SELECT event_time FROM ${t} WHERE entity_value = ? AND category = ?`),
     history: db.prepare(`SELECT compute_history FROM ${t} WHERE entity_value = ? AND category = ?`),
+    byComputeId: db.prepare(
+      `SELECT entity_value, category, updated_at FROM ${t} INDEXED BY ${quote(`${table}_by_compute_id`)}
+       WHERE compute_id = ? AND (category, entity_value) > (?, ?)
+       ORDER BY category, entity_value LIMIT ?`,
+    ),
+    byComputeIdInCategory: db.prepare(
+      `SELECT entity_value, category, updated_at FROM ${t} INDEXED BY ${quote(`${table}_by_compute_id`)}
+       WHERE compute_id = ? AND category = ? AND entity_value > ?
+       ORDER BY entity_value LIMIT ?`,
+    ),
     get: db.prepare(`SELECT ${COLUMNS} FROM ${t} WHERE entity_value = ? AND category = ?`),
     getMany: db.prepare(
       `SELECT k.key AS idx, r.category, r.data, r.created_at, r.updated_at, r.compute_id, r.event_time
