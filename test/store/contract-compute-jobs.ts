@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { test } from 'node:test';
 import type { ComputeJobRecord } from '../../src/model.js';
-import type { ComputeJobQuery, FeatureStore, WriteRecordInput } from '../../src/store/ports.js';
-import { openStore, type BackendInstance, type TestBackend } from '../support/backend.js';
+import type { ComputeJobQuery, WriteRecordInput } from '../../src/store/ports.js';
+import type { TestBackend } from '../support/backend.js';
+import { describeWithStore } from '../support/live-service.js';
 
 const CAT = 'd0_unauth_features';
 const CAT2 = 'ncr_unauth_features';
@@ -20,20 +21,8 @@ function write(entityValue: string, computeId: string | null, extra: Partial<Wri
  * store-contract.test.ts on every event backend.
  */
 export function computeJobContract(backend: TestBackend): void {
-  describe(`FeatureStore contract, records by compute id: ${backend.name}`, () => {
-    let instance: BackendInstance;
-    let store: FeatureStore;
-
-    before(async () => {
-      instance = await backend.setup();
-      store = await openStore(instance);
-    });
-    after(async () => {
-      await store.close();
-      await instance.teardown();
-    });
-
-    const find = (query: Partial<ComputeJobQuery> & { computeId: string }) => store.findByComputeId({ entityType: 'bright_uid', limit: 100, ...query });
+  describeWithStore('FeatureStore contract, records by compute id', backend, (live) => {
+    const find = (query: Partial<ComputeJobQuery> & { computeId: string }) => live.store.findByComputeId({ entityType: 'bright_uid', limit: 100, ...query });
     const keys = (records: ComputeJobRecord[]) => records.map((r) => `${r.entityType}/${r.category}/${r.entityValue}`);
 
     test('an unknown compute id finds nothing', async () => {
@@ -43,10 +32,10 @@ export function computeJobContract(backend: TestBackend): void {
     test('only records whose current compute id it is: rewritten, null and deleted records leave the list', async () => {
       const job = uid();
       const [kept, rewritten, nulled, deleted] = ['kept', 'rewritten', 'nulled', 'deleted'].map((n) => `${n}-${uid('v')}`) as [string, string, string, string];
-      for (const v of [kept, rewritten, nulled, deleted]) await store.writeRecord(write(v, job, { now: '2025-10-16T10:00:01.000Z' }));
-      await store.writeRecord(write(rewritten, uid()));
-      await store.writeRecord(write(nulled, null));
-      await store.deleteRecord({ key: { entityType: 'bright_uid', entityValue: deleted, category: CAT }, now: T0 });
+      for (const v of [kept, rewritten, nulled, deleted]) await live.store.writeRecord(write(v, job, { now: '2025-10-16T10:00:01.000Z' }));
+      await live.store.writeRecord(write(rewritten, uid()));
+      await live.store.writeRecord(write(nulled, null));
+      await live.store.deleteRecord({ key: { entityType: 'bright_uid', entityValue: deleted, category: CAT }, now: T0 });
       assert.deepEqual(await find({ computeId: job }), {
         records: [{ entityType: 'bright_uid', entityValue: kept, category: CAT, updatedAt: '2025-10-16T10:00:01.000Z' }],
         more: false,
@@ -56,9 +45,9 @@ export function computeJobContract(backend: TestBackend): void {
     test('entity types are separate; a category filter keeps only that category', async () => {
       const job = uid();
       const id = uid('v');
-      await store.writeRecord(write(id, job));
-      await store.writeRecord(write(id, job, { category: CAT2 }));
-      await store.writeRecord(write(id, job, { entityType: 'account_pid' }));
+      await live.store.writeRecord(write(id, job));
+      await live.store.writeRecord(write(id, job, { category: CAT2 }));
+      await live.store.writeRecord(write(id, job, { entityType: 'account_pid' }));
       assert.deepEqual(keys((await find({ computeId: job })).records), [`bright_uid/${CAT}/${id}`, `bright_uid/${CAT2}/${id}`]);
       assert.deepEqual(keys((await find({ computeId: job, entityType: 'account_pid' })).records), [`account_pid/${CAT}/${id}`]);
       assert.deepEqual(keys((await find({ computeId: job, category: CAT2 })).records), [`bright_uid/${CAT2}/${id}`]);
@@ -70,7 +59,7 @@ export function computeJobContract(backend: TestBackend): void {
       for (let i = 0; i < 7; i++) {
         const v = uid('p');
         const category = i % 3 === 0 ? CAT2 : CAT;
-        await store.writeRecord(write(v, job, { category }));
+        await live.store.writeRecord(write(v, job, { category }));
         written.push(`bright_uid/${category}/${v}`);
       }
       for (const [limit, category] of [[3, undefined], [1, undefined], [7, undefined], [2, CAT], [4, CAT2]] as const) {

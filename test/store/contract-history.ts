@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { test } from 'node:test';
 import type { ComputeHistoryEntry } from '../../src/model.js';
-import type { FeatureStore, RecordKey, WriteRecordInput } from '../../src/store/ports.js';
-import { openStore, type BackendInstance, type TestBackend } from '../support/backend.js';
-import { outboxEvent } from '../support/fixtures.js';
+import type { RecordKey, WriteRecordInput } from '../../src/store/ports.js';
+import type { TestBackend } from '../support/backend.js';
+import { describeWithStore } from '../support/live-service.js';
+import { legacyRecord, outboxEvent } from '../support/fixtures.js';
 
 const T0 = Date.parse('2025-10-16T10:00:00.000Z');
 const CAT = 'd0_unauth_features';
@@ -22,121 +23,101 @@ const entry = (n: number, computeId: string | null = `job-${n}`): ComputeHistory
  * `WriteRecordInput.historySize`), run by store-contract.test.ts on every event backend.
  */
 export function computeHistoryContract(backend: TestBackend): void {
-  describe(`FeatureStore contract, compute history: ${backend.name}`, () => {
-    let instance: BackendInstance;
-    let store: FeatureStore;
-
-    before(async () => {
-      instance = await backend.setup();
-      store = await openStore(instance);
-    });
-    after(async () => {
-      await store.close();
-      await instance.teardown();
-    });
-
+  describeWithStore('FeatureStore contract, compute history', backend, (live) => {
     test('a missing record has no history (undefined)', async () => {
-      assert.equal(await store.getComputeHistory(key(uid()), 10), undefined);
+      assert.equal(await live.store.getComputeHistory(key(uid()), 10), undefined);
     });
 
     test('writes are listed newest first with their updated_at, null compute ids included, at most historySize', async () => {
       const k = key(uid());
-      await store.writeRecord(write(k, 1));
-      assert.deepEqual(await store.getComputeHistory(k, 10), [entry(1)]);
-      await store.writeRecord(write(k, 2, { computeId: null }));
-      await store.writeRecord(write(k, 3));
-      assert.deepEqual(await store.getComputeHistory(k, 10), [entry(3), entry(2, null), entry(1)]);
-      await store.writeRecord(write(k, 4));
-      await store.writeRecord(write(k, 5));
-      assert.deepEqual(await store.getComputeHistory(k, 10), [entry(5), entry(4), entry(3)]);
-      assert.deepEqual(await store.getComputeHistory(k, 2), [entry(5), entry(4)], 'at most limit');
-      assert.deepEqual(await store.getComputeHistory(k, 0), [], 'limit 0: only whether the record exists');
+      await live.store.writeRecord(write(k, 1));
+      assert.deepEqual(await live.store.getComputeHistory(k, 10), [entry(1)]);
+      await live.store.writeRecord(write(k, 2, { computeId: null }));
+      await live.store.writeRecord(write(k, 3));
+      assert.deepEqual(await live.store.getComputeHistory(k, 10), [entry(3), entry(2, null), entry(1)]);
+      await live.store.writeRecord(write(k, 4));
+      await live.store.writeRecord(write(k, 5));
+      assert.deepEqual(await live.store.getComputeHistory(k, 10), [entry(5), entry(4), entry(3)]);
+      assert.deepEqual(await live.store.getComputeHistory(k, 2), [entry(5), entry(4)], 'at most limit');
+      assert.deepEqual(await live.store.getComputeHistory(k, 0), [], 'limit 0: only whether the record exists');
       // Ordinary reads carry no history.
-      const [record] = await store.getRecords([k]);
+      const [record] = await live.store.getRecords([k]);
       assert.deepEqual(record?.meta, { created_at: at(1), updated_at: at(5), compute_id: 'job-5' });
     });
 
     test('entity types keep separate histories', async () => {
       const id = uid();
-      await store.writeRecord(write(key(id), 1));
-      await store.writeRecord(write(key(id, 'account_pid'), 2));
-      assert.deepEqual(await store.getComputeHistory(key(id), 10), [entry(1)]);
-      assert.deepEqual(await store.getComputeHistory(key(id, 'account_pid'), 10), [entry(2)]);
+      await live.store.writeRecord(write(key(id), 1));
+      await live.store.writeRecord(write(key(id, 'account_pid'), 2));
+      assert.deepEqual(await live.store.getComputeHistory(key(id), 10), [entry(1)]);
+      assert.deepEqual(await live.store.getComputeHistory(key(id, 'account_pid'), 10), [entry(2)]);
     });
 
     test('a write without historySize (history off) leaves the stored history as it is', async () => {
       const k = key(uid());
-      await store.writeRecord(write(k, 1));
-      await store.writeRecord(write(k, 2, { historySize: 0 }));
-      await store.writeRecord(write(k, 3, { historySize: undefined }));
-      assert.deepEqual(await store.getComputeHistory(k, 10), [entry(1)]);
-      const [record] = await store.getRecords([k]);
+      await live.store.writeRecord(write(k, 1));
+      await live.store.writeRecord(write(k, 2, { historySize: 0 }));
+      await live.store.writeRecord(write(k, 3, { historySize: undefined }));
+      assert.deepEqual(await live.store.getComputeHistory(k, 10), [entry(1)]);
+      const [record] = await live.store.getRecords([k]);
       assert.deepEqual(record?.data, { n: 3 });
       const fresh = key(uid());
-      await store.writeRecord(write(fresh, 1, { historySize: 0 }));
-      assert.deepEqual(await store.getComputeHistory(fresh, 10), []);
+      await live.store.writeRecord(write(fresh, 1, { historySize: 0 }));
+      assert.deepEqual(await live.store.getComputeHistory(fresh, 10), []);
     });
 
     test('a smaller historySize keeps at most that many from then on', async () => {
       const k = key(uid());
-      for (let n = 1; n <= 3; n++) await store.writeRecord(write(k, n));
-      await store.writeRecord(write(k, 4, { historySize: 2 }));
-      assert.deepEqual(await store.getComputeHistory(k, 2), [entry(4), entry(3)]);
+      for (let n = 1; n <= 3; n++) await live.store.writeRecord(write(k, n));
+      await live.store.writeRecord(write(k, 4, { historySize: 2 }));
+      assert.deepEqual(await live.store.getComputeHistory(k, 2), [entry(4), entry(3)]);
     });
 
     test('a stale write adds no entry', async () => {
       const k = key(uid());
-      await store.writeRecord(write(k, 1, { eventTime: at(100) }));
-      const result = await store.writeRecord(write(k, 2, { eventTime: at(50) }));
+      await live.store.writeRecord(write(k, 1, { eventTime: at(100) }));
+      const result = await live.store.writeRecord(write(k, 2, { eventTime: at(50) }));
       assert.equal(result.outcome, 'stale');
-      assert.deepEqual(await store.getComputeHistory(k, 10), [entry(1)]);
+      assert.deepEqual(await live.store.getComputeHistory(k, 10), [entry(1)]);
     });
 
     test('writes that record an event keep history too', async () => {
       const k = key(uid());
-      await store.writeRecord(write(k, 1, { event: outboxEvent(k.entityValue) }));
-      await store.writeRecord(write(k, 2, { event: outboxEvent(k.entityValue) }));
-      assert.deepEqual(await store.getComputeHistory(k, 10), [entry(2), entry(1)]);
-      const events = await store.outbox.claim('history', 100, 30_000);
-      await store.outbox.complete(events.map((e) => e.id));
+      await live.store.writeRecord(write(k, 1, { event: outboxEvent(k.entityValue) }));
+      await live.store.writeRecord(write(k, 2, { event: outboxEvent(k.entityValue) }));
+      assert.deepEqual(await live.store.getComputeHistory(k, 10), [entry(2), entry(1)]);
+      const events = await live.store.outbox.claim('history', 100, 30_000);
+      await live.store.outbox.complete(events.map((e) => e.id));
     });
 
     test("a record in the old service's format has an empty history until its next write", async () => {
       const id = uid();
-      await instance.insertLegacy({
-        entityType: 'bright_uid',
-        entityValue: id,
-        category: CAT,
-        data: { a: 1 },
-        createdAt: '2025-10-16T10:00:00.123456+00:00',
-        updatedAt: '2025-10-16T10:00:00.123456+00:00',
-        computeId: 'legacy-job',
-      });
-      assert.deepEqual(await store.getComputeHistory(key(id), 10), []);
-      await store.writeRecord(write(key(id), 7));
-      assert.deepEqual(await store.getComputeHistory(key(id), 10), [entry(7)]);
+      await live.instance.insertLegacy(legacyRecord(id, CAT));
+      assert.deepEqual(await live.store.getComputeHistory(key(id), 10), []);
+      await live.store.writeRecord(write(key(id), 7));
+      assert.deepEqual(await live.store.getComputeHistory(key(id), 10), [entry(7)]);
     });
 
     test('a deleted record loses its history; a new record starts a new one', async () => {
       const k = key(uid());
-      await store.writeRecord(write(k, 1));
-      await store.writeRecord(write(k, 2));
-      await store.deleteRecord({ key: k, now: at(3) });
-      assert.equal(await store.getComputeHistory(k, 10), undefined);
-      await store.writeRecord(write(k, 4));
-      assert.deepEqual(await store.getComputeHistory(k, 10), [entry(4)]);
+      await live.store.writeRecord(write(k, 1));
+      await live.store.writeRecord(write(k, 2));
+      await live.store.deleteRecord({ key: k, now: at(3) });
+      assert.equal(await live.store.getComputeHistory(k, 10), undefined);
+      await live.store.writeRecord(write(k, 4));
+      assert.deepEqual(await live.store.getComputeHistory(k, 10), [entry(4)]);
     });
 
     test('concurrent writes lose no entry: each applied write is in the history exactly once', async () => {
       const k = key(uid());
-      await store.writeRecord(write(k, 0, { historySize: 10 }));
-      const results = await Promise.all(Array.from({ length: 9 }, (_, i) => store.writeRecord(write(k, i + 1, { historySize: 10 }))));
+      await live.store.writeRecord(write(k, 0, { historySize: 10 }));
+      const results = await Promise.all(Array.from({ length: 9 }, (_, i) => live.store.writeRecord(write(k, i + 1, { historySize: 10 }))));
       assert.ok(results.every((r) => r.outcome === 'applied'));
-      const history = (await store.getComputeHistory(k, 10)) ?? [];
+      const history = (await live.store.getComputeHistory(k, 10)) ?? [];
       assert.equal(history.length, 10);
       assert.deepEqual(history.map((e) => e.compute_id).sort(), Array.from({ length: 10 }, (_, n) => `job-${n}`).sort());
       assert.equal(history[history.length - 1]?.compute_id, 'job-0', 'the first write is the oldest entry');
-      const [record] = await store.getRecords([k]);
+      const [record] = await live.store.getRecords([k]);
       assert.equal(history[0]?.compute_id, record?.meta.compute_id, 'the newest entry is the current compute_id');
       assert.equal(history[0]?.timestamp, record?.meta.updated_at);
     });

@@ -15,7 +15,8 @@ import { errorResponses } from '../error-responses.js';
 import { issueOf, RequestValidationError } from '../request-validation-error.js';
 import { multiReadResponse, recordResponse, writeResponse } from '../responses.js';
 
-const DEFAULT_ENTITY_TYPE = 'bright_uid';
+/** The entity type of a read without `entity_type`, as the old service had it. */
+export const DEFAULT_ENTITY_TYPE = 'bright_uid';
 
 /**
  * A write whose body fails its schema still gets the rules on its `meta` checked (the `source`

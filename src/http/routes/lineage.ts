@@ -5,8 +5,8 @@ import type { FeatureService } from '../../service/feature-service.js';
 import { errorResponses } from '../error-responses.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { computeHistoryResponse, computeJobResponse } from '../responses.js';
+import { DEFAULT_ENTITY_TYPE } from './items.js';
 
-const DEFAULT_ENTITY_TYPE = 'bright_uid';
 const DEFAULT_PAGE = 100;
 
 /** Lineage: what wrote a record, and what a compute job wrote (README "Lineage"). */
