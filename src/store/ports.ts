@@ -139,7 +139,7 @@ export interface RecordStore {
    * change meanwhile. An unknown compute id yields no records. Served by an index, never a scan:
    * SQLite an index on (compute_id, category); DynamoDB the `by_compute_id` global secondary
    * index, which is eventually consistent (a write shows up within about a second) and holds
-   * only items written by this version or later (the old service's items are not listed).
+   * only items written by this version or later, or indexed by `feature-store lineage backfill`.
    */
   findByComputeId(query: ComputeJobQuery): Promise<ComputeJobPage>;
 

@@ -12,7 +12,8 @@
  * `lineage_compute_id`, sort key `category`, projecting the table's keys and
  * `lineage_updated_at`. The index is sparse: a record with a null compute_id, or last written by
  * the old service or an earlier version of this one, is not in it (those are not listed until
- * they are written again). Reads from a GSI are eventually consistent.
+ * they are written again or `feature-store lineage backfill` indexes them, backfill.ts). Reads
+ * from a GSI are eventually consistent.
  *
  * Cost: a write with a compute_id also writes the index entry (one more write unit per KB of
  * keys and `lineage_updated_at`; two when the compute_id changes, as the old entry is deleted).

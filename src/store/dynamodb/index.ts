@@ -6,6 +6,7 @@
 import type { Config } from '../../config.js';
 import { ConfigError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import { backfillLineage, type BackfillOptions, type BackfillProgress } from './backfill.js';
 import { assertRegion, createDynamoDbClients } from './client.js';
 import { utf8Length } from './item-size.js';
 import { LINEAGE_ATTR } from './by-compute-id.js';
@@ -15,6 +16,7 @@ import { DynamoDbStore } from './records.js';
 import { ensureTables, tableSpecs, type TableResult } from './tables.js';
 
 export { DynamoDbStore } from './records.js';
+export type { BackfillOptions, BackfillProgress } from './backfill.js';
 export type { TableResult } from './tables.js';
 
 function checkNames(config: Config): void {
@@ -71,6 +73,18 @@ export async function createDynamoDbTables(config: Config, options: { timeoutMs?
   try {
     await assertRegion(clients.raw);
     return await ensureTables(clients.raw, tableSpecs(config.entityTables), config.dynamodb.outboxTable, options);
+  } finally {
+    clients.raw.destroy();
+  }
+}
+
+/** `feature-store lineage backfill` (backfill.ts): indexes the record tables' older items. */
+export async function backfillLineageIndex(config: Config, options: BackfillOptions): Promise<BackfillProgress[]> {
+  checkNames(config);
+  const clients = createDynamoDbClients(config.dynamodb);
+  try {
+    await assertRegion(clients.raw);
+    return await backfillLineage(clients.doc, tableSpecs(config.entityTables), options);
   } finally {
     clients.raw.destroy();
   }
