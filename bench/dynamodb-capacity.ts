@@ -57,6 +57,7 @@ function event(id: number, names: string[]): OutboxEvent {
       resource_type: 'feature',
       resource_name: CATEGORY,
       compute_id: 'spark-job-2026-12-06',
+      event_time: null,
       features: names,
     },
   };

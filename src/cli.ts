@@ -12,6 +12,10 @@ Usage:
   feature-store tables create    Create the configured tables and indexes that are missing
                                  (STORE=dynamodb; idempotent; prints what it did per table)
 ${KEYS_HELP}
+  feature-store lineage backfill [--segments 4] [--max-writes-per-second 50]
+                                 [--state ./lineage-backfill.json]
+                                 Index older DynamoDB items for the by-compute-id query
+                                 (parallel scan, throttled, resumable from the state file)
   feature-store --help           Show this help
 
 Configuration comes from environment variables (see .env.example and README.md), e.g.
@@ -68,6 +72,37 @@ function describeError(err: unknown): string {
   return text;
 }
 
+function positiveInt(name: string, value: string | undefined, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > max) {
+    process.stderr.write(`--${name} must be an integer from 1 to ${max}, got '${value}'\n`);
+    process.exit(2);
+  }
+  return n;
+}
+
+/** `lineage backfill`: progress on stderr (at most once a second), one summary line per table on stdout. */
+async function backfill(cfg: Config, values: { segments?: string; 'max-writes-per-second'?: string; state?: string }): Promise<void> {
+  if (cfg.store !== 'dynamodb') {
+    process.stdout.write(`STORE=${cfg.store}: the compute_id index covers every record already; nothing to do\n`);
+    return;
+  }
+  const { backfillLineageIndex } = await import('./store/dynamodb/index.js');
+  let last = 0;
+  const results = await backfillLineageIndex(cfg, {
+    segments: positiveInt('segments', values.segments, 4, 1000),
+    maxWritesPerSecond: positiveInt('max-writes-per-second', values['max-writes-per-second'], 50, 40000),
+    statePath: values.state ?? './lineage-backfill.json',
+    onProgress: (p) => {
+      if (Date.now() - last < 1000 && p.segmentsDone < p.segments) return;
+      last = Date.now();
+      process.stderr.write(`${p.table}: ${p.segmentsDone}/${p.segments} segments done, ${p.scanned} scanned, ${p.updated} indexed, ${p.skipped} skipped\n`);
+    },
+  });
+  for (const r of results) process.stdout.write(`${r.table}: ${r.scanned} scanned, ${r.updated} indexed, ${r.skipped} skipped\n`);
+}
+
 async function main(argv: string[]): Promise<void> {
   if (argv[0] === 'keys') {
     try {
@@ -83,7 +118,12 @@ async function main(argv: string[]): Promise<void> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { help: { type: 'boolean', short: 'h' } },
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      segments: { type: 'string' },
+      'max-writes-per-second': { type: 'string' },
+      state: { type: 'string' },
+    },
   });
   const [command] = positionals;
   if (values.help || command === undefined || command === 'help') {
@@ -103,6 +143,14 @@ async function main(argv: string[]): Promise<void> {
         process.exit(2);
       }
       await createTables(config());
+      return;
+    }
+    case 'lineage': {
+      if (positionals[1] !== 'backfill' || positionals.length > 2) {
+        process.stderr.write(`Unknown command '${positionals.join(' ')}'.\n\n${HELP}`);
+        process.exit(2);
+      }
+      await backfill(config(), values);
       return;
     }
     default:

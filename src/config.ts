@@ -85,6 +85,24 @@ export interface Config {
   readonly http: HttpLimits;
   /** Browser origins allowed cross-origin access (`CORS_ORIGINS`); empty: CORS off. */
   readonly corsOrigins: readonly string[];
+  readonly lineage: LineageConfig;
+}
+
+/** Rules and bookkeeping for `meta.compute_id` (see README "Lineage"). */
+export interface LineageConfig {
+  /**
+   * `COMPUTE_ID_PATTERN`: a regular expression (JavaScript syntax, `u` flag) the *whole*
+   * compute_id must match — it is anchored as `^(?:pattern)$`, so `spark-.*` does not accept
+   * `my-spark-1`. Undefined: any string up to `LIMITS.computeIdLength` characters.
+   */
+  readonly computeIdPattern: string | undefined;
+  /** `COMPUTE_ID_REQUIRED`: every write must carry a (non-null) compute_id. */
+  readonly computeIdRequired: boolean;
+  /**
+   * `COMPUTE_HISTORY_SIZE`: compute ids each record keeps, newest first (0 turns the history
+   * off: writes leave it as stored and the history endpoint answers `[]`).
+   */
+  readonly computeHistorySize: number;
 }
 
 export interface HttpLimits {
@@ -172,6 +190,33 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
     throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got '${env[name] ?? ''}'`);
   }
   return v as T;
+}
+
+/**
+ * The largest `COMPUTE_HISTORY_SIZE`: a DynamoDB write shifts one attribute per entry in an
+ * update expression limited to 4 KB, and every entry is reserved in the item's 400 KB.
+ */
+export const MAX_COMPUTE_HISTORY_SIZE = 100;
+
+/** Compiles `COMPUTE_ID_PATTERN` anchored, so an invalid expression stops the start. */
+export function compileComputeIdPattern(pattern: string): RegExp {
+  return new RegExp(`^(?:${pattern})$`, 'u');
+}
+
+function lineage(env: Env): LineageConfig {
+  const pattern = optional(env, 'COMPUTE_ID_PATTERN');
+  if (pattern !== undefined) {
+    try {
+      compileComputeIdPattern(pattern);
+    } catch (err) {
+      throw new ConfigError(`COMPUTE_ID_PATTERN is not a valid regular expression: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  return Object.freeze({
+    computeIdPattern: pattern,
+    computeIdRequired: bool(env, 'COMPUTE_ID_REQUIRED', false),
+    computeHistorySize: int(env, 'COMPUTE_HISTORY_SIZE', 10, 0, MAX_COMPUTE_HISTORY_SIZE),
+  });
 }
 
 function entityTables(env: Env): Record<string, string> {
@@ -346,6 +391,7 @@ export function loadConfig(env: Env): Config {
     http: httpLimits(env),
     corsOrigins: Object.freeze(corsOrigins(env)),
     statsd: statsd(env),
+    lineage: lineage(env),
   };
   return Object.freeze(config);
 }

@@ -98,12 +98,14 @@ export class StaleWriteError extends FeatureStoreError {
 export type InputField =
   | 'source'
   | 'compute_id'
+  | 'event_time'
   | 'entity_type'
   | 'entity_value'
   | 'entity_values'
   | 'category'
   | 'features'
-  | 'feature_list';
+  | 'feature_list'
+  | 'cursor';
 
 /** One problem with one field of a service call. */
 export interface InputProblem {

@@ -13,6 +13,7 @@ export interface Metrics {
   readonly reads: Counter<'entity_type' | 'category' | 'result'>;
   readonly writes: Counter<'entity_type' | 'category'>;
   readonly deletes: Counter<'entity_type' | 'category'>;
+  readonly staleWrites: Counter<'entity_type' | 'category'>;
   readonly storeDuration: Histogram<'backend' | 'operation' | 'outcome'>;
   readonly eventsPublished: Counter;
   readonly eventsFailed: Counter;
@@ -66,6 +67,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     deletes: new Counter({
       name: 'feature_store_deletes_total',
       help: 'Records deleted (one per category; an erasure counts each category it removed).',
+      labelNames: ['entity_type', 'category'] as const,
+      registers,
+    }),
+    staleWrites: new Counter({
+      name: 'feature_store_stale_writes_total',
+      help: 'Writes refused with 409 STALE_WRITE (their event_time was older than the stored one), by entity type and category.',
       labelNames: ['entity_type', 'category'] as const,
       registers,
     }),

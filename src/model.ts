@@ -23,6 +23,25 @@ export interface RecordMeta {
   expires_at?: string;
 }
 
+/**
+ * One applied write in a record's compute history: the write's compute_id (null when it gave
+ * none — the history says what replaced the data, so an untracked write is listed too) and its
+ * `updated_at`.
+ */
+export interface ComputeHistoryEntry {
+  compute_id: string | null;
+  timestamp: string;
+}
+
+/** A record whose current compute_id is the one asked for (by-compute-id query). */
+export interface ComputeJobRecord {
+  entityType: string;
+  entityValue: string;
+  category: string;
+  /** Canonical `updated_at` of the record (the write by that job). */
+  updatedAt: string;
+}
+
 /** One (entity type, entity value, category) record as stored. */
 export interface FeatureRecord {
   entityType: string;
@@ -42,6 +61,8 @@ export interface FeatureEvent {
   resource_type: 'feature';
   resource_name: string;
   compute_id: string | null;
+  /** Canonical `meta.event_time` of the write, or null when it gave none. */
+  event_time: string | null;
   features: string[];
 }
 

@@ -26,6 +26,7 @@ describe('configuration', () => {
       rateLimitPerSecond: 0,
     });
     assert.deepEqual(c.corsOrigins, []);
+    assert.deepEqual(c.lineage, { computeIdPattern: undefined, computeIdRequired: false, computeHistorySize: 10 });
     assert.ok(Object.isFrozen(c));
   });
 
@@ -96,6 +97,11 @@ describe('configuration', () => {
       [{ BATCH_MAX_ENTITIES: '10001' }, /^BATCH_MAX_ENTITIES/],
       [{ STATSD_HOST: 'localhost', STATSD_PORT: '0' }, /^STATSD_PORT/],
       [{ STATSD_HOST: 'localhost', STATSD_PREFIX: 'a,b' }, /^STATSD_PREFIX/],
+      [{ COMPUTE_ID_PATTERN: 'spark-(' }, /^COMPUTE_ID_PATTERN is not a valid regular expression/],
+      [{ COMPUTE_ID_PATTERN: '\\p{Nope}' }, /^COMPUTE_ID_PATTERN/],
+      [{ COMPUTE_ID_REQUIRED: 'sometimes' }, /^COMPUTE_ID_REQUIRED/],
+      [{ COMPUTE_HISTORY_SIZE: '101' }, /^COMPUTE_HISTORY_SIZE/],
+      [{ COMPUTE_HISTORY_SIZE: '-1' }, /^COMPUTE_HISTORY_SIZE/],
     ];
     for (const [env, message] of cases) {
       assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && message.test(err.message), JSON.stringify(env));

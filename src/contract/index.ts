@@ -5,6 +5,7 @@
  */
 export * from './error-codes.js';
 export * from './limits.js';
+export * from './lineage.js';
 export * from './schemas.js';
 export * from './batch-read-schemas.js';
 export * from './delete-schemas.js';

@@ -9,4 +9,8 @@ export const LIMITS = Object.freeze({
   nestingDepth: 32,
   /** Multi-read keys per request (one BatchGetItem holds 100 keys). */
   featureListEntries: 1000,
+  /** Characters of `meta.compute_id`. */
+  computeIdLength: 256,
+  /** Records per page of the by-compute-id query (default 100). */
+  computeJobPage: 1000,
 });

@@ -47,8 +47,15 @@ export const WriteRequest = Type.Object(
       source: Type.String({ description: 'The writer; must be one of `WRITE_SOURCES`.', examples: ['prediction_service'], 'x-enum-from': 'WRITE_SOURCES' }),
       compute_id: Type.Optional(
         Type.Union([Type.String(), Type.Null()], {
-          description: 'Id of the compute job that produced the features (lineage).',
+          description: `Id of the compute job that produced the features (lineage). At most ${LIMITS.computeIdLength} characters; when \`COMPUTE_ID_PATTERN\` is set the whole id must match it, and when \`COMPUTE_ID_REQUIRED=true\` it must be given and not null (each a 422 at \`["body","meta","compute_id"]\`).`,
           examples: ['spark-job-2025-10-16-abc123'],
+        }),
+      ),
+      event_time: Type.Optional(
+        Type.Union([Type.String(), Type.Null()], {
+          description:
+            'As of when the features were computed: RFC 3339 with any offset (422 at `["body","meta","event_time"]` otherwise), stored as `2025-10-16T10:00:00.000Z`. A write older than the stored record\'s event_time is refused with 409 `STALE_WRITE` and changes nothing; equal or newer applies. Without one (or null) the write applies as before and the record keeps no event time.',
+          examples: ['2025-10-16T12:00:00+02:00'],
         }),
       ),
     }),
@@ -81,6 +88,12 @@ export const RecordMetaSchema = Type.Object({
   created_at: Timestamp,
   updated_at: Timestamp,
   compute_id: NullableString,
+  event_time: Type.Optional(
+    Type.String({
+      description: 'The latest write\'s `meta.event_time` in canonical form; present only when that write gave one.',
+      examples: ['2025-10-16T10:00:00.000Z'],
+    }),
+  ),
 });
 
 /**

@@ -36,6 +36,8 @@ export function notifyOnEventWrite(store: FeatureStore, onEventRecorded: () => v
             },
           },
     getRecords: (keys) => store.getRecords(keys),
+    getComputeHistory: (key, limit) => store.getComputeHistory(key, limit),
+    findByComputeId: (query) => store.findByComputeId(query),
     health: () => store.health(),
     close: () => store.close(),
   };

@@ -5,6 +5,7 @@ import type { TSchema } from 'typebox';
 import type { Config } from '../config.js';
 import { BatchReadRequest, BatchReadResponse } from '../contract/batch-read-schemas.js';
 import { DeleteCategoryResponse, DeleteEntityResponse } from '../contract/delete-schemas.js';
+import { ComputeHistoryResponse, ComputeJobResponse } from '../contract/lineage.js';
 import {
   ErrorResponse,
   HealthResponse,
@@ -43,6 +44,8 @@ export const NAMED_SCHEMAS: Readonly<Record<string, TSchema>> = {
   BatchReadResponse,
   DeleteCategoryResponse,
   DeleteEntityResponse,
+  ComputeHistoryResponse,
+  ComputeJobResponse,
 };
 
 /** What each error status means, with the `code`s it carries (docs/api.md, "Errors"). */
@@ -71,6 +74,8 @@ const ROUTE_DESCRIPTIONS: Readonly<Record<string, Readonly<Record<string, string
   'PATCH /api/v1/items': { 200: 'The features were merged into the category; `feature_count` is the number of features after the merge.' },
   'POST /api/v1/get/items/batch': { 200: "One result per requested entity value, in request order, each shaped like the multi-read's answer." },
   'DELETE /api/v1/items/:entity_type/:entity_value/:category': { 200: 'The record was deleted, with its `feature_deleted` event.' },
+  'GET /api/v1/get/item/:entity_value/:category/history': { 200: "The record's compute history, newest first (at most `COMPUTE_HISTORY_SIZE`)." },
+  'GET /api/v1/features/by-compute-id/:compute_id': { 200: 'The records whose current compute_id is this one, one page; `next_cursor` continues, `null` at the end.' },
   'DELETE /api/v1/items/:entity_type/:entity_value': { 200: 'Every category of the entity that existed was deleted (`deleted_categories`, possibly empty).' },
   'GET /api/v1/health': {
     200: 'The store answers (`healthy`); `events` may still be `degraded`, with `reason`.',
@@ -206,6 +211,7 @@ export async function registerOpenApi(app: FastifyInstance, config: Config): Pro
       },
       tags: [
         { name: 'features', description: 'Write and read features' },
+        { name: 'lineage', description: 'Which compute jobs wrote a record, and what a job wrote' },
         { name: 'operations', description: 'Health' },
       ],
     },

@@ -15,18 +15,21 @@ export class RequestValidationError extends FeatureStoreError {
 }
 
 /**
- * Where each service input field sits in a request body. Every body route of the API keeps the
- * caller's identity under `meta` and the record's fields under `data`.
+ * Where each service input field sits in a request. Every body route of the API keeps the
+ * caller's identity under `meta` and the record's fields under `data`; the paging cursor is a
+ * query parameter.
  */
 const BODY_LOCATION: Readonly<Record<InputField, readonly string[]>> = {
   source: ['body', 'meta', 'source'],
   compute_id: ['body', 'meta', 'compute_id'],
+  event_time: ['body', 'meta', 'event_time'],
   entity_type: ['body', 'data', 'entity_type'],
   entity_value: ['body', 'data', 'entity_value'],
   entity_values: ['body', 'data', 'entity_values'],
   category: ['body', 'data', 'category'],
   features: ['body', 'data', 'features'],
   feature_list: ['body', 'data', 'feature_list'],
+  cursor: ['query', 'cursor'],
 };
 
 /** Where fields sit in a request; `locations` overrides the body locations (e.g. a query parameter). */

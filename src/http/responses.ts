@@ -1,8 +1,10 @@
+import type { ComputeHistoryResponse, ComputeJobResponse } from '../contract/lineage.js';
 import type { BatchReadResponse } from '../contract/batch-read-schemas.js';
 import type { DeleteCategoryResponse, DeleteEntityResponse } from '../contract/delete-schemas.js';
 import type { HealthResponse, MultiReadResponse, RecordResponse, WriteResponse } from '../contract/schemas.js';
 import type { FeatureRecord } from '../model.js';
-import type { FeatureBatchOutput, FeatureSelectionOutput, HealthReport, WriteOutput } from '../service/feature-service.js';
+import type { ComputeJobsOutput } from '../service/compute-jobs.js';
+import type { ComputeHistoryOutput, FeatureBatchOutput, FeatureSelectionOutput, HealthReport, WriteOutput } from '../service/feature-service.js';
 import type { EraseOutput } from '../service/record-deletes.js';
 import type { RecordKey } from '../store/ports.js';
 
@@ -16,6 +18,23 @@ export function recordResponse(record: FeatureRecord): RecordResponse {
     [record.entityType]: record.entityValue,
     category: record.category,
     features: { data: record.data, meta: record.meta },
+  };
+}
+
+/** Keyed like a record: the entity type's name first. */
+export function computeHistoryResponse(out: ComputeHistoryOutput): ComputeHistoryResponse {
+  return {
+    [out.key.entityType]: out.key.entityValue,
+    category: out.key.category,
+    compute_history: out.history.map((e) => ({ compute_id: e.compute_id, timestamp: e.timestamp })),
+  };
+}
+
+export function computeJobResponse(out: ComputeJobsOutput, nextCursor: string | null): ComputeJobResponse {
+  return {
+    compute_id: out.computeId,
+    records: out.records.map((r) => ({ entity_type: r.entityType, entity_value: r.entityValue, category: r.category, updated_at: r.updatedAt })),
+    next_cursor: nextCursor,
   };
 }
 

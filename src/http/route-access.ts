@@ -50,3 +50,12 @@ export const entityErase: FastifyContextConfig = {
   categories: () => 'all',
   source: (request) => ({ value: (request.query as { source: string }).source, loc: ['query', 'source'] }),
 };
+
+/** A by-compute-id query: its `category` filter, or every category without one. */
+export const computeJobRead: FastifyContextConfig = {
+  access: 'read',
+  categories: (request) => {
+    const category = (request.query as { category?: string }).category;
+    return category === undefined ? 'all' : [category];
+  },
+};

@@ -6,15 +6,18 @@ import {
   InvalidEntityTypeError,
   InvalidInputError,
   ItemNotFoundError,
+  StaleWriteError,
   type InputProblem,
 } from '../errors.js';
 import type { Metrics } from '../metrics.js';
-import type { FeatureMap, FeatureRecord, OutboxEvent } from '../model.js';
+import type { ComputeHistoryEntry, FeatureMap, FeatureRecord, OutboxEvent } from '../model.js';
 import type { FeatureStore, RecordKey, StoreHealth } from '../store/ports.js';
 import { formatTimestamp, type Clock } from '../timestamps.js';
+import { computeJobQueries } from './compute-jobs.js';
 import { checkFeatureValues } from './feature-checks.js';
 import { createDeleteOperations } from './record-deletes.js';
 import { parseFeatureList, selectFeatures } from './feature-selection.js';
+import { checkEventTime, computeIdRule, parseEventTime } from './write-meta.js';
 
 /** What the event pipeline reports to health checks. */
 export interface EventPipelineHealth {
@@ -31,7 +34,7 @@ export interface EventPipelineStatus {
 
 export interface FeatureServiceDeps {
   store: FeatureStore;
-  config: Pick<Config, 'entityTables' | 'categories' | 'writeSources' | 'batchMaxEntities' | 'kafka' | 'categoryTtlMs'>;
+  config: Pick<Config, 'entityTables' | 'categories' | 'writeSources' | 'batchMaxEntities' | 'kafka' | 'categoryTtlMs' | 'lineage'>;
   clock: Clock;
   metrics: Metrics;
   /** Present when events are on; reported in health. */
@@ -43,7 +46,13 @@ export interface FeatureServiceDeps {
 /** A write of one whole category (full replace). Values are as the caller sent them. */
 export interface WriteInput {
   source: string;
-  computeId: string | null;
+  /** Undefined when the caller sent none (refused when `COMPUTE_ID_REQUIRED`), null when it sent null. */
+  computeId?: string | null | undefined;
+  /**
+   * As of when the features were computed: RFC 3339 with any offset, as sent; undefined or null
+   * when not given. With one, an older write than the stored record's is refused (stale).
+   */
+  eventTime?: string | null | undefined;
   entityType: string;
   entityValue: string;
   category: string;
@@ -54,6 +63,12 @@ export interface WriteOutput {
   key: RecordKey;
   /** Number of top-level features written. */
   featureCount: number;
+}
+
+/** The compute history of one record, newest first. */
+export interface ComputeHistoryOutput {
+  key: RecordKey;
+  history: ComputeHistoryEntry[];
 }
 
 /** Selected features of one entity across categories: `category:feature` or `category:*`. */
@@ -107,6 +122,7 @@ export function createFeatureService(deps: FeatureServiceDeps) {
   const writers = new Set(config.writeSources);
   const entityTypes = Object.keys(config.entityTables);
   const eventsOn = config.kafka !== undefined;
+  const checkComputeId = computeIdRule(config.lineage);
 
   const isEntityType = (t: string): boolean => Object.hasOwn(config.entityTables, t);
   const ttlMs = new Map(Object.entries(config.categoryTtlMs));
@@ -135,12 +151,34 @@ export function createFeatureService(deps: FeatureServiceDeps) {
     };
   }
 
+  /**
+   * The rules on a write's `meta` fields, as sent (any JSON value; a field of the wrong type is
+   * left to the schema). The HTTP layer calls this for a body that failed its schema too, so that
+   * one 422 lists every problem of the request.
+   */
+  function checkWriteMeta(meta: { source?: unknown; compute_id?: unknown; event_time?: unknown }): InputProblem[] {
+    const problems: InputProblem[] = [];
+    const source = typeof meta.source === 'string' ? checkSource(meta.source) : undefined;
+    if (source !== undefined) problems.push(source);
+    const computeId = checkComputeId(meta.compute_id);
+    if (computeId !== undefined) problems.push(computeId);
+    const eventTime = checkEventTime(meta.event_time);
+    if (eventTime !== undefined) problems.push(eventTime);
+    return problems;
+  }
+
   function checkEntityType(entityType: string): InputProblem | undefined {
     if (isEntityType(entityType)) return undefined;
     return { field: 'entity_type', type: 'literal_error', message: `Input should be ${entityTypes.map((t) => `'${t}'`).join(' or ')}` };
   }
 
-  function changeEvent(key: RecordKey, type: 'feature_available' | 'feature_deleted', now: string, computeId: string | null, names: string[]): OutboxEvent {
+  function changeEvent(
+    key: RecordKey,
+    type: 'feature_available' | 'feature_deleted',
+    now: string,
+    lineage: { computeId: string | null; eventTime: string | undefined },
+    names: string[],
+  ): OutboxEvent {
     const id = newId();
     return {
       id,
@@ -153,17 +191,16 @@ export function createFeatureService(deps: FeatureServiceDeps) {
         entity_id: key.entityValue,
         resource_type: 'feature',
         resource_name: key.category,
-        compute_id: computeId,
+        compute_id: lineage.computeId,
+        event_time: lineage.eventTime ?? null,
         features: names,
       },
     };
   }
 
-  /** Every rule of a write (and a merge): source, entity type, feature values, then the allow-list. */
+  /** Every rule of a write (and a merge): meta (source, compute_id, event_time), entity type, feature values, then the allow-list. */
   function checkWrite(input: WriteInput): RecordKey {
-    const problems: InputProblem[] = [];
-    const source = checkSource(input.source);
-    if (source !== undefined) problems.push(source);
+    const problems = checkWriteMeta({ source: input.source, compute_id: input.computeId, event_time: input.eventTime });
     const entityType = checkEntityType(input.entityType);
     if (entityType !== undefined) problems.push(entityType);
     problems.push(...checkFeatureValues(input.features));
@@ -177,18 +214,27 @@ export function createFeatureService(deps: FeatureServiceDeps) {
     const data = input.features as FeatureMap;
     const nowMs = clock().getTime();
     const now = formatTimestamp(new Date(nowMs));
+    const computeId = input.computeId ?? null;
+    const parsed = parseEventTime(input.eventTime);
+    const eventTime = 'eventTime' in parsed ? parsed.eventTime : undefined; // checked above
     const names = Object.keys(data);
     const ttl = ttlMs.get(key.category);
     const result = await store.writeRecord({
       key,
       data,
-      computeId: input.computeId,
+      computeId,
+      eventTime,
       now,
       expiresAt: ttl === undefined ? undefined : formatTimestamp(new Date(nowMs + ttl)),
-      event: eventsOn ? changeEvent(key, 'feature_available', now, input.computeId, names) : undefined,
+      historySize: config.lineage.computeHistorySize,
+      event: eventsOn ? changeEvent(key, 'feature_available', now, { computeId, eventTime }, names) : undefined,
     });
-    // Only a write with an event time can be stale, and this one has none.
-    if (result.outcome === 'stale') throw new Error(`store reported a write without event time as stale (stored ${result.storedEventTime})`);
+    if (result.outcome === 'stale') {
+      // Only a write with an event time can be stale: nothing changed and no event was recorded.
+      if (eventTime === undefined) throw new Error(`store reported a write without event time as stale (stored ${result.storedEventTime})`);
+      metrics.staleWrites.inc({ entity_type: key.entityType, category: key.category });
+      throw new StaleWriteError(key.entityValue, key.category, result.storedEventTime, eventTime);
+    }
     metrics.writes.inc({ entity_type: key.entityType, category: key.category });
     return { key, featureCount: names.length };
   }
@@ -214,27 +260,44 @@ export function createFeatureService(deps: FeatureServiceDeps) {
       key,
       set,
       remove,
-      computeId: input.computeId,
+      computeId: input.computeId ?? null,
       now,
+      historySize: config.lineage.computeHistorySize,
       // An expired record is merged into as if it were gone (its features do not come back).
       ...(ttl === undefined
         ? {}
         : { expiresAt: formatTimestamp(new Date(nowMs + ttl)), expiredBefore: formatTimestamp(new Date(nowMs - ttl + 1)) }),
-      event: eventsOn ? changeEvent(key, 'feature_available', now, input.computeId, Object.keys(features)) : undefined,
+      event: eventsOn ? changeEvent(key, 'feature_available', now, { computeId: input.computeId ?? null, eventTime: undefined }, Object.keys(features)) : undefined,
     });
     metrics.writes.inc({ entity_type: key.entityType, category: key.category });
     return { key, featureCount: result.featureCount };
   }
 
-  /** One record. Allow-list first, then entity type, as the old service checked them. */
-  async function readCategory(key: RecordKey): Promise<FeatureRecord> {
+  /** The checks of a one-record read: allow-list first, then entity type, as the old service checked them. */
+  function checkReadable(key: RecordKey): void {
     if (!allowed.has(key.category)) throw new CategoryNotAllowedError(key.category, 'read', config.categories);
     if (!isEntityType(key.entityType)) throw new InvalidEntityTypeError(key.entityType);
+  }
+
+  /** One record. */
+  async function readCategory(key: RecordKey): Promise<FeatureRecord> {
+    checkReadable(key);
     const [stored] = await store.getRecords([key]);
     const record = visible(stored, clock().getTime());
     metrics.reads.inc({ entity_type: key.entityType, category: key.category, result: record === undefined ? 'miss' : 'hit' });
     if (record === undefined) throw new ItemNotFoundError(key.entityValue, key.category);
     return record;
+  }
+
+  /**
+   * The compute history of one record, newest first, at most `COMPUTE_HISTORY_SIZE` entries
+   * (`[]` when it is 0). Checked and reported like `readCategory`.
+   */
+  async function readComputeHistory(key: RecordKey): Promise<ComputeHistoryOutput> {
+    checkReadable(key);
+    const history = await store.getComputeHistory(key, config.lineage.computeHistorySize);
+    if (history === undefined) throw new ItemNotFoundError(key.entityValue, key.category);
+    return { key, history };
   }
 
   async function readFeatures(input: FeatureSelectionInput): Promise<FeatureSelectionOutput> {
@@ -304,7 +367,7 @@ export function createFeatureService(deps: FeatureServiceDeps) {
     for (;;) {
       const now = formatTimestamp(clock());
       const event = eventsOn
-        ? (deleted: FeatureRecord) => changeEvent(deleted, 'feature_deleted', now, null, Object.keys(deleted.data))
+        ? (deleted: FeatureRecord) => changeEvent(deleted, 'feature_deleted', now, { computeId: null, eventTime: undefined }, Object.keys(deleted.data))
         : undefined;
       const removed = await sweeper.sweepExpired({ now, limit: batch, event });
       total += removed;
@@ -333,8 +396,22 @@ export function createFeatureService(deps: FeatureServiceDeps) {
     metrics,
     checkSource,
     isEntityType,
-    deletedEvent: eventsOn ? (key, now, deleted) => changeEvent(key, 'feature_deleted', now, null, Object.keys(deleted.data)) : undefined,
+    deletedEvent: eventsOn ? (key, now, deleted) => changeEvent(key, 'feature_deleted', now, { computeId: null, eventTime: undefined }, Object.keys(deleted.data)) : undefined,
   });
+  const { findByComputeId } = computeJobQueries({ store, config });
 
-  return { checkSource, writeCategory, mergeCategory, readCategory, readFeatures, readFeaturesBatch, ...deletes, sweepExpired, health };
+  return {
+    checkSource,
+    checkWriteMeta,
+    writeCategory,
+    mergeCategory,
+    readCategory,
+    readComputeHistory,
+    findByComputeId,
+    readFeatures,
+    readFeaturesBatch,
+    ...deletes,
+    sweepExpired,
+    health,
+  };
 }

@@ -27,6 +27,8 @@ export function instrumentStore(store: FeatureStore, metrics: Metrics): FeatureS
     writeRecord: timed('write', store.writeRecord.bind(store)),
     getRecords: timed('get', store.getRecords.bind(store)),
     mergeRecord: timed('merge', store.mergeRecord.bind(store)),
+    getComputeHistory: timed('get_history', store.getComputeHistory.bind(store)),
+    findByComputeId: timed('find_by_compute_id', store.findByComputeId.bind(store)),
     deleteRecord: timed('delete', store.deleteRecord.bind(store)),
     sweeper: store.sweeper === undefined ? undefined : { sweepExpired: timed('sweep', store.sweeper.sweepExpired.bind(store.sweeper)) },
     health: store.health.bind(store),

@@ -69,6 +69,8 @@ export function legacyStatsdStore(store: FeatureStore, statsd: Statsd, config: P
       }
     },
     deleteRecord: store.deleteRecord.bind(store),
+    getComputeHistory: store.getComputeHistory.bind(store),
+    findByComputeId: store.findByComputeId.bind(store),
     sweeper: store.sweeper,
     health: store.health.bind(store),
     close: store.close.bind(store),

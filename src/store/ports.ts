@@ -1,4 +1,4 @@
-import type { FeatureMap, FeatureRecord, OutboxEvent } from '../model.js';
+import type { ComputeHistoryEntry, ComputeJobRecord, FeatureMap, FeatureRecord, OutboxEvent } from '../model.js';
 
 /**
  * The storage ports every backend implements (one folder per backend under src/store/, selected
@@ -44,6 +44,13 @@ export interface WriteRecordInput {
    * records from reads; the service does, with the TTL in force at the read.
    */
   readonly expiresAt?: string | undefined;
+  /**
+   * Compute history to keep (see `RecordStore.getComputeHistory`): an applied write puts
+   * `{compute_id: computeId, timestamp: now}` first in the record's history and keeps at most
+   * `historySize` entries, atomically with the write (no read before it). 0 or undefined: the
+   * history is left as stored. A stale write changes no history.
+   */
+  readonly historySize?: number | undefined;
   /** The change event to record atomically with the write; omitted when events are off. */
   readonly event?: OutboxEvent | undefined;
 }
@@ -76,6 +83,8 @@ export interface MergeRecordInput {
   readonly computeId: string | null;
   /** Canonical timestamp of this merge. */
   readonly now: string;
+  /** As `WriteRecordInput.historySize`: a merge is a write of its compute id to the history. */
+  readonly historySize?: number | undefined;
   /** As `WriteRecordInput.expiresAt`: the record's expiry after this merge (undefined: none). */
   readonly expiresAt?: string | undefined;
   /**
@@ -97,6 +106,24 @@ export interface MergeResult {
   readonly featureCount: number;
   /** True when this merge created the record. */
   readonly created: boolean;
+}
+
+/** A by-compute-id query over one entity type (see `RecordStore.findByComputeId`). */
+export interface ComputeJobQuery {
+  readonly entityType: string;
+  readonly computeId: string;
+  /** Only records of this category. */
+  readonly category?: string | undefined;
+  /** At most this many records (≥ 1). */
+  readonly limit: number;
+  /** Continue after this record: the last one of the previous page (same query). */
+  readonly after?: { readonly entityValue: string; readonly category: string } | undefined;
+}
+
+export interface ComputeJobPage {
+  readonly records: ComputeJobRecord[];
+  /** True when more records follow the last one returned. */
+  readonly more: boolean;
 }
 
 export interface DeleteRecordInput {
@@ -146,6 +173,28 @@ export interface RecordStore {
    * - Merging may leave a record with no features; it stays a record.
    */
   mergeRecord(input: MergeRecordInput): Promise<MergeResult>;
+
+  /**
+   * The compute history of one record: the compute ids of its latest applied writes that kept
+   * history (`WriteRecordInput.historySize`), newest first, at most `limit` (≥ 1) entries.
+   * Resolves with `undefined` when the record does not exist, and with `[]` for a record that
+   * has none (written by the old service or while the history was off). A deleted record's
+   * history goes with it. Read with the same consistency as `getRecords`.
+   */
+  getComputeHistory(key: RecordKey, limit: number): Promise<ComputeHistoryEntry[] | undefined>;
+
+  /**
+   * The records of `query.entityType` whose **current** compute_id is `query.computeId` (a record
+   * rewritten by another job, or with a null compute_id, is not listed), optionally of one
+   * category; ordered by category, then in an order the backend keeps stable (SQLite: entity
+   * value; DynamoDB: the index's own order), at most `limit`, starting after `query.after`, so
+   * that paging on with the last record returned never skips or repeats a record that did not
+   * change meanwhile. An unknown compute id yields no records. Served by an index, never a scan:
+   * SQLite an index on (compute_id, category); DynamoDB the `by_compute_id` global secondary
+   * index, which is eventually consistent (a write shows up within about a second) and holds
+   * only items written by this version or later, or indexed by `feature-store lineage backfill`.
+   */
+  findByComputeId(query: ComputeJobQuery): Promise<ComputeJobPage>;
 
   /**
    * Deletes one record and, atomically with it, records the event built by `input.event` from

@@ -34,6 +34,7 @@ const EVENT_KEYS = [
   'resource_type',
   'resource_name',
   'compute_id',
+  'event_time',
   'features',
 ];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -73,6 +74,14 @@ describe('change events on Kafka', { timeout: 300_000 }, () => {
       },
       { entityType: 'bright_uid', entityValue: `${run}-one user:ü 100%`, category: 'ncr_unauth_features', features: { b: true, a: 0.35 } },
       { entityType: 'account_pid', entityValue: `${run}-two`, category: 'd0_unauth_features', features: { only: 750 }, computeId: null },
+      {
+        entityType: 'account_pid',
+        entityValue: `${run}-three`,
+        category: 'ncr_unauth_features',
+        features: { as_of: 1 },
+        computeId: 'job-7',
+        eventTime: '2025-10-16T12:00:00.5+02:00',
+      },
     ];
     const expected = [];
     for (const w of writes) {
@@ -92,6 +101,8 @@ describe('change events on Kafka', { timeout: 300_000 }, () => {
           resource_type: 'feature',
           resource_name: w.category,
           compute_id: w.computeId ?? null,
+          // Canonical form of meta.event_time, null when the write gave none.
+          event_time: w.eventTime === undefined ? null : '2025-10-16T10:00:00.500Z',
           features: Object.keys(w.features),
         },
       });
@@ -149,6 +160,26 @@ describe('change events on Kafka', { timeout: 300_000 }, () => {
 
   test('deletes and erasures publish one feature_deleted event per deleted record, after the writes', async () => {
     await assertDeleteEventsPublished(runtime.url, consumed, `${run}-delete`);
+  });
+
+  test('a stale write (older event_time, 409) emits no event; the writes around it do, with their event_time', async () => {
+    const entityValue = `${run}-stale`;
+    const sent = [
+      { eventTime: '2025-10-16T10:00:00Z', status: 200 },
+      { eventTime: '2025-10-16T09:00:00Z', status: 409 },
+      { eventTime: '2025-10-16T11:00:00Z', status: 200 },
+    ];
+    for (const [i, w] of sent.entries()) {
+      const res = await write(runtime.url, { entityValue, features: { [`n${i}`]: i }, eventTime: w.eventTime });
+      assert.equal(res.status, w.status, res.body);
+    }
+    await consumed.waitFor(() => byKey(`bright_uid:${entityValue}`).length >= 2, 30_000, 'two events');
+    await sleep(1_000); // an event of the stale write would show up in this time
+    const events = byKey(`bright_uid:${entityValue}`).map((m) => (isRecord(m.value) ? [m.value.event_time, m.value.features] : undefined));
+    assert.deepEqual(events, [
+      ['2025-10-16T10:00:00.000Z', ['n0']],
+      ['2025-10-16T11:00:00.000Z', ['n2']],
+    ]);
   });
 
   test('health and metrics show the pipeline working', async () => {

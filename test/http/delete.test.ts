@@ -205,7 +205,7 @@ function deleteSuite(backend: TestBackend): void {
           assert.equal(eventId, e.id);
           return rest;
         });
-        const common = { entity_type: 'bright_uid', entity_id: id, resource_type: 'feature', compute_id: null };
+        const common = { entity_type: 'bright_uid', entity_id: id, resource_type: 'feature', compute_id: null, event_time: null };
         assert.deepEqual(events, [
           { event_type: 'feature_available', timestamp: '2025-10-16T10:00:00.000Z', ...common, resource_name: CAT, compute_id: 'job-1', features: ['b', 'a'] },
           { event_type: 'feature_available', timestamp: '2025-10-16T10:00:00.000Z', ...common, resource_name: CAT2, compute_id: 'job-1', features: ['c'] },

@@ -129,7 +129,7 @@ describe('DynamoDB: items in the old service\'s format', () => {
     });
   });
 
-  test('a new record is written in the same layout: numbers as N, no other attributes', async () => {
+  test('a new record is written in the same layout: numbers as N; beside it only the lineage index keys', async () => {
     const id = uid();
     await store.writeRecord(writeInput({
       entityType: 'bright_uid',
@@ -159,6 +159,9 @@ describe('DynamoDB: items in the old service\'s format', () => {
           },
         },
       },
+      // Top-level attributes the old service ignores: the by_compute_id index keys.
+      lineage_compute_id: { S: 'job-1' },
+      lineage_updated_at: { S: '2025-10-16T10:00:00.000Z' },
     });
   });
 

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { loadConfig } from '../../src/config.js';
+import { StoreUnavailableError } from '../../src/errors.js';
 import { createDynamoDbTables } from '../../src/store/dynamodb/index.js';
 import type { FeatureStore } from '../../src/store/ports.js';
 import { openStore, TEST_ENV } from '../support/backend.js';
@@ -11,8 +12,8 @@ import { startDynamoDbInstance, type DynamoDbInstance } from '../support/dynamod
 /**
  * Table management: `feature-store tables create` (idempotent, reports per table),
  * `DYNAMODB_CREATE_TABLES=true` at start, and health checks that really describe the tables.
- * Record tables keep the old service's layout exactly (no index); pending events live in the
- * outbox table and its index.
+ * Record tables keep the old service's key schema, plus the `by_compute_id` index (added to an
+ * existing table too); pending events live in the outbox table and its index.
  */
 function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
@@ -51,7 +52,12 @@ describe('DynamoDB tables', () => {
       { AttributeName: 'category', KeyType: 'RANGE' },
     ]);
     assert.equal(described.Table?.BillingModeSummary?.BillingMode, 'PAY_PER_REQUEST');
-    assert.deepEqual(described.Table?.GlobalSecondaryIndexes ?? [], [], "the old service's layout: no index");
+    const index = described.Table?.GlobalSecondaryIndexes?.find((i) => i.IndexName === 'by_compute_id');
+    assert.deepEqual(index?.KeySchema, [
+      { AttributeName: 'lineage_compute_id', KeyType: 'HASH' },
+      { AttributeName: 'category', KeyType: 'RANGE' },
+    ]);
+    assert.deepEqual(index?.Projection, { ProjectionType: 'INCLUDE', NonKeyAttributes: ['lineage_updated_at'] });
     const box = await instance.raw.send(new DescribeTableCommand({ TableName: outbox }));
     assert.deepEqual(box.Table?.KeySchema, [
       { AttributeName: 'entity_value', KeyType: 'HASH' },
@@ -82,7 +88,7 @@ describe('DynamoDB tables', () => {
     );
   });
 
-  test("an existing table of the old service is used as it is; with events on, health needs the outbox table", async () => {
+  test("an existing table of the old service keeps its keys and gets the by_compute_id index; with events on, health needs the outbox table", async () => {
     const table = `old_service_${process.pid}_${Date.now()}`;
     await instance.raw.send(
       new CreateTableCommand({
@@ -106,13 +112,21 @@ describe('DynamoDB tables', () => {
       assert.equal(health.ok, false, 'with events on, a missing outbox table is not healthy');
       assert.match(health.error ?? '', new RegExp(`${outbox}: table does not exist`));
       assert.ok(health.tablesAvailable.includes(table));
+      // Until the index exists, the by-compute-id query says what to do (503, not a 500).
+      await assert.rejects(
+        store.findByComputeId({ entityType: 'bright_uid', computeId: 'job', limit: 10 }),
+        (err: unknown) => err instanceof StoreUnavailableError && /no usable index 'by_compute_id'.*tables create/.test(err.message),
+      );
       const res = await cli(['tables', 'create'], env);
       assert.equal(res.code, 0, res.stderr);
-      assert.match(res.stdout, new RegExp(`^${table} \\(records\\): exists$`, 'm'));
+      assert.match(res.stdout, new RegExp(`^${table} \\(records\\): index added$`, 'm'));
       assert.match(res.stdout, new RegExp(`^${outbox} \\(outbox\\): created$`, 'm'));
       assert.equal((await store.health()).ok, true);
       const described = await instance.raw.send(new DescribeTableCommand({ TableName: table }));
-      assert.deepEqual(described.Table?.GlobalSecondaryIndexes ?? [], [], "the old service's table is left as it was");
+      assert.deepEqual(described.Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName), ['by_compute_id']);
+      assert.deepEqual(await store.findByComputeId({ entityType: 'bright_uid', computeId: 'job', limit: 10 }), { records: [], more: false });
+      const again = await cli(['tables', 'create'], env);
+      assert.match(again.stdout, new RegExp(`^${table} \\(records\\): exists$`, 'm'), 'idempotent');
     } finally {
       await store.close();
     }

@@ -1,8 +1,12 @@
 import { EVENT_BACKENDS } from '../support/backends.js';
+import { computeJobContract } from './contract-compute-jobs.js';
+import { computeHistoryContract } from './contract-history.js';
 import { storeContract } from './contract.js';
 import { mergeContract } from './merge-contract.js';
 
 for (const backend of EVENT_BACKENDS) {
   storeContract(backend);
   mergeContract(backend);
+  computeHistoryContract(backend);
+  computeJobContract(backend);
 }

@@ -44,11 +44,14 @@ export interface WriteInput {
   category?: string;
   /** Omitted from the request when `undefined`. */
   computeId?: string | null;
+  /** `meta.event_time`; omitted from the request when `undefined`. */
+  eventTime?: string;
 }
 
 export function writeBody(input: WriteInput): unknown {
   const meta: Record<string, unknown> = { source: 'prediction_service' };
   if (input.computeId !== undefined) meta.compute_id = input.computeId;
+  if (input.eventTime !== undefined) meta.event_time = input.eventTime;
   return {
     meta,
     data: {

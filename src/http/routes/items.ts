@@ -16,28 +16,31 @@ import { featureListRead, pathCategoryRead, queryCategoryRead, writeAccess } fro
 import { issueOf, RequestValidationError } from '../request-validation-error.js';
 import { multiReadResponse, recordResponse, writeResponse } from '../responses.js';
 
-const DEFAULT_ENTITY_TYPE = 'bright_uid';
+/** The entity type of a read without `entity_type`, as the old service had it. */
+export const DEFAULT_ENTITY_TYPE = 'bright_uid';
 
 
 /**
- * A write whose body fails its schema still gets the `source` allow-list checked, so that one
- * 422 lists every problem of the request (as the old service's pydantic model did: the source
- * validator runs on `meta` whatever is wrong in `data`).
+ * A write whose body fails its schema still gets the rules on its `meta` checked (the `source`
+ * allow-list, the compute_id rules), so that one 422 lists every problem of the request (as
+ * the old service's pydantic model did: the source validator runs on `meta` whatever is wrong in
+ * `data`). The meta problems come first, as they do when the schema passes.
  */
-export function withSourceProblem(error: Error, body: unknown, service: FeatureService): Error {
+export function withMetaProblems(error: Error, body: unknown, service: FeatureService): Error {
   if (!(error instanceof RequestValidationError)) return error;
   const meta = typeof body === 'object' && body !== null ? (body as { meta?: unknown }).meta : undefined;
-  const source = typeof meta === 'object' && meta !== null ? (meta as { source?: unknown }).source : undefined;
-  const problem = typeof source === 'string' ? service.checkSource(source) : undefined;
-  if (problem === undefined) return error;
-  return new RequestValidationError([issueOf(problem), ...error.issues]);
+  if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) return error;
+  const problems = service.checkWriteMeta(meta);
+  if (problems.length === 0) return error;
+  return new RequestValidationError([...problems.map((p) => issueOf(p)), ...error.issues]);
 }
 
 /** A write's (or a merge write's) body as the service's input. */
 export function writeInput({ meta, data }: WriteRequest): WriteInput {
   return {
     source: meta.source,
-    computeId: meta.compute_id ?? null,
+    computeId: meta.compute_id,
+    eventTime: meta.event_time,
     entityType: data.entity_type,
     entityValue: data.entity_value,
     category: data.category,
@@ -55,14 +58,14 @@ export const itemRoutes: FastifyPluginAsyncTypebox<{ service: FeatureService }> 
       schema: {
         summary: 'Write one category of features (full replace)',
         description:
-          'Replaces the whole category for the entity. `created_at` is kept from the first write, `updated_at` moves, `compute_id` is the one given (or null). Emits a change event.',
+          'Replaces the whole category for the entity. `created_at` is kept from the first write, `updated_at` moves, `compute_id` is the one given (or null). With `meta.event_time`, a write older than the stored record\'s event time is refused with 409 `STALE_WRITE` (nothing changes, no event). Emits a change event.',
         tags: ['features'],
         body: WriteRequest,
-        response: { 200: WriteResponse, ...errorResponses(400, 413, 415, 503) },
+        response: { 200: WriteResponse, ...errorResponses(400, 409, 413, 415, 503) },
       },
     },
     async (request) => {
-      if (request.validationError !== undefined) throw withSourceProblem(request.validationError, request.body, service);
+      if (request.validationError !== undefined) throw withMetaProblems(request.validationError, request.body, service);
       return writeResponse(await service.writeCategory(writeInput(request.body)));
     },
   );

@@ -5,7 +5,7 @@ import type { FeatureService } from '../../service/feature-service.js';
 import { writeAccess } from '../route-access.js';
 import { errorResponses } from '../error-responses.js';
 import { mergeResponse } from '../responses.js';
-import { withSourceProblem, writeInput } from './items.js';
+import { withMetaProblems, writeInput } from './items.js';
 
 /** The merge write: a partial update of one category, validated like the full write. */
 export const mergeWriteRoutes: FastifyPluginAsyncTypebox<{ service: FeatureService }> = async (app, { service }) => {
@@ -24,7 +24,7 @@ export const mergeWriteRoutes: FastifyPluginAsyncTypebox<{ service: FeatureServi
       },
     },
     async (request) => {
-      if (request.validationError !== undefined) throw withSourceProblem(request.validationError, request.body, service);
+      if (request.validationError !== undefined) throw withMetaProblems(request.validationError, request.body, service);
       return mergeResponse(await service.mergeCategory(writeInput(request.body)));
     },
   );

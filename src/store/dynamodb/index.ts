@@ -6,20 +6,27 @@
 import type { Config } from '../../config.js';
 import { ConfigError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import { backfillLineage, type BackfillOptions, type BackfillProgress } from './backfill.js';
 import { assertRegion, createDynamoDbClients } from './client.js';
 import { utf8Length } from './item-size.js';
+import { LINEAGE_ATTR } from './by-compute-id.js';
+import { HISTORY_PREFIX } from './history.js';
 import { LAYOUT_ATTRIBUTES, MAX_SORT_KEY_BYTES } from './layout.js';
 import { DynamoDbStore } from './records.js';
 import { ensureTables, tableSpecs, type TableResult } from './tables.js';
 
 export { DynamoDbStore } from './records.js';
+export type { BackfillOptions, BackfillProgress } from './backfill.js';
 export type { TableResult } from './tables.js';
 
 function checkNames(config: Config): void {
   const tables = new Map<string, string>();
   for (const [type, table] of Object.entries(config.entityTables)) {
-    if (LAYOUT_ATTRIBUTES.includes(type)) {
+    if (LAYOUT_ATTRIBUTES.includes(type) || Object.values<string>(LINEAGE_ATTR).includes(type)) {
       throw new ConfigError(`ENTITY_TYPES: '${type}' is an attribute name of the DynamoDB item layout`);
+    }
+    if (type.startsWith(HISTORY_PREFIX)) {
+      throw new ConfigError(`ENTITY_TYPES: '${type}' starts with '${HISTORY_PREFIX}', the compute history attributes of the DynamoDB item layout`);
     }
     tables.set(table, type);
   }
@@ -74,4 +81,16 @@ export async function createDynamoDbTables(config: Config, options: { timeoutMs?
 /** Whether any category has a TTL, so that the record tables need their native TTL on. */
 function hasTtl(config: Config): boolean {
   return Object.keys(config.categoryTtlMs).length > 0;
+}
+
+/** `feature-store lineage backfill` (backfill.ts): indexes the record tables' older items. */
+export async function backfillLineageIndex(config: Config, options: BackfillOptions): Promise<BackfillProgress[]> {
+  checkNames(config);
+  const clients = createDynamoDbClients(config.dynamodb);
+  try {
+    await assertRegion(clients.raw);
+    return await backfillLineage(clients.doc, tableSpecs(config.entityTables), options);
+  } finally {
+    clients.raw.destroy();
+  }
 }

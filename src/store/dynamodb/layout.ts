@@ -15,7 +15,9 @@ import { utf8Length } from './item-size.js';
  * One table per entity type; its partition key attribute is named after the entity type
  * (`bright_uid`, `account_pid`), its sort key is `category`. The old service ignores
  * `meta.event_time` (it rewrites `meta` as a whole, which drops it: the next write then applies
- * as if the record had no event time). Pending change events are not kept here but in the
+ * as if the record had no event time). Lineage adds top-level attributes beside `features`, which the old
+ * service ignores: the compute history positions (history.ts) and the by-compute-id index keys
+ * (by-compute-id.ts). Pending change events are not kept here but in the
  * outbox table (outbox-item.ts), so deleting or expiring a record item never loses one.
  *
  * Contract: `encodeData`/`decodeData` round-trip every JSON feature map exactly; `toRecord`

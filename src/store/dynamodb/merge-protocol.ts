@@ -5,6 +5,8 @@ import { cancelReasons, errorName, isConditionalCheckFailed, translateError } fr
 import { ATTR, encodeData, field, MalformedItemError, toRecord, type Item } from './layout.js';
 import { appendAction, type PendingEvent } from './outbox-item.js';
 import type { TableSpec } from './tables.js';
+import { lineageActions } from './by-compute-id.js';
+import { historyShift } from './history.js';
 import { cancelOutcome, conditionOutcome, followExpiry, outboxFull, RECORD_NAMES, type UpdateRequest } from './write-protocol.js';
 
 /**
@@ -28,12 +30,16 @@ const MAX_EXPRESSION_BYTES = 4096;
 const META_SET = '#f.#m.#u = :now, #f.#m.#ci = :cid, #f.#m.#c = if_not_exists(#f.#m.#c, :now)';
 
 /** The metadata part of a merge's update: SET clauses, REMOVE paths and their values. */
-function metaParts(input: MergeRecordInput): { sets: string[]; removes: string[]; values: Record<string, unknown> } {
-  const values: Record<string, unknown> = { ':now': input.now, ':cid': input.computeId };
-  const sets = [META_SET];
-  const removes = ['#f.#m.#et'];
+function metaParts(input: MergeRecordInput): { sets: string[]; removes: string[]; values: Record<string, unknown>; names: Record<string, string> } {
+  // Lineage as a write keeps it: the compute history shifts and the by-compute-id attributes
+  // follow, in the same expression (history.ts, by-compute-id.ts).
+  const history = historyShift(input.historySize ?? 0, { compute_id: input.computeId, timestamp: input.now });
+  const lineage = lineageActions(input.computeId);
+  const values: Record<string, unknown> = { ':now': input.now, ':cid': input.computeId, ...history.values };
+  const sets = [META_SET, ...history.set, ...lineage.set];
+  const removes = ['#f.#m.#et', ...lineage.remove];
   followExpiry(input.expiresAt, sets, removes, values);
-  return { sets, removes, values };
+  return { sets, removes, values, names: { ...RECORD_NAMES, ...history.names, ...lineage.names } };
 }
 
 /**
@@ -41,8 +47,7 @@ function metaParts(input: MergeRecordInput): { sets: string[]; removes: string[]
  * `set` holds the features already encoded for storage (layout.ts `encodeData`).
  */
 export function mergeUpdate(table: string, key: Item, input: MergeRecordInput, set: Item): UpdateRequest | undefined {
-  const names: Record<string, string> = { ...RECORD_NAMES };
-  const { sets, removes, values } = metaParts(input);
+  const { sets, removes, values, names } = metaParts(input);
   values[':map'] = 'M';
   let condition = 'attribute_exists(#f.#m) AND attribute_type(#f.#d, :map)';
   if (input.expiredBefore !== undefined) {
@@ -148,13 +153,13 @@ export function isExpired(spec: TableSpec, input: MergeRecordInput, read: Item):
  * an emulator without map equality (dynalite) could not do.
  */
 export function expiredReplace(table: string, key: Item, input: MergeRecordInput, data: Item | Uint8Array): UpdateRequest {
-  const { sets, removes, values } = metaParts(input);
+  const { sets, removes, values, names } = metaParts(input);
   return {
     TableName: table,
     Key: key,
     UpdateExpression: `SET #f.#d = :data, ${sets.join(', ')} REMOVE ${removes.join(', ')}`,
     ConditionExpression: 'attribute_exists(#f.#m) AND #f.#m.#u < :live',
-    ExpressionAttributeNames: RECORD_NAMES,
+    ExpressionAttributeNames: names,
     ExpressionAttributeValues: { ...values, ':data': data, ':live': input.expiredBefore },
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
   };
@@ -165,13 +170,13 @@ export function expiredReplace(table: string, key: Item, input: MergeRecordInput
  * what was read) if the stored `features.data` is still `read`.
  */
 export function replaceIfUnchanged(table: string, key: Item, input: MergeRecordInput, read: unknown, data: Item | Uint8Array): UpdateRequest {
-  const { sets, removes, values } = metaParts(input);
+  const { sets, removes, values, names } = metaParts(input);
   return {
     TableName: table,
     Key: key,
     UpdateExpression: `SET #f.#d = :data, ${sets.join(', ')} REMOVE ${removes.join(', ')}`,
     ConditionExpression: 'attribute_exists(#f.#m) AND #f.#d = :read',
-    ExpressionAttributeNames: RECORD_NAMES,
+    ExpressionAttributeNames: names,
     ExpressionAttributeValues: { ...values, ':data': data, ':read': read },
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
   };

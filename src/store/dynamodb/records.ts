@@ -24,8 +24,10 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PayloadTooLargeError, StoreUnavailableError } from '../../errors.js';
-import type { FeatureRecord } from '../../model.js';
+import type { ComputeHistoryEntry, FeatureRecord } from '../../model.js';
 import type {
+  ComputeJobPage,
+  ComputeJobQuery,
   DeleteRecordInput,
   FeatureStore,
   MergeRecordInput,
@@ -36,8 +38,10 @@ import type {
   WriteResult,
 } from '../ports.js';
 import { batchGet, readProjection, type TableKeys } from './batch-get.js';
+import { queryByComputeId } from './by-compute-id.js';
 import type { DynamoDbClients } from './client.js';
 import { isConditionalCheckFailed, translateError } from './errors.js';
+import { decodeHistory, HISTORY_POSITION_MAX_BYTES, historyProjection } from './history.js';
 import { itemSize, MAX_ITEM_BYTES } from './item-size.js';
 import {
   assertStorable,
@@ -150,7 +154,8 @@ export class DynamoDbStore implements FeatureStore {
     const key = itemKey(spec, input.key);
     const data = encodeData(input.data);
     const item = newRecordItem(key, input, data);
-    this.#assertFits(item);
+    // The stored history is not read: count every position at its largest.
+    this.#assertFits(item, (input.historySize ?? 0) * HISTORY_POSITION_MAX_BYTES);
     const pending = input.event === undefined ? undefined : this.#pending(input.key, input.event, input.now);
     const meta = { updated_at: input.now, compute_id: input.computeId, ...(input.eventTime === undefined ? {} : { event_time: input.eventTime }) };
     for (let round = 0; round < ROUNDS; round++) {
@@ -224,6 +229,24 @@ export class DynamoDbStore implements FeatureStore {
     throw new StoreUnavailableError('The record kept changing during the merge; retry');
   }
 
+  async getComputeHistory(key: RecordKey, limit: number): Promise<ComputeHistoryEntry[] | undefined> {
+    const spec = this.#open(key.entityType);
+    if (unstorableField(key.entityValue, key.category) !== undefined) return undefined;
+    try {
+      const res = await this.#doc.send(
+        new GetCommand({ TableName: spec.table, Key: itemKey(spec, key), ConsistentRead: this.#consistentRead, ...historyProjection(spec.entityType, limit) }),
+      );
+      return res.Item === undefined ? undefined : decodeHistory(res.Item, limit);
+    } catch (err) {
+      throw translateError(err, spec.table);
+    }
+  }
+
+  async findByComputeId(query: ComputeJobQuery): Promise<ComputeJobPage> {
+    const spec = this.#open(query.entityType);
+    return queryByComputeId(this.#doc, spec.table, spec.entityType, query);
+  }
+
   async deleteRecord(input: DeleteRecordInput): Promise<FeatureRecord | undefined> {
     const spec = this.#open(input.key.entityType);
     if (unstorableField(input.key.entityValue, input.key.category) !== undefined) return undefined;
@@ -286,8 +309,9 @@ export class DynamoDbStore implements FeatureStore {
   }
 
   /** Refuses (413) a record item DynamoDB would refuse for its size. */
-  #assertFits(item: Item): void {
-    const needed = itemSize(item) + ITEM_RESERVE_BYTES;
+  /** Refuses (413) an item that could pass 400 KB; `extra` bytes the request adds unseen (history). */
+  #assertFits(item: Item, extra = 0): void {
+    const needed = itemSize(item) + ITEM_RESERVE_BYTES + extra;
     if (needed > MAX_ITEM_BYTES) {
       throw new PayloadTooLargeError(`The record needs ${needed} bytes of storage; a DynamoDB item holds at most ${MAX_ITEM_BYTES} bytes`);
     }

@@ -3,11 +3,13 @@ import {
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
   UpdateTimeToLiveCommand,
+  UpdateTableCommand,
   type AttributeDefinition,
   type CreateTableCommandInput,
   type DynamoDBClient,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
+import { COMPUTE_ID_INDEX, computeIdIndex, LINEAGE_ATTR } from './by-compute-id.js';
 import { errorName, translateError } from './errors.js';
 import { ATTR } from './layout.js';
 import { OUTBOX_ATTR, OUTBOX_INDEX } from './outbox-item.js';
@@ -15,8 +17,10 @@ import { OUTBOX_ATTR, OUTBOX_INDEX } from './outbox-item.js';
 /**
  * Table management, created on demand (`feature-store tables create`, or
  * `DYNAMODB_CREATE_TABLES=true` at start) and inspected by health checks:
- * - one record table per entity type, exactly the old service's layout (key `<entity type>`,
- *   `category`; no index), so both services can share them;
+ * - one record table per entity type, the old service's key schema (`<entity type>`,
+ *   `category`), so both services can share them, plus the `by_compute_id` index
+ *   (by-compute-id.ts), which `tables create` also adds to an existing table (the old service's
+ *   tables included; it does not affect their items or the old service);
  * - the outbox table (`DYNAMODB_OUTBOX_TABLE`) with its `outbox_pending` index.
  * Record tables created by an earlier version of this service may carry an `outbox_pending`
  * index of their own; it is no longer used and may be deleted once no item has pending
@@ -32,7 +36,8 @@ export function tableSpecs(entityTables: Readonly<Record<string, string>>): Tabl
   return Object.entries(entityTables).map(([entityType, table]) => ({ entityType, table }));
 }
 
-export type TableAction = 'created' | 'exists';
+/** `index added`: the table existed and the `by_compute_id` index build was started on it. */
+export type TableAction = 'created' | 'exists' | 'index added';
 
 export interface TableResult {
   table: string;
@@ -62,12 +67,41 @@ function recordTableInput(spec: TableSpec): CreateTableCommandInput {
     AttributeDefinitions: [
       { AttributeName: spec.entityType, AttributeType: 'S' },
       { AttributeName: ATTR.category, AttributeType: 'S' },
+      { AttributeName: LINEAGE_ATTR.computeId, AttributeType: 'S' },
     ],
     KeySchema: [
       { AttributeName: spec.entityType, KeyType: 'HASH' },
       { AttributeName: ATTR.category, KeyType: 'RANGE' },
     ],
+    GlobalSecondaryIndexes: [computeIdIndex()],
   };
+}
+
+/**
+ * Starts building the `by_compute_id` index on an existing record table (on-demand tables need
+ * no capacity for it). DynamoDB backfills it from the existing items in the background; this
+ * does not wait for that (it can take long on a large table): the by-compute-id endpoint answers
+ * 503 until the index is ACTIVE. False when the index exists already (or is being built).
+ */
+async function addComputeIdIndex(client: DynamoDBClient, table: string, description: TableDescription): Promise<boolean> {
+  if (description.GlobalSecondaryIndexes?.some((i) => i.IndexName === COMPUTE_ID_INDEX) ?? false) return false;
+  try {
+    await client.send(
+      new UpdateTableCommand({
+        TableName: table,
+        AttributeDefinitions: [
+          { AttributeName: LINEAGE_ATTR.computeId, AttributeType: 'S' },
+          { AttributeName: ATTR.category, AttributeType: 'S' },
+        ],
+        GlobalSecondaryIndexUpdates: [{ Create: computeIdIndex() }],
+      }),
+    );
+    return true;
+  } catch (err) {
+    // Another `tables create` started it meanwhile.
+    if (errorName(err) === 'ResourceInUseException' && /index/i.test(err instanceof Error ? err.message : '')) return false;
+    throw translateError(err, table);
+  }
 }
 
 function outboxTableInput(table: string): CreateTableCommandInput {
@@ -107,7 +141,7 @@ async function describe(client: DynamoDBClient, table: string): Promise<TableDes
   }
 }
 
-function hasIndex(description: TableDescription | undefined): boolean {
+function hasOutboxIndex(description: TableDescription | undefined): boolean {
   return description?.GlobalSecondaryIndexes?.some((i) => i.IndexName === OUTBOX_INDEX) ?? false;
 }
 
@@ -122,7 +156,7 @@ export async function describeTables(client: DynamoDBClient, specs: readonly Tab
     all.map(async ({ table, kind }): Promise<TableState> => {
       try {
         const description = await describe(client, table);
-        return { table, kind, available: isServing(description), hasOutboxIndex: hasIndex(description) };
+        return { table, kind, available: isServing(description), hasOutboxIndex: hasOutboxIndex(description) };
       } catch (err) {
         const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
         return { table, kind, available: false, hasOutboxIndex: false, error: `${err instanceof Error ? err.message : String(err)}${cause}` };
@@ -190,8 +224,8 @@ async function createIfMissing(client: DynamoDBClient, input: CreateTableCommand
 
 /**
  * Creates each missing record table and the outbox table (on-demand capacity) and waits until
- * each serves requests. Idempotent. Refuses a table whose key schema is not the expected one,
- * and an outbox table without its index.
+ * each serves requests; adds the `by_compute_id` index to record tables that lack it. Idempotent.
+ * Refuses a table whose key schema is not the expected one, and an outbox table without its index.
  */
 export async function ensureTables(
   client: DynamoDBClient,
@@ -205,14 +239,15 @@ export async function ensureTables(
     const created = await createIfMissing(client, recordTableInput(spec));
     const description = await waitServing(client, spec.table, timeoutMs);
     checkKeySchema(spec.table, description, spec.entityType, ATTR.category);
-    const result: TableResult = { table: spec.table, kind: 'records', action: created ? 'created' : 'exists' };
+    const indexAdded = !created && (await addComputeIdIndex(client, spec.table, description));
+    const result: TableResult = { table: spec.table, kind: 'records', action: created ? 'created' : indexAdded ? 'index added' : 'exists' };
     if (options.ttl === true) result.ttl = await ensureTtl(client, spec.table);
     results.push(result);
   }
   const created = await createIfMissing(client, outboxTableInput(outboxTable));
   const description = await waitServing(client, outboxTable, timeoutMs);
   checkKeySchema(outboxTable, description, OUTBOX_ATTR.entityValue, OUTBOX_ATTR.record);
-  if (!hasIndex(description)) {
+  if (!hasOutboxIndex(description)) {
     throw new Error(`DynamoDB table '${outboxTable}' has no index '${OUTBOX_INDEX}'; delete the (empty) table and run \`feature-store tables create\` again`);
   }
   results.push({ table: outboxTable, kind: 'outbox', action: created ? 'created' : 'exists' });

@@ -1,6 +1,8 @@
 import { StoreUnavailableError } from '../../errors.js';
 import type { WriteRecordInput } from '../ports.js';
 import { cancelReasons } from './errors.js';
+import { lineageActions, newLineage } from './by-compute-id.js';
+import { historyShift, newHistory } from './history.js';
 import { ATTR, oldRecordState, ttlSeconds, type Item } from './layout.js';
 import type { UpdateAction } from './outbox-item.js';
 
@@ -16,7 +18,9 @@ import type { UpdateAction } from './outbox-item.js';
  * The record update sets `features.data` and the metadata paths, keeping `created_at`
  * (`if_not_exists`), on the condition that `features.meta` exists; with an event time it also
  * requires the stored event time to be absent or not later (the ordering check is part of the
- * atomic write, never a read before it). A record's first write fails that condition and is
+ * atomic write, never a read before it). The same expression shifts the compute history
+ * (history.ts) and sets or removes the by-compute-id index keys (by-compute-id.ts), so lineage
+ * costs no request of its own. A record's first write fails that condition and is
  * then a put conditioned on the item not existing, because DynamoDB cannot SET a path under a
  * map that does not exist yet and the old layout nests the metadata: 2 requests, as before. A
  * put that loses to a concurrent first write goes back to the update, which keeps the winner's
@@ -64,9 +68,12 @@ export function followExpiry(expiresAt: string | undefined, set: string[], remov
 }
 
 export function recordUpdate(table: string, key: Item, input: WriteRecordInput, data: Item | Uint8Array): UpdateRequest {
-  const values: Record<string, unknown> = { ':data': data, ':now': input.now, ':cid': input.computeId };
-  const set = ['#f.#d = :data', '#f.#m.#u = :now', '#f.#m.#ci = :cid', '#f.#m.#c = if_not_exists(#f.#m.#c, :now)'];
-  const remove: string[] = [];
+  // The compute history shifts in the same expression (history.ts); nothing when it is off.
+  const history = historyShift(input.historySize ?? 0, { compute_id: input.computeId, timestamp: input.now });
+  const values: Record<string, unknown> = { ':data': data, ':now': input.now, ':cid': input.computeId, ...history.values };
+  const lineage = lineageActions(input.computeId);
+  const set = ['#f.#d = :data', '#f.#m.#u = :now', '#f.#m.#ci = :cid', '#f.#m.#c = if_not_exists(#f.#m.#c, :now)', ...history.set, ...lineage.set];
+  const remove = [...lineage.remove];
   let condition = 'attribute_exists(#f.#m)';
   if (input.eventTime === undefined) {
     // A write without an event time leaves none stored (see WriteRecordInput.eventTime).
@@ -83,7 +90,7 @@ export function recordUpdate(table: string, key: Item, input: WriteRecordInput, 
     Key: key,
     UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
     ConditionExpression: condition,
-    ExpressionAttributeNames: RECORD_NAMES,
+    ExpressionAttributeNames: { ...RECORD_NAMES, ...history.names, ...lineage.names },
     ExpressionAttributeValues: values,
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
   };
@@ -93,7 +100,8 @@ export function recordUpdate(table: string, key: Item, input: WriteRecordInput, 
 export function newRecordItem(key: Item, input: WriteRecordInput, data: Item | Uint8Array): Item {
   const meta: Item = { [ATTR.createdAt]: input.now, [ATTR.updatedAt]: input.now, [ATTR.computeId]: input.computeId };
   if (input.eventTime !== undefined) meta[ATTR.eventTime] = input.eventTime;
-  const item: Item = { ...key, [ATTR.features]: { [ATTR.data]: data, [ATTR.meta]: meta } };
+  const history = newHistory(input.historySize ?? 0, { compute_id: input.computeId, timestamp: input.now });
+  const item: Item = { ...key, [ATTR.features]: { [ATTR.data]: data, [ATTR.meta]: meta }, ...history, ...newLineage(input.computeId, input.now) };
   if (input.expiresAt !== undefined) item[ATTR.expiresAt] = ttlSeconds(input.expiresAt);
   return item;
 }

@@ -9,9 +9,11 @@
  */
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { StoreUnavailableError } from '../../errors.js';
-import type { FeatureMap, FeatureRecord, OutboxEvent, RecordMeta } from '../../model.js';
+import type { ComputeHistoryEntry, FeatureMap, FeatureRecord, OutboxEvent, RecordMeta } from '../../model.js';
 import { normalizeTimestamp } from '../../timestamps.js';
 import type {
+  ComputeJobPage,
+  ComputeJobQuery,
   DeleteRecordInput,
   ExpiredRecordSweeper,
   FeatureStore,
@@ -28,7 +30,7 @@ import { guardFor, type Guard } from './errors.js';
 import { GroupCommit } from './group-commit.js';
 import { SqliteOutbox } from './outbox.js';
 import { migrate, openDatabase, type Synchronous } from './schema.js';
-import { prepareTable, type Row, type TableStatements } from './statements.js';
+import { prepareTable, type ComputeJobRow, type Row, type TableStatements } from './statements.js';
 
 export interface SqliteStoreOptions {
   /** Database file; created with its directory on first start. */
@@ -98,6 +100,36 @@ export class SqliteStore implements FeatureStore {
       }
     }
     return result;
+  }
+
+  async getComputeHistory(key: RecordKey, limit: number): Promise<ComputeHistoryEntry[] | undefined> {
+    const row = this.#guard(() => this.#statements(key.entityType).history.get(key.entityValue, key.category));
+    if (row === undefined) return undefined;
+    if (row.compute_history === null) return [];
+    return (JSON.parse(row.compute_history) as ComputeHistoryEntry[]).slice(0, limit);
+  }
+
+  async findByComputeId(query: ComputeJobQuery): Promise<ComputeJobPage> {
+    const s = this.#statements(query.entityType);
+    // One row more than asked tells whether more follow. '' sorts before every stored value
+    // (entity values and categories are never empty).
+    const after = query.after ?? { category: '', entityValue: '' };
+    let rows: ComputeJobRow[];
+    if (query.category === undefined) {
+      rows = this.#guard(() => s.byComputeId.all(query.computeId, after.category, after.entityValue, query.limit + 1));
+    } else if (after.category > query.category) {
+      rows = []; // the page ended past this category
+    } else {
+      const from = after.category === query.category ? after.entityValue : '';
+      rows = this.#guard(() => s.byComputeIdInCategory.all(query.computeId, query.category as string, from, query.limit + 1));
+    }
+    const records = rows.slice(0, query.limit).map((r) => ({
+      entityType: query.entityType,
+      entityValue: r.entity_value,
+      category: r.category,
+      updatedAt: normalizeTimestamp(r.updated_at),
+    }));
+    return { records, more: rows.length > query.limit };
   }
 
   async writeRecord(input: WriteRecordInput): Promise<WriteResult> {
@@ -171,7 +203,8 @@ export class SqliteStore implements FeatureStore {
     // same whether it was inserted or updated. Same transaction, so it cannot go out of date.
     const before = s.probe.get(entityValue, category);
     const upsert = eventTime === null ? s.upsert : s.upsertIfNotOlder;
-    const row = upsert.get(entityValue, category, JSON.stringify(input.data), input.now, input.now, input.computeId, eventTime, input.expiresAt ?? null);
+    const [entry, historySize] = historyParams(input);
+    const row = upsert.get(entityValue, category, JSON.stringify(input.data), input.now, input.now, input.computeId, eventTime, input.expiresAt ?? null, entry, historySize);
     if (row === undefined) {
       // Only the conditional upsert returns nothing, and only on a conflict with a later stored
       // event time: `before` is that row, read in this transaction.
@@ -203,7 +236,8 @@ export class SqliteStore implements FeatureStore {
     if (row !== undefined && !expired) Object.assign(data, JSON.parse(row.data) as FeatureMap);
     for (const [name, value] of Object.entries(input.set)) data[name] = value;
     for (const name of input.remove) delete data[name];
-    s.upsert.get(entityValue, category, JSON.stringify(data), input.now, input.now, input.computeId, null, input.expiresAt ?? null);
+    const [entry, historySize] = historyParams(input);
+    s.upsert.get(entityValue, category, JSON.stringify(data), input.now, input.now, input.computeId, null, input.expiresAt ?? null, entry, historySize);
     if (input.event !== undefined) this.#recordEvent(input.event);
     return { featureCount: Object.keys(data).length, created: row === undefined };
   }
@@ -228,4 +262,10 @@ function toRecord(entityType: string, entityValue: string, row: Row): FeatureRec
   };
   if (row.event_time !== null) meta.event_time = normalizeTimestamp(row.event_time);
   return { entityType, entityValue, category: row.category, data: JSON.parse(row.data) as FeatureMap, meta };
+}
+
+/** The upsert's history parameters: this write's entry as a one-element JSON array (null: history off), and how many to keep. */
+function historyParams(input: { historySize?: number | undefined; computeId: string | null; now: string }): [string | null, number] {
+  const size = input.historySize ?? 0;
+  return [size > 0 ? JSON.stringify([{ compute_id: input.computeId, timestamp: input.now }]) : null, size];
 }

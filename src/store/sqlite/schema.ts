@@ -48,7 +48,19 @@ const MIGRATIONS: readonly Migration[] = [
       if (!columns(db, table).includes('event_time')) db.exec(`ALTER TABLE ${quote(table)} ADD COLUMN event_time TEXT`);
     }
   },
-  // v4: records keep the time from which they may be removed (their category's TTL at the
+  // v4: records keep their compute history, a JSON array newest first (NULL: none yet), updated
+  // by the upsert itself. Nullable, so existing rows are not rewritten.
+  (db) => {
+    for (const table of entityTables(db)) {
+      if (!columns(db, table).includes('compute_history')) db.exec(`ALTER TABLE ${quote(table)} ADD COLUMN compute_history TEXT`);
+    }
+  },
+  // v5: the by-compute-id query reads an index on (compute_id, category); being on a WITHOUT
+  // ROWID table it also holds the rest of the key, entity_value, which orders a category's rows.
+  (db) => {
+    for (const table of entityTables(db)) createComputeIdIndex(db, table);
+  },
+  // v6: records keep the time from which they may be removed (their category's TTL at the
   // write; NULL: never), with a partial index so the sweeper finds expired rows without a scan
   // and records without a TTL cost the index nothing.
   (db) => {
@@ -104,10 +116,16 @@ function createEntityTable(db: Db, table: string): void {
      updated_at   TEXT NOT NULL,
      compute_id   TEXT,
      event_time   TEXT,
+     compute_history TEXT,
      expires_at   TEXT,
      PRIMARY KEY (entity_value, category)
    ) WITHOUT ROWID`);
+  createComputeIdIndex(db, table);
   createExpiryIndex(db, table);
+}
+
+function createComputeIdIndex(db: Db, table: string): void {
+  db.exec(`CREATE INDEX IF NOT EXISTS ${quote(`${table}_by_compute_id`)} ON ${quote(table)} (compute_id, category)`);
 }
 
 function createExpiryIndex(db: Db, table: string): void {

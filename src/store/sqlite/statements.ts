@@ -15,6 +15,13 @@ export interface Row {
   event_time: string | null;
 }
 
+/** A row of the by-compute-id query. */
+export interface ComputeJobRow {
+  entity_value: string;
+  category: string;
+  updated_at: string;
+}
+
 /** A row of the batch read: `idx` is the position of its key in the JSON key array. */
 export interface IndexedRow extends Row {
   idx: number;
@@ -25,8 +32,12 @@ export interface SweptRow extends Row {
   entity_value: string;
 }
 
-/** entity_value, category, data, created_at, updated_at, compute_id, event_time, expires_at */
-type UpsertParams = [string, string, string, string, string, string | null, string | null, string | null];
+/**
+ * entity_value, category, data, created_at, updated_at, compute_id, event_time, expires_at, then
+ * the history: this write's entry as a one-element JSON array (null: leave the history as it
+ * is), and how many entries to keep.
+ */
+type UpsertParams = [string, string, string, string, string, string | null, string | null, string | null, string | null, number];
 
 export interface TableStatements {
   readonly table: string;
@@ -39,6 +50,15 @@ export interface TableStatements {
   readonly upsertIfNotOlder: Statement<UpsertParams, { created_at: string }>;
   /** Whether the row exists and its event time; run inside the write's transaction. */
   readonly probe: Statement<[string, string], { event_time: string | null }>;
+  /** The compute history column of one record (a row: the record exists). */
+  readonly history: Statement<[string, string], { compute_history: string | null }>;
+  /**
+   * A page of the records with a compute_id (`compute_id, after_category, after_entity_value,
+   * limit`), ordered by category then entity value: a range of the index.
+   */
+  readonly byComputeId: Statement<[string, string, string, number], ComputeJobRow>;
+  /** The same within one category (`compute_id, category, after_entity_value, limit`). */
+  readonly byComputeIdInCategory: Statement<[string, string, string, number], ComputeJobRow>;
   /** The point read: the hottest path, kept a single prepared statement. */
   readonly get: Statement<[string, string], Row>;
   /**
@@ -63,11 +83,20 @@ const COLUMNS = 'category, data, created_at, updated_at, compute_id, event_time'
 
 export function prepareTable(db: Db, table: string): TableStatements {
   const t = quote(table);
-  const insert = `INSERT INTO ${t} (entity_value, category, data, created_at, updated_at, compute_id, event_time, expires_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+  // The history is rebuilt inside the upsert from the stored array (no read before the write):
+  // the new entry, then the stored entries, in that order, cut to the limit. A NULL entry (history
+  // off) keeps the stored array as it is.
+  const insert = `INSERT INTO ${t} (entity_value, category, data, created_at, updated_at, compute_id, event_time, expires_at, compute_history)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (entity_value, category) DO UPDATE SET
        data = excluded.data, updated_at = excluded.updated_at, compute_id = excluded.compute_id,
-       event_time = excluded.event_time, expires_at = excluded.expires_at`;
+       event_time = excluded.event_time, expires_at = excluded.expires_at,
+       compute_history = CASE WHEN excluded.compute_history IS NULL THEN ${t}.compute_history ELSE (
+         SELECT json_group_array(json(h.value) ORDER BY h.g, h.k) FROM (
+           SELECT 0 AS g, key AS k, value FROM json_each(excluded.compute_history)
+           UNION ALL
+           SELECT 1 AS g, key AS k, value FROM json_each(${t}.compute_history)
+           ORDER BY g, k LIMIT ?) AS h) END`;
   return {
     table,
     upsert: db.prepare(`${insert} RETURNING created_at`),
@@ -75,6 +104,17 @@ export function prepareTable(db: Db, table: string): TableStatements {
       `${insert} WHERE ${t}.event_time IS NULL OR ${t}.event_time <= excluded.event_time RETURNING created_at`,
     ),
     probe: db.prepare(`SELECT event_time FROM ${t} WHERE entity_value = ? AND category = ?`),
+    history: db.prepare(`SELECT compute_history FROM ${t} WHERE entity_value = ? AND category = ?`),
+    byComputeId: db.prepare(
+      `SELECT entity_value, category, updated_at FROM ${t} INDEXED BY ${quote(`${table}_by_compute_id`)}
+       WHERE compute_id = ? AND (category, entity_value) > (?, ?)
+       ORDER BY category, entity_value LIMIT ?`,
+    ),
+    byComputeIdInCategory: db.prepare(
+      `SELECT entity_value, category, updated_at FROM ${t} INDEXED BY ${quote(`${table}_by_compute_id`)}
+       WHERE compute_id = ? AND category = ? AND entity_value > ?
+       ORDER BY entity_value LIMIT ?`,
+    ),
     get: db.prepare(`SELECT ${COLUMNS} FROM ${t} WHERE entity_value = ? AND category = ?`),
     getMany: db.prepare(
       `SELECT k.key AS idx, r.category, r.data, r.created_at, r.updated_at, r.compute_id, r.event_time

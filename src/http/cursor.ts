@@ -1,0 +1,30 @@
+import type { ComputeJobPosition } from '../service/compute-jobs.js';
+import { RequestValidationError } from './request-validation-error.js';
+
+/**
+ * The by-compute-id query's paging cursor on the wire: base64url of a JSON array, `[entity type]`
+ * (start of that entity type) or `[entity type, entity value, category]` (after that record).
+ * Clients treat it as opaque; the format may change between versions.
+ */
+export function encodeCursor(position: ComputeJobPosition): string {
+  const parts = position.after === undefined ? [position.entityType] : [position.entityType, position.after.entityValue, position.after.category];
+  return Buffer.from(JSON.stringify(parts), 'utf8').toString('base64url');
+}
+
+/** The position a cursor names; a 422 at `["query","cursor"]` for anything this code did not issue. */
+export function decodeCursor(cursor: string): ComputeJobPosition {
+  let parts: unknown;
+  try {
+    parts = /^[A-Za-z0-9_-]+$/.test(cursor) ? JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) : undefined;
+  } catch {
+    parts = undefined;
+  }
+  if (Array.isArray(parts) && parts.every((p) => typeof p === 'string' && p !== '')) {
+    const [entityType, entityValue, category] = parts as string[];
+    if (parts.length === 1 && entityType !== undefined) return { entityType };
+    if (parts.length === 3 && entityType !== undefined && entityValue !== undefined && category !== undefined) {
+      return { entityType, after: { entityValue, category } };
+    }
+  }
+  throw new RequestValidationError([{ type: 'value_error', loc: ['query', 'cursor'], msg: 'Value error, not a cursor this endpoint issued' }]);
+}
