@@ -1,7 +1,8 @@
 /**
  * The DynamoDB backend's record port (`STORE=dynamodb`) on the old service's tables, kept as
- * they are (layout.ts). The write protocol is in write-protocol.ts, batch reads in
- * batch-get.ts, the outbox in outbox-item.ts (writer side) and outbox.ts (relay side).
+ * they are (layout.ts). The write protocol is in write-protocol.ts (requests) and record-io.ts
+ * (sending them, reading what failed), merges in merge-protocol.ts and merge-record.ts, batch
+ * reads in batch-get.ts, the outbox in outbox-item.ts (writer side) and outbox.ts (relay side).
  *
  * Requests per operation (measured in test/store/dynamodb-requests.test.ts):
  * - read of one key: 1 GetItem; of n keys: ⌈n/100⌉ BatchGetItem issued in parallel;
@@ -14,52 +15,23 @@
  *
  * `DYNAMODB_CONSISTENT_READ` trades double read cost for read-your-writes on reads.
  */
-import {
-  DeleteCommand,
-  GetCommand,
-  PutCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { PayloadTooLargeError, StoreUnavailableError } from '../../errors.js';
+import { StoreUnavailableError } from '../../errors.js';
 import type { ComputeHistoryEntry, FeatureRecord } from '../../model.js';
-import type {
-  ComputeJobPage,
-  ComputeJobQuery,
-  DeleteRecordInput,
-  FeatureStore,
-  MergeRecordInput,
-  MergeResult,
-  RecordKey,
-  StoreHealth,
-  WriteRecordInput,
-  WriteResult,
-} from '../ports.js';
-import { batchGet, readProjection, type TableKeys } from './batch-get.js';
+import type { ComputeJobPage, ComputeJobQuery, DeleteRecordInput, FeatureStore, MergeRecordInput, MergeResult, RecordKey, StoreHealth, WriteRecordInput, WriteResult } from '../ports.js';
+import { batchGet, type TableKeys } from './batch-get.js';
 import { queryByComputeId } from './by-compute-id.js';
 import type { DynamoDbClients } from './client.js';
-import { isConditionalCheckFailed, translateError } from './errors.js';
+import { translateError } from './errors.js';
 import { decodeHistory, HISTORY_POSITION_MAX_BYTES, historyProjection } from './history.js';
-import { itemSize, MAX_ITEM_BYTES } from './item-size.js';
-import {
-  assertStorable,
-  ATTR,
-  encodeData,
-  encodeFeature,
-  field,
-  MalformedItemError,
-  toRecord,
-  unsafeKey,
-  unstorableField,
-  type Item,
-} from './layout.js';
-import { expiredReplace, isExpired, mergeAction, mergedData, mergeUpdate, replaceAction, type MergeAttempt } from './merge-protocol.js';
+import { assertStorable, ATTR, encodeData, field, MalformedItemError, toRecord, unstorableField, type Item } from './layout.js';
+import { mergeRecord } from './merge-record.js';
 import { DynamoDbOutbox } from './outbox.js';
-import { appendAction, eventFits, pendingEvent, type PendingEvent } from './outbox-item.js';
+import { itemKey, jitter, RecordIo, recordId, ROUNDS } from './record-io.js';
+import { appendAction } from './outbox-item.js';
 import { describeTables, type TableSpec } from './tables.js';
-import { cancelOutcome, conditionOutcome, newRecordItem, outboxFull, recordDelete, recordPut, recordUpdate, type ConditionOutcome } from './write-protocol.js';
+import { cancelOutcome, newRecordItem, outboxFull, recordDelete } from './write-protocol.js';
 
 export interface DynamoDbStoreOptions {
   clients: DynamoDbClients;
@@ -70,17 +42,7 @@ export interface DynamoDbStoreOptions {
   requireOutbox: boolean;
 }
 
-/** Rounds before a write or delete gives up; a round is lost only to a concurrent writer. */
-const ROUNDS = 4;
-/**
- * Rounds before a merge gives up. Per-feature merges lose a round only to a transaction in
- * progress; a read-modify-write merge loses one to any concurrent change of the record.
- */
-const MERGE_ROUNDS = 8;
-/** Bytes kept free in every record item for what a write does not control (an old-format created_at). */
-const ITEM_RESERVE_BYTES = 1024;
 
-type Attempt = { kind: 'applied'; created: boolean } | { kind: 'stale'; storedEventTime: string } | { kind: 'missing' } | { kind: 'again' };
 
 export class DynamoDbStore implements FeatureStore {
   readonly type = 'dynamodb';
@@ -93,6 +55,7 @@ export class DynamoDbStore implements FeatureStore {
   readonly #outboxTable: string;
   readonly #consistentRead: boolean;
   readonly #requireOutbox: boolean;
+  readonly #io: RecordIo;
   #closed = false;
 
   constructor(options: DynamoDbStoreOptions) {
@@ -104,6 +67,7 @@ export class DynamoDbStore implements FeatureStore {
     this.#outboxTable = options.outboxTable;
     this.#consistentRead = options.consistentRead;
     this.#requireOutbox = options.requireOutbox;
+    this.#io = new RecordIo(this.#doc, options.outboxTable);
     this.outbox = new DynamoDbOutbox(this.#doc, options.outboxTable, () => !this.#closed);
   }
 
@@ -131,7 +95,7 @@ export class DynamoDbStore implements FeatureStore {
     };
     if (wanted.size === 1) {
       const { spec, key } = wanted.values().next().value as { spec: TableSpec; key: RecordKey };
-      const item = await this.#get(spec, itemKey(spec, key), this.#consistentRead);
+      const item = await this.#io.get(spec, itemKey(spec, key), this.#consistentRead);
       if (item !== undefined) place(spec, item);
       return results;
     }
@@ -155,12 +119,12 @@ export class DynamoDbStore implements FeatureStore {
     const data = encodeData(input.data);
     const item = newRecordItem(key, input, data);
     // The stored history is not read: count every position at its largest.
-    this.#assertFits(item, (input.historySize ?? 0) * HISTORY_POSITION_MAX_BYTES);
-    const pending = input.event === undefined ? undefined : this.#pending(input.key, input.event, input.now);
+    this.#io.assertFits(item, (input.historySize ?? 0) * HISTORY_POSITION_MAX_BYTES);
+    const pending = input.event === undefined ? undefined : this.#io.pending(input.key, input.event, input.now);
     const meta = { updated_at: input.now, compute_id: input.computeId, ...(input.eventTime === undefined ? {} : { event_time: input.eventTime }) };
     for (let round = 0; round < ROUNDS; round++) {
-      let attempt = await this.#update(spec, key, input, data, pending);
-      if (attempt.kind === 'missing') attempt = await this.#put(spec, item, input.eventTime, pending);
+      let attempt = await this.#io.update(spec, key, input, data, pending);
+      if (attempt.kind === 'missing') attempt = await this.#io.put(spec, item, input.eventTime, pending);
       if (attempt.kind === 'applied') {
         const created = attempt.created;
         return { outcome: 'applied', meta: { ...meta, created, created_at: created ? input.now : undefined } };
@@ -168,65 +132,13 @@ export class DynamoDbStore implements FeatureStore {
       if (attempt.kind === 'stale') return { outcome: 'stale', storedEventTime: attempt.storedEventTime };
       await jitter(round);
     }
-    return this.#explain(spec, key, input.eventTime);
+    return this.#io.explain(spec, key, input.eventTime);
   }
 
-  /**
-   * Per-feature SET/REMOVE paths where it can (merge-protocol.ts), else a read and a replace on
-   * the condition that the data is unchanged. Requests: 1 for an existing record (then, with an
-   * event, 1 consistent GetItem to count the features: a transaction returns nothing); a
-   * record's first merge: 2.
-   */
+  /** Per-feature where it can, else a read and a conditioned replace (merge-record.ts). */
   async mergeRecord(input: MergeRecordInput): Promise<MergeResult> {
     const spec = this.#open(input.key.entityType);
-    assertStorable(input.key);
-    const key = itemKey(spec, input.key);
-    const pending = input.event === undefined ? undefined : this.#pending(input.key, input.event, input.now);
-    const names = [...Object.keys(input.set), ...input.remove];
-    this.#assertFits(newRecordItem(key, { ...input, data: input.set }, encodeData(input.set)));
-    const set: Item = {};
-    for (const [name, value] of Object.entries(input.set)) set[name] = encodeFeature(value);
-    let update = names.some(unsafeKey) ? undefined : mergeUpdate(spec.table, key, input, set);
-    // A put lost to an existing record after the update reported none: a racing first merge,
-    // or (twice) a server that returns no item on a failed condition (dynalite).
-    let putsLost = 0;
-    for (let round = 0; round < MERGE_ROUNDS; round++) {
-      let attempt: MergeAttempt;
-      if (update !== undefined) {
-        attempt = await mergeAction(this.#doc, this.#outboxTable, spec.table, update, pending);
-      } else {
-        const read = await this.#get(spec, key, true);
-        if (read === undefined) attempt = { kind: 'missing' };
-        else if (isExpired(spec, input, read)) {
-          attempt = await mergeAction(this.#doc, this.#outboxTable, spec.table, expiredReplace(spec.table, key, input, encodeData(input.set)), pending);
-          if (attempt.kind === 'applied') return { featureCount: Object.keys(input.set).length, created: false };
-        } else attempt = await mergeAction(this.#doc, this.#outboxTable, spec.table, replaceAction(spec, key, input, read), pending);
-      }
-      if (attempt.kind === 'invalid') {
-        // Refused as invalid: over the item size limit, or a bug. Only the first is the caller's.
-        const read = await this.#get(spec, key, true);
-        if (read !== undefined) this.#assertFits(newRecordItem(key, { ...input, data: {} }, encodeData(mergedData(spec, input, read))));
-        throw translateError(attempt.error, spec.table);
-      }
-      if (attempt.kind === 'applied') {
-        const item = attempt.item ?? (await this.#get(spec, key, true));
-        const featureCount = item === undefined ? 0 : Object.keys(toRecord(spec.table, spec.entityType, input.key.entityValue, item).data).length;
-        return { featureCount, created: false };
-      }
-      if (attempt.kind === 'missing') {
-        const data = input.set;
-        const item = newRecordItem(key, { key: input.key, data, computeId: input.computeId, now: input.now, expiresAt: input.expiresAt }, encodeData(data));
-        const created = await this.#put(spec, item, undefined, pending);
-        if (created.kind === 'applied') return { featureCount: Object.keys(data).length, created: true };
-        if (created.kind === 'stale') throw new Error('DynamoDbStore: a put without event time was stale');
-        putsLost += 1;
-      }
-      // The record is stored in a form per-feature paths cannot update: read it and replace it
-      // if unchanged from here on.
-      if (attempt.kind === 'exists' || putsLost >= 2) update = undefined;
-      await jitter(round);
-    }
-    throw new StoreUnavailableError('The record kept changing during the merge; retry');
+    return mergeRecord(this.#io, spec, input);
   }
 
   async getComputeHistory(key: RecordKey, limit: number): Promise<ComputeHistoryEntry[] | undefined> {
@@ -262,10 +174,10 @@ export class DynamoDbStore implements FeatureStore {
     for (let round = 0; round < ROUNDS; round++) {
       // The event names the deleted features, so the record is read first; the delete is then
       // conditioned on the record being the one read (same updated_at).
-      const item = await this.#get(spec, key, true);
+      const item = await this.#io.get(spec, key, true);
       if (item === undefined) return undefined;
       const record = toRecord(spec.table, spec.entityType, input.key.entityValue, item);
-      const pending = this.#pending(input.key, input.event(record), input.now);
+      const pending = this.#io.pending(input.key, input.event(record), input.now);
       const del = recordDelete(spec.table, key, field(field(item[ATTR.features], ATTR.meta), ATTR.updatedAt));
       try {
         await this.#doc.send(new TransactWriteCommand({ TransactItems: [{ Delete: del }, { Update: appendAction(this.#outboxTable, pending) }] }));
@@ -307,103 +219,4 @@ export class DynamoDbStore implements FeatureStore {
     if (spec === undefined) throw new Error(`DynamoDbStore: entity type '${entityType}' is not configured`);
     return spec;
   }
-
-  /** Refuses (413) a record item DynamoDB would refuse for its size. */
-  /** Refuses (413) an item that could pass 400 KB; `extra` bytes the request adds unseen (history). */
-  #assertFits(item: Item, extra = 0): void {
-    const needed = itemSize(item) + ITEM_RESERVE_BYTES + extra;
-    if (needed > MAX_ITEM_BYTES) {
-      throw new PayloadTooLargeError(`The record needs ${needed} bytes of storage; a DynamoDB item holds at most ${MAX_ITEM_BYTES} bytes`);
-    }
-  }
-
-  #pending(key: RecordKey, event: NonNullable<WriteRecordInput['event']>, now: string): PendingEvent {
-    const pending = pendingEvent(event, now, key.entityType, key.entityValue, key.category);
-    if (!eventFits(pending)) {
-      throw new PayloadTooLargeError(`The change event needs ${pending.size} bytes; an outbox item holds at most ${MAX_ITEM_BYTES} bytes`);
-    }
-    return pending;
-  }
-
-  async #get(spec: TableSpec, key: Item, consistent: boolean): Promise<Item | undefined> {
-    try {
-      const res = await this.#doc.send(
-        new GetCommand({ TableName: spec.table, Key: key, ConsistentRead: consistent, ...readProjection(spec.entityType) }),
-      );
-      return res.Item;
-    } catch (err) {
-      throw translateError(err, spec.table);
-    }
-  }
-
-  /** The update of an existing record (with its event in one transaction, when there is one). */
-  async #update(spec: TableSpec, key: Item, input: WriteRecordInput, data: Item | Uint8Array, pending: PendingEvent | undefined): Promise<Attempt> {
-    const update = recordUpdate(spec.table, key, input, data);
-    try {
-      if (pending === undefined) await this.#doc.send(new UpdateCommand(update));
-      else await this.#doc.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, { Update: appendAction(this.#outboxTable, pending) }] }));
-      return { kind: 'applied', created: false };
-    } catch (err) {
-      return this.#failed(err, spec, input.eventTime, pending !== undefined);
-    }
-  }
-
-  /** The put of a new record; `again` when a concurrent first write won (back to the update). */
-  async #put(spec: TableSpec, item: Item, eventTime: string | undefined, pending: PendingEvent | undefined): Promise<Attempt> {
-    const put = recordPut(spec.table, spec.entityType, item);
-    try {
-      if (pending === undefined) await this.#doc.send(new PutCommand(put));
-      else await this.#doc.send(new TransactWriteCommand({ TransactItems: [{ Put: put }, { Update: appendAction(this.#outboxTable, pending) }] }));
-      return { kind: 'applied', created: true };
-    } catch (err) {
-      const attempt = this.#failed(err, spec, eventTime, pending !== undefined);
-      return attempt.kind === 'missing' ? { kind: 'again' } : attempt;
-    }
-  }
-
-  /** A failed record action as an attempt; throws what is not a condition or a conflict. */
-  #failed(err: unknown, spec: TableSpec, eventTime: string | undefined, transaction: boolean): Attempt {
-    let outcome: ConditionOutcome;
-    if (transaction) {
-      const cancel = cancelOutcome(err);
-      if (cancel === undefined) throw translateError(err, spec.table);
-      if (cancel.kind === 'outboxFull') throw outboxFull();
-      if (cancel.kind === 'conflict') return { kind: 'again' };
-      outcome = conditionOutcome(cancel.oldItem, eventTime);
-    } else {
-      if (!isConditionalCheckFailed(err)) throw translateError(err, spec.table);
-      outcome = conditionOutcome((err as { Item?: unknown }).Item, eventTime);
-    }
-    if (outcome.kind === 'malformed') throw new MalformedItemError(spec.table, 'no features.meta');
-    if (outcome.kind === 'stale') return outcome;
-    return outcome.kind === 'missing' ? { kind: 'missing' } : { kind: 'again' };
-  }
-
-  /**
-   * Every round lost: decide with one consistent read (servers that return no item on a failed
-   * condition end here for a stale write).
-   */
-  async #explain(spec: TableSpec, key: Item, eventTime: string | undefined): Promise<WriteResult> {
-    const item = await this.#get(spec, key, true);
-    if (item !== undefined) {
-      const record = toRecord(spec.table, spec.entityType, String(item[spec.entityType]), item);
-      const stored = record.meta.event_time;
-      if (eventTime !== undefined && stored !== undefined && stored > eventTime) return { outcome: 'stale', storedEventTime: stored };
-    }
-    throw new StoreUnavailableError('The record kept changing during the write; retry');
-  }
-}
-
-function recordId(entityType: string, entityValue: string, category: string): string {
-  return `${entityType}\u0000${entityValue}\u0000${category}`;
-}
-
-function itemKey(spec: TableSpec, key: RecordKey): Item {
-  return { [spec.entityType]: key.entityValue, [ATTR.category]: key.category };
-}
-
-
-/** A short random pause before the next round, so that racing writers do not collide again. */
-function jitter(round: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, Math.random() * 5 * (round + 1)));
 }
