@@ -1,112 +1,29 @@
 import { randomUUID } from 'node:crypto';
-import type { Config } from '../config.js';
-import {
-  CategoryNotAllowedError,
-  echo,
-  InvalidEntityTypeError,
-  InvalidInputError,
-  ItemNotFoundError,
-  StaleWriteError,
-  type InputProblem,
-} from '../errors.js';
-import type { Metrics } from '../metrics.js';
-import type { ComputeHistoryEntry, FeatureMap, FeatureRecord, OutboxEvent } from '../model.js';
-import type { FeatureStore, RecordKey, StoreHealth } from '../store/ports.js';
-import { formatTimestamp, type Clock } from '../timestamps.js';
+import { CategoryNotAllowedError, echo, InvalidEntityTypeError, InvalidInputError, ItemNotFoundError, StaleWriteError, type InputProblem } from '../errors.js';
+import type { FeatureMap, FeatureRecord, OutboxEvent } from '../model.js';
+import type { RecordKey } from '../store/ports.js';
+import { formatTimestamp } from '../timestamps.js';
 import { computeJobQueries } from './compute-jobs.js';
+import { createExpiry } from './expiry.js';
+import type { ComputeHistoryOutput, FeatureBatchInput, FeatureBatchOutput, FeatureSelectionInput, FeatureSelectionOutput, FeatureServiceDeps, HealthReport, WriteInput, WriteOutput } from './service-types.js';
 import { checkFeatureValues } from './feature-checks.js';
 import { createDeleteOperations } from './record-deletes.js';
 import { parseFeatureList, selectFeatures } from './feature-selection.js';
 import { checkEventTime, computeIdRule, parseEventTime } from './write-meta.js';
 
-/** What the event pipeline reports to health checks. */
-export interface EventPipelineHealth {
-  status: 'ok' | 'degraded';
-  pending: number | null;
-  oldestPendingAgeSeconds: number | null;
-  /** Why the pipeline is `degraded` (absent when `ok`). */
-  reason?: string;
-}
-
-export interface EventPipelineStatus {
-  health(): Promise<EventPipelineHealth>;
-}
-
-export interface FeatureServiceDeps {
-  store: FeatureStore;
-  config: Pick<Config, 'entityTables' | 'categories' | 'writeSources' | 'batchMaxEntities' | 'kafka' | 'categoryTtlMs' | 'lineage'>;
-  clock: Clock;
-  metrics: Metrics;
-  /** Present when events are on; reported in health. */
-  events?: EventPipelineStatus;
-  /** Event id generator (UUID v4 by default). */
-  newId?: () => string;
-}
-
-/** A write of one whole category (full replace). Values are as the caller sent them. */
-export interface WriteInput {
-  source: string;
-  /** Undefined when the caller sent none (refused when `COMPUTE_ID_REQUIRED`), null when it sent null. */
-  computeId?: string | null | undefined;
-  /**
-   * As of when the features were computed: RFC 3339 with any offset, as sent; undefined or null
-   * when not given. With one, an older write than the stored record's is refused (stale).
-   */
-  eventTime?: string | null | undefined;
-  entityType: string;
-  entityValue: string;
-  category: string;
-  features: Record<string, unknown>;
-}
-
-export interface WriteOutput {
-  key: RecordKey;
-  /** Number of top-level features written. */
-  featureCount: number;
-}
-
-/** The compute history of one record, newest first. */
-export interface ComputeHistoryOutput {
-  key: RecordKey;
-  history: ComputeHistoryEntry[];
-}
-
-/** Selected features of one entity across categories: `category:feature` or `category:*`. */
-export interface FeatureSelectionInput {
-  entityType: string;
-  entityValue: string;
-  featureList: readonly string[];
-}
-
-export interface FeatureSelectionOutput {
-  entityType: string;
-  entityValue: string;
-  /** The records found, in order of first mention, each narrowed to the selected features. */
-  records: FeatureRecord[];
-  /** Allowed categories without a record, then categories not on the allow-list (request order). */
-  unavailable: string[];
-}
-
-/** The multi-read's selection for many entities of one type. */
-export interface FeatureBatchInput {
-  entityType: string;
-  /** Answered in this order; duplicates allowed. At most `batchMaxEntities`. */
-  entityValues: readonly string[];
-  featureList: readonly string[];
-}
-
-export interface FeatureBatchOutput {
-  entityType: string;
-  /** One selection per requested entity value, in request order. */
-  results: FeatureSelectionOutput[];
-}
-
-export interface HealthReport {
-  healthy: boolean;
-  timestamp: string;
-  store: { type: string } & StoreHealth;
-  events: EventPipelineHealth | undefined;
-}
+export type {
+  ComputeHistoryOutput,
+  EventPipelineHealth,
+  EventPipelineStatus,
+  FeatureBatchInput,
+  FeatureBatchOutput,
+  FeatureSelectionInput,
+  FeatureSelectionOutput,
+  FeatureServiceDeps,
+  HealthReport,
+  WriteInput,
+  WriteOutput,
+} from './service-types.js';
 
 export type FeatureService = ReturnType<typeof createFeatureService>;
 
@@ -125,21 +42,8 @@ export function createFeatureService(deps: FeatureServiceDeps) {
   const checkComputeId = computeIdRule(config.lineage);
 
   const isEntityType = (t: string): boolean => Object.hasOwn(config.entityTables, t);
-  const ttlMs = new Map(Object.entries(config.categoryTtlMs));
-
-  /**
-   * A stored record as reads show it: gone once its category's TTL (as configured now) has run
-   * out since its latest write, whether or not the store removed it yet; with `meta.expires_at`
-   * while the category has a TTL. Categories without a TTL pass through untouched.
-   */
-  function visible(record: FeatureRecord | undefined, nowMs: number): FeatureRecord | undefined {
-    if (record === undefined) return undefined;
-    const ttl = ttlMs.get(record.category);
-    if (ttl === undefined) return record;
-    const expires = Date.parse(record.meta.updated_at) + ttl;
-    if (nowMs >= expires) return undefined;
-    return { ...record, meta: { ...record.meta, expires_at: formatTimestamp(new Date(expires)) } };
-  }
+  const expiry = createExpiry(config.categoryTtlMs);
+  const visible = (record: FeatureRecord | undefined, nowMs: number) => expiry.visible(record, nowMs);
 
   /** The `source` rule alone, so that a caller can report it beside its own schema problems. */
   function checkSource(source: string): InputProblem | undefined {
@@ -218,14 +122,13 @@ export function createFeatureService(deps: FeatureServiceDeps) {
     const parsed = parseEventTime(input.eventTime);
     const eventTime = 'eventTime' in parsed ? parsed.eventTime : undefined; // checked above
     const names = Object.keys(data);
-    const ttl = ttlMs.get(key.category);
     const result = await store.writeRecord({
       key,
       data,
       computeId,
       eventTime,
       now,
-      expiresAt: ttl === undefined ? undefined : formatTimestamp(new Date(nowMs + ttl)),
+      expiresAt: expiry.expiresAt(key.category, nowMs),
       historySize: config.lineage.computeHistorySize,
       event: eventsOn ? changeEvent(key, 'feature_available', now, { computeId, eventTime }, names) : undefined,
     });
@@ -255,7 +158,6 @@ export function createFeatureService(deps: FeatureServiceDeps) {
     }
     const nowMs = clock().getTime();
     const now = formatTimestamp(new Date(nowMs));
-    const ttl = ttlMs.get(key.category);
     const result = await store.mergeRecord({
       key,
       set,
@@ -264,9 +166,8 @@ export function createFeatureService(deps: FeatureServiceDeps) {
       now,
       historySize: config.lineage.computeHistorySize,
       // An expired record is merged into as if it were gone (its features do not come back).
-      ...(ttl === undefined
-        ? {}
-        : { expiresAt: formatTimestamp(new Date(nowMs + ttl)), expiredBefore: formatTimestamp(new Date(nowMs - ttl + 1)) }),
+      expiresAt: expiry.expiresAt(key.category, nowMs),
+      expiredBefore: expiry.expiredBefore(key.category, nowMs),
       event: eventsOn ? changeEvent(key, 'feature_available', now, { computeId: input.computeId ?? null, eventTime: undefined }, Object.keys(features)) : undefined,
     });
     metrics.writes.inc({ entity_type: key.entityType, category: key.category });

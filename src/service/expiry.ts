@@ -1,0 +1,43 @@
+import type { FeatureRecord } from '../model.js';
+import { formatTimestamp } from '../timestamps.js';
+
+/**
+ * Expiry per category (`CATEGORY_TTL`), counted from a record's latest write. The TTL in force
+ * at a read decides what the read shows, whether or not the store removed the record yet; the
+ * store keeps the expiry of each write (`expiresAt`) for the physical removal.
+ */
+export interface Expiry {
+  /**
+   * A stored record as reads show it: `undefined` from the millisecond its TTL has run out, else
+   * with `meta.expires_at` while its category has a TTL. Records of other categories pass
+   * through untouched (their bytes stay as they were).
+   */
+  visible(record: FeatureRecord | undefined, nowMs: number): FeatureRecord | undefined;
+  /** The expiry a write at `nowMs` gives the record, or undefined: the category has no TTL. */
+  expiresAt(category: string, nowMs: number): string | undefined;
+  /** Records of `category` last written before this time have expired at `nowMs` (undefined: no TTL). */
+  expiredBefore(category: string, nowMs: number): string | undefined;
+}
+
+export function createExpiry(ttlMs: Readonly<Record<string, number>>): Expiry {
+  const ttls = new Map(Object.entries(ttlMs));
+  return {
+    visible(record, nowMs) {
+      if (record === undefined) return undefined;
+      const ttl = ttls.get(record.category);
+      if (ttl === undefined) return record;
+      const expires = Date.parse(record.meta.updated_at) + ttl;
+      if (nowMs >= expires) return undefined;
+      return { ...record, meta: { ...record.meta, expires_at: formatTimestamp(new Date(expires)) } };
+    },
+    expiresAt(category, nowMs) {
+      const ttl = ttls.get(category);
+      return ttl === undefined ? undefined : formatTimestamp(new Date(nowMs + ttl));
+    },
+    expiredBefore(category, nowMs) {
+      const ttl = ttls.get(category);
+      // Visible while nowMs < updated + ttl, i.e. updated ≥ nowMs − ttl + 1 (millisecond times).
+      return ttl === undefined ? undefined : formatTimestamp(new Date(nowMs - ttl + 1));
+    },
+  };
+}
