@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { EntityType, EntityValue, FeatureList, ReadMeta, RecordResponse } from './schemas.js';
+import { EntityType, EntityValue, EXAMPLE_RECORD, FeatureList, ReadMeta, RecordResponse } from './schemas.js';
 
 /**
  * The batch read: the multi-read's selection for many entities of one type in one request.
@@ -45,14 +45,7 @@ export const BatchReadResponse = Type.Object(
           {
             entity_value: 'user-12345',
             items: {
-              d0_unauth_features: {
-                bright_uid: 'user-12345',
-                category: 'd0_unauth_features',
-                features: {
-                  data: { credit_score: 750 },
-                  meta: { created_at: '2025-10-16T10:00:00.000Z', updated_at: '2025-10-16T10:05:00.000Z', compute_id: 'spark-job-2025-10-16-abc123' },
-                },
-              },
+              d0_unauth_features: EXAMPLE_RECORD,
             },
             unavailable_feature_categories: ['ncr_unauth_features'],
           },

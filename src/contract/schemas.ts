@@ -219,3 +219,13 @@ export const ValidationErrorResponse = Type.Object(
   { description: 'Request schema error, in FastAPI shape: one entry per problem.' },
 );
 export type ValidationErrorResponse = Static<typeof ValidationErrorResponse>;
+
+/** One record as a read returns it: the examples of every response that carries records. */
+export const EXAMPLE_RECORD = {
+  bright_uid: 'user-12345',
+  category: 'd0_unauth_features',
+  features: {
+    data: { credit_score: 750 },
+    meta: { created_at: '2025-10-16T10:00:00.000Z', updated_at: '2025-10-16T10:05:00.000Z', compute_id: 'spark-job-2025-10-16-abc123' },
+  },
+} as const;

@@ -7,6 +7,7 @@ import { BatchReadRequest, BatchReadResponse } from '../contract/batch-read-sche
 import { DeleteCategoryResponse, DeleteEntityResponse } from '../contract/delete-schemas.js';
 import { ComputeHistoryResponse, ComputeJobResponse } from '../contract/lineage.js';
 import {
+  EXAMPLE_RECORD,
   ErrorResponse,
   HealthResponse,
   MultiReadRequest,
@@ -102,14 +103,7 @@ const EXAMPLES: Readonly<Record<string, unknown>> = {
     entity_value: 'user-12345',
     entity_type: 'bright_uid',
     items: {
-      d0_unauth_features: {
-        bright_uid: 'user-12345',
-        category: 'd0_unauth_features',
-        features: {
-          data: { credit_score: 750 },
-          meta: { created_at: '2025-10-16T10:00:00.000Z', updated_at: '2025-10-16T10:05:00.000Z', compute_id: 'spark-job-2025-10-16-abc123' },
-        },
-      },
+      d0_unauth_features: EXAMPLE_RECORD,
     },
     unavailable_feature_categories: ['ncr_unauth_features'],
   },

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
-import type { Runtime } from '../../src/server.js';
-import type { BackendInstance } from '../support/backend.js';
+import { describe, test } from 'node:test';
 import { BACKENDS } from '../support/backends.js';
-import { client, manualClock, startService } from '../support/service.js';
+import { serviceForSuite } from '../support/suite-service.js';
 
 /**
  * Expiry (`CATEGORY_TTL`) on every backend, with an injected clock: a record is readable until
@@ -19,21 +17,8 @@ const HOUR = 3_600_000;
 
 for (const backend of BACKENDS) {
   describe(`expiry (CATEGORY_TTL): ${backend.name}`, () => {
-    let instance: BackendInstance;
-    let runtime: Runtime;
-    let http: ReturnType<typeof client>;
-    const time = manualClock();
-
-    before(async () => {
-      instance = await backend.setup();
-      // A long sweep interval: these tests are about what reads show, not the physical removal.
-      runtime = await startService(instance, { clock: time.clock, env: { CATEGORY_TTL: `${TTL_CAT}=1h`, TTL_SWEEP_INTERVAL_MS: '86400000' } });
-      http = client(runtime.url);
-    });
-    after(async () => {
-      await runtime.close();
-      await instance.teardown();
-    });
+    // A long sweep interval: these tests are about what reads show, not the physical removal.
+    const { http, time } = serviceForSuite(backend, { CATEGORY_TTL: `${TTL_CAT}=1h`, TTL_SWEEP_INTERVAL_MS: '86400000' });
 
     const write = (id: string, category: string, features: Record<string, unknown>) =>
       http.post('/api/v1/items', {

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { loadConfig } from '../../src/config.js';
@@ -7,6 +6,7 @@ import { StoreUnavailableError } from '../../src/errors.js';
 import { createDynamoDbTables } from '../../src/store/dynamodb/index.js';
 import type { FeatureStore } from '../../src/store/ports.js';
 import { openStore, TEST_ENV } from '../support/backend.js';
+import { cli } from '../support/cli-process.js';
 import { startDynamoDbInstance, type DynamoDbInstance } from '../support/dynamodb-backend.js';
 
 /**
@@ -15,18 +15,6 @@ import { startDynamoDbInstance, type DynamoDbInstance } from '../support/dynamod
  * Record tables keep the old service's key schema, plus the `by_compute_id` index (added to an
  * existing table too); pending events live in the outbox table and its index.
  */
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-    env: { ...process.env, KAFKA_BROKERS: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
-}
-
 describe('DynamoDB tables', () => {
   let instance: DynamoDbInstance;
 

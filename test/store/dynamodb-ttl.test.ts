@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { DescribeTimeToLiveCommand, GetItemCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import type { WriteRecordInput } from '../../src/store/ports.js';
 import { openStore } from '../support/backend.js';
+import { cli } from '../support/cli-process.js';
 import { startDynamoDbInstance, type DynamoDbInstance, type DynamoDbServerKind } from '../support/dynamodb-backend.js';
 
 /**
@@ -12,18 +12,6 @@ import { startDynamoDbInstance, type DynamoDbInstance, type DynamoDbServerKind }
  * a category with a TTL and removes it otherwise. (The service hides expired records from reads
  * itself: test/http/ttl.test.ts.)
  */
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-    env: { ...process.env, KAFKA_BROKERS: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
-}
-
 describe('DynamoDB TTL: tables create (moto)', () => {
   let instance: DynamoDbInstance;
   before(async () => {

@@ -50,3 +50,18 @@ export function serveProcess(command: readonly string[], env: Record<string, str
     });
   });
 }
+
+/** Runs `feature-store <args>` to its end (events off unless `env` says otherwise); its exit code and output. */
+export function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const [file, ...cliArgs] = CLI;
+  const child = spawn(file, [...cliArgs, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, KAFKA_BROKERS: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
+}
