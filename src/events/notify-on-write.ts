@@ -1,3 +1,4 @@
+import { delegate } from '../store/delegate.js';
 import type { FeatureStore } from '../store/ports.js';
 
 /**
@@ -8,8 +9,7 @@ import type { FeatureStore } from '../store/ports.js';
 export function notifyOnEventWrite(store: FeatureStore, onEventRecorded: () => void): FeatureStore {
   const sweeper = store.sweeper;
   return {
-    type: store.type,
-    outbox: store.outbox,
+    ...delegate(store),
     async writeRecord(input) {
       const result = await store.writeRecord(input);
       if (input.event !== undefined && result.outcome === 'applied') onEventRecorded();
@@ -35,10 +35,5 @@ export function notifyOnEventWrite(store: FeatureStore, onEventRecorded: () => v
               return removed;
             },
           },
-    getRecords: (keys) => store.getRecords(keys),
-    getComputeHistory: (key, limit) => store.getComputeHistory(key, limit),
-    findByComputeId: (query) => store.findByComputeId(query),
-    health: () => store.health(),
-    close: () => store.close(),
   };
 }

@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import type { Statsd } from '../statsd.js';
+import { delegate } from './delegate.js';
 import type { FeatureStore, RecordKey } from './ports.js';
 
 /**
@@ -17,8 +18,7 @@ export function legacyStatsdStore(store: FeatureStore, statsd: Statsd, config: P
   });
   const elapsedMs = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e6;
   return {
-    type: store.type,
-    outbox: store.outbox,
+    ...delegate(store),
     async getRecords(keys) {
       const start = process.hrtime.bigint();
       try {
@@ -68,11 +68,5 @@ export function legacyStatsdStore(store: FeatureStore, statsd: Statsd, config: P
         statsd.count(`dynamodb.update_item.${outcome}`, t);
       }
     },
-    deleteRecord: store.deleteRecord.bind(store),
-    getComputeHistory: store.getComputeHistory.bind(store),
-    findByComputeId: store.findByComputeId.bind(store),
-    sweeper: store.sweeper,
-    health: store.health.bind(store),
-    close: store.close.bind(store),
   };
 }
