@@ -1,3 +1,7 @@
+import { bool, int, list, oneOf, optional, str, type Env } from './config-parse.js';
+import { access, categoryTtl, corsOrigins, httpLimits, lineage, statsd } from './config-sections.js';
+
+export { compileComputeIdPattern, MAX_COMPUTE_HISTORY_SIZE } from './config-sections.js';
 import { ConfigError } from './errors.js';
 
 /**
@@ -137,8 +141,6 @@ export interface AccessConfig {
 export type EndpointAccess = 'open' | 'admin' | 'off';
 
 
-type Env = Readonly<Record<string, string | undefined>>;
-
 const DEFAULT_ENTITY_TABLES: Readonly<Record<string, string>> = {
   bright_uid: 'user_feature_store',
   account_pid: 'account_feature_store',
@@ -148,76 +150,6 @@ const RESERVED: readonly string[] = ['category', 'features'];
 const TABLE = /^[A-Za-z0-9_.-]{3,255}$/;
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const SASL: readonly SaslMechanism[] = ['plain', 'scram-sha-256', 'scram-sha-512'];
-
-function str(env: Env, name: string, fallback: string): string {
-  const v = env[name];
-  return v === undefined || v.trim() === '' ? fallback : v.trim();
-}
-
-function optional(env: Env, name: string): string | undefined {
-  const v = env[name]?.trim();
-  return v ? v : undefined;
-}
-
-function list(env: Env, name: string, fallback: readonly string[]): string[] {
-  const v = env[name];
-  if (v === undefined || v.trim() === '') return [...fallback];
-  const items = v.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  if (items.length === 0) throw new ConfigError(`${name} must be a comma-separated list with at least one entry`);
-  return [...new Set(items)];
-}
-
-function int(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const v = env[name];
-  if (v === undefined || v.trim() === '') return fallback;
-  if (!/^\d+$/.test(v.trim())) throw new ConfigError(`${name} must be an integer, got '${v}'`);
-  const n = Number(v.trim());
-  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
-  return n;
-}
-
-function bool(env: Env, name: string, fallback: boolean): boolean {
-  const v = env[name]?.trim().toLowerCase();
-  if (v === undefined || v === '') return fallback;
-  if (['true', '1', 'yes', 'on'].includes(v)) return true;
-  if (['false', '0', 'no', 'off'].includes(v)) return false;
-  throw new ConfigError(`${name} must be true or false, got '${env[name] ?? ''}'`);
-}
-
-function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
-  const v = str(env, name, fallback).toLowerCase();
-  if (!(allowed as readonly string[]).includes(v)) {
-    throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got '${env[name] ?? ''}'`);
-  }
-  return v as T;
-}
-
-/**
- * The largest `COMPUTE_HISTORY_SIZE`: a DynamoDB write shifts one attribute per entry in an
- * update expression limited to 4 KB, and every entry is reserved in the item's 400 KB.
- */
-export const MAX_COMPUTE_HISTORY_SIZE = 100;
-
-/** Compiles `COMPUTE_ID_PATTERN` anchored, so an invalid expression stops the start. */
-export function compileComputeIdPattern(pattern: string): RegExp {
-  return new RegExp(`^(?:${pattern})$`, 'u');
-}
-
-function lineage(env: Env): LineageConfig {
-  const pattern = optional(env, 'COMPUTE_ID_PATTERN');
-  if (pattern !== undefined) {
-    try {
-      compileComputeIdPattern(pattern);
-    } catch (err) {
-      throw new ConfigError(`COMPUTE_ID_PATTERN is not a valid regular expression: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  }
-  return Object.freeze({
-    computeIdPattern: pattern,
-    computeIdRequired: bool(env, 'COMPUTE_ID_REQUIRED', false),
-    computeHistorySize: int(env, 'COMPUTE_HISTORY_SIZE', 10, 0, MAX_COMPUTE_HISTORY_SIZE),
-  });
-}
 
 function entityTables(env: Env): Record<string, string> {
   const types = list(env, 'ENTITY_TYPES', Object.keys(DEFAULT_ENTITY_TABLES));
@@ -235,26 +167,6 @@ function entityTables(env: Env): Record<string, string> {
     throw new ConfigError('TABLE_NAME_*: two entity types map to the same table');
   }
   return tables;
-}
-
-const TTL_UNITS_MS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-/** Ten years: far beyond any useful TTL, and far inside what timestamps can express. */
-const MAX_TTL_MS = 3650 * 86_400_000;
-
-/** `CATEGORY_TTL=d0_unauth_features=7d,ncr_unauth_features=12h` → category → milliseconds. */
-function categoryTtl(env: Env, categories: readonly string[]): Record<string, number> {
-  const ttl: Record<string, number> = {};
-  for (const entry of list(env, 'CATEGORY_TTL', [])) {
-    const match = /^([^=\s]+)\s*=\s*(\d+)\s*([smhd])$/.exec(entry);
-    if (match === null) throw new ConfigError(`CATEGORY_TTL: '${entry}' is not <category>=<number><s|m|h|d>`);
-    const [, category = '', amount = '', unit = ''] = match;
-    if (!categories.includes(category)) throw new ConfigError(`CATEGORY_TTL: '${category}' is not in CATEGORY_WHITELIST`);
-    if (Object.hasOwn(ttl, category)) throw new ConfigError(`CATEGORY_TTL: '${category}' is given twice`);
-    const ms = Number(amount) * (TTL_UNITS_MS[unit] ?? NaN);
-    if (!(ms > 0 && ms <= MAX_TTL_MS)) throw new ConfigError(`CATEGORY_TTL: '${entry}' must be more than 0 and at most 3650d`);
-    ttl[category] = ms;
-  }
-  return ttl;
 }
 
 function kafka(env: Env): KafkaConfig | undefined {
@@ -283,65 +195,6 @@ function kafka(env: Env): KafkaConfig | undefined {
     sasl,
     allowAutoTopicCreation: bool(env, 'KAFKA_ALLOW_AUTO_TOPIC_CREATION', false),
   });
-}
-
-/** Loopback addresses: only processes on this machine can connect. */
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
-}
-
-function access(env: Env, host: string): AccessConfig {
-  const keysFile = optional(env, 'API_KEYS_FILE');
-  const openAccess = bool(env, 'OPEN_ACCESS', false);
-  if (keysFile === undefined && !openAccess && !isLoopback(host)) {
-    throw new ConfigError(
-      `HOST=${host} accepts connections from other machines and API_KEYS_FILE is not set: set API_KEYS_FILE, or OPEN_ACCESS=true to serve without authentication`,
-    );
-  }
-  const endpoint = (name: string): EndpointAccess => {
-    const value = oneOf(env, name, ['open', 'admin', 'off'] as const, keysFile === undefined ? 'open' : 'admin');
-    if (value === 'admin' && keysFile === undefined) throw new ConfigError(`${name}=admin needs API_KEYS_FILE`);
-    return value;
-  };
-  return Object.freeze({ keysFile, openAccess, metrics: endpoint('METRICS_ACCESS'), docs: endpoint('DOCS_ACCESS') });
-}
-
-function httpLimits(env: Env): HttpLimits {
-  const headersTimeoutMs = int(env, 'HEADERS_TIMEOUT_MS', 10000, 100, 600000);
-  const bodyTimeoutMs = int(env, 'BODY_TIMEOUT_MS', 20000, 100, 3600000);
-  const requestTimeoutMs = int(env, 'REQUEST_TIMEOUT_MS', 30000, 100, 3600000);
-  // Node counts the body time from the first byte, headers included; the request time starts
-  // once headers are in, so a slow body meets its own bound (408) first.
-  if (headersTimeoutMs > bodyTimeoutMs) throw new ConfigError('HEADERS_TIMEOUT_MS must not be larger than BODY_TIMEOUT_MS');
-  if (bodyTimeoutMs > requestTimeoutMs) throw new ConfigError('BODY_TIMEOUT_MS must not be larger than REQUEST_TIMEOUT_MS');
-  return Object.freeze({
-    headersTimeoutMs,
-    bodyTimeoutMs,
-    requestTimeoutMs,
-    keepAliveTimeoutMs: int(env, 'KEEP_ALIVE_TIMEOUT_MS', 72000, 100, 3600000),
-    maxConnections: int(env, 'MAX_CONNECTIONS', 768, 1, 1000000),
-    maxEventLoopDelayMs: int(env, 'MAX_EVENT_LOOP_DELAY_MS', 1000, 0, 60000),
-    rateLimitPerSecond: int(env, 'RATE_LIMIT_PER_SECOND', 0, 0, 1000000),
-  });
-}
-
-/** `scheme://host[:port]`, as a browser sends it in `Origin`. */
-const ORIGIN = /^https?:\/\/[^\s/?#]+$/;
-
-function corsOrigins(env: Env): string[] {
-  const origins = list(env, 'CORS_ORIGINS', []);
-  for (const o of origins) {
-    if (!ORIGIN.test(o)) throw new ConfigError(`CORS_ORIGINS: '${o}' is not an origin like https://app.example.com (no path, no '*')`);
-  }
-  return origins;
-}
-
-function statsd(env: Env): StatsdConfig | undefined {
-  const host = optional(env, 'STATSD_HOST');
-  if (host === undefined) return undefined;
-  const prefix = str(env, 'STATSD_PREFIX', 'feature_store');
-  if (!/^[A-Za-z0-9_.-]+$/.test(prefix)) throw new ConfigError(`STATSD_PREFIX: '${prefix}' may hold only letters, digits, '_', '.' and '-'`);
-  return Object.freeze({ host, port: int(env, 'STATSD_PORT', 8125, 1, 65535), prefix });
 }
 
 /** Parses and validates the environment. Throws `ConfigError` naming the offending variable. */

@@ -118,7 +118,7 @@ describe('.env.example', () => {
       const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line);
       if (m?.[1] !== undefined) env[m[1]] = m[2] ?? '';
     }
-    const source = readFileSync(new URL('../src/config.ts', import.meta.url), 'utf8');
+    const source = ['config.ts', 'config-sections.ts'].map((f) => readFileSync(new URL(`../src/${f}`, import.meta.url), 'utf8')).join('\n');
     const read = new Set([...source.matchAll(/\(env, '([A-Z][A-Z0-9_]*)'/g)].map((m) => m[1]));
     read.add('TABLE_NAME_BRIGHT_UID');
     read.add('TABLE_NAME_ACCOUNT_PID');
