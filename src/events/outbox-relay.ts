@@ -5,7 +5,8 @@ import type { OutboxEvent } from '../model.js';
 import type { EventPipelineHealth, EventPipelineStatus } from '../service/feature-service.js';
 import type { OutboxStats, OutboxStore } from '../store/ports.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
-import { DestinationMissingError, type EventPublisher } from './event-publisher.js';
+import { BrokerContact } from './broker-contact.js';
+import type { EventPublisher } from './event-publisher.js';
 
 export interface OutboxRelayOptions {
   /** Most events claimed and published per round. */
@@ -48,8 +49,6 @@ type Round = 'full' | 'partial' | 'idle' | 'failed';
 
 /** The relay loop refreshes the outbox gauges at most this often; health always reads fresh. */
 const STATS_MAX_AGE_MS = 1_000;
-/** While publishing keeps failing, a warning is logged at most this often (the rest at debug). */
-const FAILURE_LOG_INTERVAL_MS = 60_000;
 
 /**
  * Moves change events from the store's outbox to the publisher: claim a batch (oldest first),
@@ -81,14 +80,7 @@ export class OutboxRelay implements EventPipelineStatus {
   /** Ids claimed by the round in progress (released by `stop` if it does not finish in time). */
   #inFlight: readonly string[] = [];
 
-  /** Consecutive failed contacts with the broker (publish or probe); 0 when the last one worked. */
-  #failures = 0;
-  #failingSince = 0;
-  #lastFailureLog = 0;
-  /** What health reports while failing: the last failure, in words. */
-  #failureReason = '';
-  /** Whether the last failure was a missing destination (a change of kind is logged at once). */
-  #destinationMissing = false;
+  readonly #broker: BrokerContact;
   #nextProbeAt = 0;
 
   #stats: { value: OutboxStats | undefined; at: number } = { value: undefined, at: -Infinity };
@@ -99,6 +91,7 @@ export class OutboxRelay implements EventPipelineStatus {
     this.owner = deps.owner ?? randomUUID();
     this.#log = deps.logger.child({ component: 'outbox-relay' });
     this.#now = deps.now ?? Date.now;
+    this.#broker = new BrokerContact(this.#log, this.#now);
     this.#backoff = deps.options.backoff ?? { initialMs: 200, maxMs: 5_000 };
     this.#maxPendingAgeMs = deps.options.maxPendingAgeMs ?? 60_000;
     this.#probeIntervalMs = deps.options.probeIntervalMs ?? 15_000;
@@ -135,11 +128,10 @@ export class OutboxRelay implements EventPipelineStatus {
     }
     const age = this.#ageMs(stats);
     const reason =
-      this.#failures > 0
-        ? this.#failureReason
-        : age > this.#maxPendingAgeMs
-          ? `the oldest pending event is ${Math.round(age / 1000)} s old`
-          : undefined;
+      this.#broker.failureReason ??
+      (age > this.#maxPendingAgeMs
+        ? `the oldest pending event is ${Math.round(age / 1000)} s old`
+        : undefined);
     return {
       status: reason === undefined ? 'ok' : 'degraded',
       pending: stats.pending,
@@ -178,7 +170,7 @@ export class OutboxRelay implements EventPipelineStatus {
       await this.#refreshStats(STATS_MAX_AGE_MS);
       if (this.#stopping) break;
       if (round === 'failed') {
-        await this.#sleep(backoffDelay(Math.max(1, this.#failures), this.#backoff), false);
+        await this.#sleep(backoffDelay(Math.max(1, this.#broker.failures), this.#backoff), false);
       } else if (round === 'idle' || round === 'partial') {
         if (round === 'idle' && this.#now() >= this.#nextProbeAt) await this.#probe();
         await this.#sleep(this.#deps.options.pollIntervalMs, true);
@@ -204,7 +196,7 @@ export class OutboxRelay implements EventPipelineStatus {
         await publisher.publish(batch);
       } catch (err) {
         metrics.eventsFailed.inc(batch.length);
-        this.#brokerFailed(err, batch.length);
+        this.#broker.failed(err, batch.length);
         await outbox.release(ids).catch((releaseErr: unknown) => {
           this.#log.warn({ err: releaseErr }, 'could not release events; they are retried when their lease expires');
         });
@@ -229,44 +221,14 @@ export class OutboxRelay implements EventPipelineStatus {
       await this.#deps.publisher.probe();
       this.#brokerAnswered();
     } catch (err) {
-      this.#brokerFailed(err, 0);
-      this.#nextProbeAt = this.#now() + backoffDelay(this.#failures, this.#backoff);
+      this.#broker.failed(err, 0);
+      this.#nextProbeAt = this.#now() + backoffDelay(this.#broker.failures, this.#backoff);
     }
   }
 
   #brokerAnswered(): void {
-    if (this.#failures > 0) {
-      const message = this.#destinationMissing ? 'Kafka topic exists now; publishing change events' : 'Kafka reachable again';
-      this.#log.info({ failures: this.#failures, downForMs: this.#now() - this.#failingSince }, message);
-    }
-    this.#failures = 0;
-    this.#destinationMissing = false;
+    this.#broker.answered();
     this.#nextProbeAt = this.#now() + this.#probeIntervalMs;
-  }
-
-  /**
-   * Logs a failed contact: at warn when failures start, when their kind changes (broker away ↔
-   * topic missing) and then once per FAILURE_LOG_INTERVAL_MS; at debug in between.
-   */
-  #brokerFailed(err: unknown, events: number): void {
-    const now = this.#now();
-    if (this.#failures === 0) this.#failingSince = now;
-    this.#failures++;
-    const missing = err instanceof DestinationMissingError;
-    const kindChanged = missing !== this.#destinationMissing;
-    this.#destinationMissing = missing;
-    const cause = err instanceof Error ? err.message : String(err);
-    const failure = events > 0 ? 'publishing change events failed; they stay in the outbox and are retried' : 'Kafka is not reachable';
-    this.#failureReason = missing ? cause : `${events > 0 ? 'publishing change events failed' : 'Kafka is not reachable'}: ${cause}`;
-    // A missing destination is said in one line; its kafkajs error chain adds nothing.
-    const details = { ...(missing ? {} : { err }), events, failures: this.#failures, failingForMs: now - this.#failingSince };
-    const message = missing ? cause : failure;
-    if (this.#failures === 1 || kindChanged || now - this.#lastFailureLog >= FAILURE_LOG_INTERVAL_MS) {
-      this.#lastFailureLog = now;
-      this.#log.warn(details, message);
-    } else {
-      this.#log.debug(details, message);
-    }
   }
 
   /** Sleeps `ms`; `stop` ends any sleep, `notify` ends a `wakeable` one. */
