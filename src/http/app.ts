@@ -16,6 +16,7 @@ import { registerJsonBodyParser } from './json-body.js';
 import { clientErrorHandler, frameworkErrors, standardHeaders } from './protocol-errors.js';
 import { registerOverloadGuard } from './overload.js';
 import { registerRateLimit } from './rate-limit.js';
+import { ResponseDeadline } from './response-deadline.js';
 import { batchReadRoutes } from './routes/batch-read.js';
 import { deleteRoutes } from './routes/deletes.js';
 import { registerLegacyStatsd } from './legacy-statsd.js';
@@ -78,7 +79,6 @@ function timeouts(limits: HttpLimits): FastifyHttpOptions<Server> {
       connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(limits.headersTimeoutMs / 4))),
     },
     requestTimeout: limits.bodyTimeoutMs,
-    handlerTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     // A connection silent both ways this long (a client that stopped reading) is closed.
     connectionTimeout: 2 * limits.requestTimeoutMs,
@@ -96,6 +96,32 @@ function boundConnections(server: Server, maxConnections: number): void {
 
 const STATUS_CLASS = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
 
+/**
+ * The request counter and duration histogram of one route, method and status class, as one
+ * `observe`. prom-client hashes a label object on every call; the bound children are cached
+ * instead (bounded: route templates, the methods Node's parser accepts, six classes).
+ */
+function httpMetricsOf(metrics: Metrics): (route: string, method: string, status: number) => { observe: (seconds: number) => void } {
+  const cache = new Map<string, { observe: (seconds: number) => void }>();
+  return (route, method, status) => {
+    const statusClass = STATUS_CLASS[Math.floor(status / 100)] ?? 'other';
+    const key = `${method} ${statusClass} ${route}`;
+    let bound = cache.get(key);
+    if (bound === undefined) {
+      const counter = metrics.httpRequests.labels(route, method, statusClass);
+      const histogram = metrics.httpDuration.labels(route, method, statusClass);
+      bound = {
+        observe: (seconds) => {
+          counter.inc();
+          histogram.observe(seconds);
+        },
+      };
+      cache.set(key, bound);
+    }
+    return bound;
+  };
+}
+
 /** The whole HTTP application as one Fastify instance; `server.ts` only listens. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, service, metrics, logger } = deps;
@@ -108,7 +134,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerJsonBodyParser(app);
   registerErrorHandling(app);
   // First, so that every answer (a 401, 503 or 415 too) carries the request id and headers.
+  // The response deadline starts here too (REQUEST_TIMEOUT_MS; see response-deadline.ts).
+  const deadline = new ResponseDeadline(config.http.requestTimeoutMs);
+  app.addHook('onClose', (_instance, done) => {
+    deadline.close();
+    done();
+  });
   app.addHook('onRequest', (request, reply, done) => {
+    deadline.arrive(reply);
     standardHeaders(request, reply);
     done();
   });
@@ -129,14 +162,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Route hooks run after the access check: the limit is per key when keys are on.
   await registerRateLimit(app, config.http.rateLimitPerSecond);
   const debug = logger.isLevelEnabled('debug');
+  const httpMetrics = httpMetricsOf(metrics);
   app.addHook('onResponse', (request, reply, done) => {
-    const labels = {
-      route: request.routeOptions.url ?? 'unmatched',
-      method: request.method,
-      status_class: STATUS_CLASS[Math.floor(reply.statusCode / 100)] ?? 'other',
-    };
-    metrics.httpRequests.inc(labels);
-    metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+    deadline.leave(reply);
+    httpMetrics(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode).observe(reply.elapsedTime / 1000);
     if (debug) {
       request.log.debug(
         { method: request.method, url: request.url, statusCode: reply.statusCode, ms: reply.elapsedTime },

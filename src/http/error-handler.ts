@@ -32,13 +32,6 @@ export function registerErrorHandling(app: FastifyInstance): void {
       if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
       return reply.code(error.status).send({ detail: error.message, code: error.code });
     }
-    if (error.code === 'FST_ERR_HANDLER_TIMEOUT') {
-      request.log.warn({ reqId: request.id, route: request.routeOptions.url }, 'no response within the request timeout');
-      return reply
-        .code(503)
-        .header('retry-after', '1')
-        .send({ detail: 'The request was not answered in time, retry later', code: 'RESPONSE_TIMEOUT' });
-    }
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return reply
         .code(413)

@@ -203,8 +203,8 @@ export class SqliteStore implements FeatureStore {
     // same whether it was inserted or updated. Same transaction, so it cannot go out of date.
     const before = s.probe.get(entityValue, category);
     const upsert = eventTime === null ? s.upsert : s.upsertIfNotOlder;
-    const [entry, historySize] = historyParams(input);
-    const row = upsert.get(entityValue, category, JSON.stringify(input.data), input.now, input.now, input.computeId, eventTime, input.expiresAt ?? null, entry, historySize);
+    const history = nextHistory(input, before?.compute_history ?? null);
+    const row = upsert.get(entityValue, category, JSON.stringify(input.data), input.now, input.now, input.computeId, eventTime, input.expiresAt ?? null, history);
     if (row === undefined) {
       // Only the conditional upsert returns nothing, and only on a conflict with a later stored
       // event time: `before` is that row, read in this transaction.
@@ -236,8 +236,8 @@ export class SqliteStore implements FeatureStore {
     if (row !== undefined && !expired) Object.assign(data, JSON.parse(row.data) as FeatureMap);
     for (const [name, value] of Object.entries(input.set)) data[name] = value;
     for (const name of input.remove) delete data[name];
-    const [entry, historySize] = historyParams(input);
-    s.upsert.get(entityValue, category, JSON.stringify(data), input.now, input.now, input.computeId, null, input.expiresAt ?? null, entry, historySize);
+    const history = input.historySize ? nextHistory(input, s.probe.get(entityValue, category)?.compute_history ?? null) : null;
+    s.upsert.get(entityValue, category, JSON.stringify(data), input.now, input.now, input.computeId, null, input.expiresAt ?? null, history);
     if (input.event !== undefined) this.#recordEvent(input.event);
     return { featureCount: Object.keys(data).length, created: row === undefined };
   }
@@ -264,8 +264,16 @@ function toRecord(entityType: string, entityValue: string, row: Row): FeatureRec
   return { entityType, entityValue, category: row.category, data: JSON.parse(row.data) as FeatureMap, meta };
 }
 
-/** The upsert's history parameters: this write's entry as a one-element JSON array (null: history off), and how many to keep. */
-function historyParams(input: { historySize?: number | undefined; computeId: string | null; now: string }): [string | null, number] {
+/**
+ * The compute history after this write, as the JSON array to store: this write's entry, then the
+ * stored entries, cut to `historySize` (newest first). Null when history is off: the stored
+ * history is kept as it is.
+ */
+function nextHistory(input: { historySize?: number | undefined; computeId: string | null; now: string }, stored: string | null): string | null {
   const size = input.historySize ?? 0;
-  return [size > 0 ? JSON.stringify([{ compute_id: input.computeId, timestamp: input.now }]) : null, size];
+  if (size <= 0) return null;
+  const entries = stored === null ? [] : (JSON.parse(stored) as ComputeHistoryEntry[]);
+  entries.unshift({ compute_id: input.computeId, timestamp: input.now });
+  if (entries.length > size) entries.length = size;
+  return JSON.stringify(entries);
 }
