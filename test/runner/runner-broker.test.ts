@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,8 +6,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startBroker, stopBroker, type Broker } from '../../scripts/kafka-broker.js';
 import { alive } from '../../scripts/kafka-process.js';
-import { ROOT } from '../support/cli-process.js';
 import { accepts, disposeStoppableBroker, stoppableBroker, testKafka } from '../support/kafka-broker.js';
+import { runTestRunner } from '../support/test-runner.js';
 
 /**
  * Whose broker is whose: a busy preferred port makes a broker start on a free one; the test
@@ -28,23 +27,8 @@ async function topics(brokers: string): Promise<string[]> {
   }
 }
 
-/**
- * scripts/run-tests.mjs on given-broker.test.ts with `env`, without this process's KAFKA_*
- * and NODE_TEST_CONTEXT (with it, node's test runner in the child would run no file).
- */
-function runner(env: Record<string, string>): Promise<{ code: number | null; out: string }> {
-  const inherited = ([key]: [string, unknown]): boolean => !key.startsWith('KAFKA_') && !['KEEP_KAFKA', 'NODE_TEST_CONTEXT'].includes(key);
-  const clean = Object.fromEntries(Object.entries(process.env).filter(inherited));
-  const child = spawn(process.execPath, ['scripts/run-tests.mjs', 'test/broker/given-broker.test.ts'], {
-    cwd: ROOT,
-    env: { ...clean, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, out })));
-}
+/** The test runner on given-broker.test.ts. */
+const runner = (env: Record<string, string>) => runTestRunner(['test/runner/given-broker.test.ts'], env);
 
 describe('the local broker and its owner', { timeout: 300_000 }, () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'feature-store-test-kafka-'));
