@@ -67,18 +67,33 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** The first port the system hands out for outgoing connections (Linux; elsewhere at least 32768). */
+function ephemeralLow(): number {
+  try {
+    const low = Number.parseInt(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8'), 10);
+    return Number.isInteger(low) && low > 20_000 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
 /**
  * A listener port and the controller port after it, both free: `preferred` if it and the next
- * port are, else a pair the system hands out. (Another process may still take them before the
- * broker binds; the broker then fails to start and says so.)
+ * port are, else a random pair between 20000 and the system's ephemeral range. Not a port the
+ * system hands out (listen on port 0): outgoing connections take those, so once a broker that
+ * is stopped and restarted has let go of its ports, a client's socket could hold one of them.
+ * (Another process may still take a port before the broker binds it; the start then fails
+ * and says so.)
  */
 export async function freePortPair(preferred?: number): Promise<number> {
   if (preferred !== undefined && (await portFree(preferred)) && (await portFree(preferred + 1))) return preferred;
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = await freePort();
-    if (port < 65535 && port !== preferred && (await portFree(port + 1))) return port;
+  const low = 20_000;
+  const span = ephemeralLow() - 1 - low;
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = low + Math.floor(Math.random() * span);
+    if ((await portFree(port)) && (await portFree(port + 1))) return port;
   }
-  throw new Error('no two consecutive free ports on 127.0.0.1');
+  throw new Error(`no two consecutive free ports on 127.0.0.1 between ${low} and ${low + span + 1}`);
 }
 
 /**
