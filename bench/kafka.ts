@@ -1,12 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { baseEnv, freePortPair, runCommand } from './procs.js';
+import { startBroker, stopBroker as stopLocalBroker } from '../scripts/kafka-broker.js';
 
 /**
  * The Kafka broker for the events-on run: `KAFKA_BROKERS` from the environment, or a private
- * single-node broker started with scripts/kafka-start.sh in the bench's temp dir (its own state
- * dir and ports, so it never touches a broker someone else is running) and stopped afterwards.
+ * single-node broker started with scripts/kafka-broker.ts in the bench's temp dir (its own state
+ * dir and free ports, so it never touches a broker someone else is running) and stopped afterwards.
  */
 export interface Broker {
   brokers: string;
@@ -57,11 +56,10 @@ export async function topicEndOffsets(brokers: string, topic: string): Promise<n
 
 /**
  * Resolves with a broker, or with the reason there is none. `onStateDir` is told the state dir
- * before the start script runs, so cleanup can stop a broker even if the harness is interrupted.
+ * before the broker starts, so cleanup can stop a broker even if the harness is interrupted.
  */
 export async function acquireBroker(
   given: string | undefined,
-  root: string,
   tmpDir: string,
   onStateDir: (dir: string) => void,
 ): Promise<{ broker: Broker } | { reason: string }> {
@@ -74,52 +72,26 @@ export async function acquireBroker(
     }
     return { broker: { brokers: given, startMs: performance.now() - t0, origin: 'KAFKA_BROKERS from the environment' } };
   }
-  const script = join(root, 'scripts', 'kafka-start.sh');
-  if (!existsSync(script)) return { reason: 'no KAFKA_BROKERS and no scripts/kafka-start.sh' };
   const stateDir = join(tmpDir, 'kafka');
-  const port = await freePortPair();
   onStateDir(stateDir);
-  const result = await runCommand('bash', [script], {
-    cwd: root,
-    env: baseEnv({
-      KAFKA_STATE_DIR: stateDir,
-      KAFKA_PORT: String(port),
-      KAFKA_CONTROLLER_PORT: String(port + 1),
-      KAFKA_TOPICS: TOPIC,
-      KAFKA_START_TIMEOUT: '150',
-    }),
-    timeoutMs: 240_000,
-  });
-  const last = result.stdout.trim().split('\n').at(-1) ?? '';
-  const match = /^KAFKA_BROKERS=(\S+)$/.exec(last);
-  if (result.code !== 0 || match?.[1] === undefined) {
-    const why = result.stderr.trim().split('\n').slice(-8).join('\n');
-    return { reason: `scripts/kafka-start.sh failed (exit ${result.code}):\n${why}` };
-  }
-  let pid: number | undefined;
   try {
-    pid = Number(readFileSync(join(stateDir, 'kafka.pid'), 'utf8').trim()) || undefined;
-  } catch {
-    pid = undefined;
+    const broker = await startBroker({ stateDir, topics: [TOPIC], startTimeoutMs: 150_000, log: () => undefined });
+    return {
+      broker: {
+        brokers: broker.brokers,
+        stateDir,
+        pid: broker.pid,
+        startMs: performance.now() - t0,
+        origin: 'started by the bench with scripts/kafka-broker.ts (private state dir, stopped afterwards)',
+      },
+    };
+  } catch (err) {
+    const why = (err instanceof Error ? err.message : String(err)).trim().split('\n').slice(0, 8).join('\n');
+    return { reason: `the bench's Kafka broker did not start:\n${why}` };
   }
-  return {
-    broker: {
-      brokers: match[1],
-      stateDir,
-      ...(pid === undefined ? {} : { pid }),
-      startMs: result.ms,
-      origin: 'started by the bench with scripts/kafka-start.sh (private state dir, stopped afterwards)',
-    },
-  };
 }
 
 /** Stops and wipes a broker this run started (no-op for one given by the environment). */
-export async function stopBroker(root: string, stateDir: string): Promise<void> {
-  const script = join(root, 'scripts', 'kafka-stop.sh');
-  if (!existsSync(script) || !existsSync(stateDir)) return;
-  await runCommand('bash', [script, '--wipe'], {
-    cwd: root,
-    env: baseEnv({ KAFKA_STATE_DIR: stateDir, KAFKA_STOP_TIMEOUT: '20' }),
-    timeoutMs: 60_000,
-  });
+export async function stopBroker(stateDir: string): Promise<void> {
+  await stopLocalBroker(stateDir, { timeoutMs: 20_000, wipe: true, log: () => undefined });
 }

@@ -1,6 +1,5 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
@@ -154,35 +153,8 @@ export function machineCpuSeconds(): { busy: number; total: number } {
 
 // ------------------------------------------------------------------ ports, HTTP, commands
 
-function listenable(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-  });
-}
-
 /** A port that is free on 127.0.0.1 right now (the OS picks it; released before returning). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      srv.close(() => (port > 0 ? resolve(port) : reject(new Error('no free port'))));
-    });
-  });
-}
-
-/** Two consecutive free ports (Kafka: listener and controller). */
-export async function freePortPair(): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const p = await freePort();
-    if (p < 65535 && (await listenable(p + 1))) return p;
-  }
-  throw new Error('could not find two consecutive free ports');
-}
+export { freePort } from '../scripts/kafka-process.js';
 
 /**
  * Polls `url` until it answers 200, the child exits, or `timeoutMs` passes. Resolves with

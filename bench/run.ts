@@ -69,7 +69,7 @@ function cleanup(): Promise<void> {
     await stopAll();
     if (state.kafkaStateDir !== undefined) {
       log('stopping the Kafka broker started for the bench …');
-      await stopBroker(ROOT, state.kafkaStateDir);
+      await stopBroker(state.kafkaStateDir);
       state.kafkaStateDir = undefined;
     }
     if (state.tmp !== undefined) {
@@ -194,7 +194,7 @@ async function main(settings: BenchSettings): Promise<number> {
   const brokerPromise: Promise<{ broker: Broker } | { reason: string }> =
     settings.kafka === 'off'
       ? Promise.resolve({ reason: 'skipped (BENCH_KAFKA=off)' })
-      : acquireBroker(settings.kafkaBrokers, ROOT, tmp, (dir) => (state.kafkaStateDir = dir)).catch((err: unknown) => ({
+      : acquireBroker(settings.kafkaBrokers, tmp, (dir) => (state.kafkaStateDir = dir)).catch((err: unknown) => ({
           reason: `could not get a Kafka broker: ${String(err)}`,
         }));
   const build = await buildService(ROOT);
@@ -376,7 +376,7 @@ async function main(settings: BenchSettings): Promise<number> {
   }
   if (state.kafkaStateDir !== undefined) {
     log('stopping the Kafka broker …');
-    await stopBroker(ROOT, state.kafkaStateDir);
+    await stopBroker(state.kafkaStateDir);
     state.kafkaStateDir = undefined;
   }
 

@@ -1,17 +1,20 @@
 #!/usr/bin/env node
 // The whole test suite. Starts what the tests need that is not already running, runs every
 // test file with node's test runner, then stops what it started:
-//   - a real Kafka broker (scripts/kafka-start.sh), unless KAFKA_BROKERS is set;
+//   - a real Kafka broker, unless KAFKA_BROKERS is set or the broker of KAFKA_STATE_DIR already
+//     runs; only a broker this run started is stopped (scripts/test-broker.ts has the rules);
 //   - moto (scripts/moto-server.py), the DynamoDB emulator with transactions, shared by every
 //     test file through DYNAMODB_TEST_ENDPOINT; a missing moto is a failure. Tests that need
 //     dynalite (the events-off paths) start it in-process themselves.
 //
 //   npm test                      # everything
 //   npm test -- test/http         # only files under the given paths
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
+import { tsImport } from 'tsx/esm/api';
 
 const root = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
@@ -43,6 +46,22 @@ function freePort() {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * The AWS SDK warns (once per process, when DynamoDB's client is first built) that its coming
+ * releases need a newer Node; with one process per test file that was one warning per DynamoDB
+ * test file. The runner gives the SDK's own check the chance to warn once, here, and turns the
+ * warning off for the test files (AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED).
+ */
+function awsSdkVersionWarningOnce() {
+  try {
+    const sdk = createRequire(createRequire(import.meta.url).resolve('@aws-sdk/client-dynamodb'));
+    sdk('@aws-sdk/core/client').emitWarningIfUnsupportedVersion(process.version);
+  } catch {
+    // An SDK without this check has nothing to warn about.
+  }
+  env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 }
 
 /** Runs node's test runner on `list`, streaming its output and adding up its counts. */
@@ -92,24 +111,16 @@ async function startMoto() {
 }
 
 let code = 0;
+awsSdkVersionWarningOnce();
 try {
-  if (!env.KAFKA_BROKERS) {
-    console.error('run-tests: starting a local Kafka broker (scripts/kafka-start.sh)…');
-    const started = spawnSync('bash', [join(root, 'scripts/kafka-start.sh')], {
-      cwd: root,
-      env,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const last = started.stdout.trim().split('\n').pop() ?? '';
-    if (started.status !== 0 || !last.startsWith('KAFKA_BROKERS=')) {
-      throw new Error('the Kafka broker did not start; the event tests need it');
-    }
-    env.KAFKA_BROKERS = last.slice('KAFKA_BROKERS='.length);
-    if (env.KEEP_KAFKA !== '1') {
-      cleanups.push(() => spawnSync('bash', [join(root, 'scripts/kafka-stop.sh')], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] }));
-    }
-  }
+  // The broker scripts are TypeScript; tsx runs them without a build.
+  const { acquireTestBroker } = await tsImport('./test-broker.ts', import.meta.url);
+  const broker = await acquireTestBroker(env, (line) => console.error(`run-tests: [kafka] ${line}`));
+  cleanups.push(() => broker.release());
+  env.KAFKA_BROKERS = broker.brokers;
+  if (broker.stoppableStateDir === undefined) delete env.KAFKA_TEST_BROKER_DIR;
+  else env.KAFKA_TEST_BROKER_DIR = broker.stoppableStateDir;
+  console.error(`run-tests: Kafka at ${broker.brokers}: ${broker.origin}`);
 
   if (!env.DYNAMODB_TEST_ENDPOINT) {
     env.DYNAMODB_TEST_ENDPOINT = await startMoto();
@@ -121,7 +132,14 @@ try {
   console.error(`run-tests: ${err instanceof Error ? err.message : String(err)}`);
   code = 1;
 } finally {
-  for (const cleanup of cleanups.reverse()) cleanup();
+  for (const cleanup of cleanups.reverse()) {
+    try {
+      await cleanup();
+    } catch (err) {
+      console.error(`run-tests: cleanup failed: ${err instanceof Error ? err.message : String(err)}`);
+      code ||= 1;
+    }
+  }
 }
 console.log(`tests: ${totals.passed} passed, ${totals.failed} failed`);
 process.exit(code === 0 && totals.failed === 0 ? 0 : code || 1);

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { startServer, type Runtime } from '../../src/server.js';
 import type { BackendInstance } from '../support/backend.js';
 import { EVENT_BACKENDS } from '../support/backends.js';
-import { createTopic, deleteTopic, kafkaBrokers, startBroker, stopBroker } from '../support/kafka-broker.js';
+import { createTopic, deleteTopic, disposeStoppableBroker, stoppableBroker, type StoppableBroker } from '../support/kafka-broker.js';
 import { collect, eventIds } from '../support/kafka-consumer.js';
 import {
   eventServiceConfig,
@@ -18,18 +18,24 @@ import {
 } from '../support/kafka-service.js';
 
 /**
- * Stops the shared test broker: run this file on its own (not in parallel with other broker
- * tests). The broker is restarted in `finally` whatever happens.
+ * Stops and restarts a broker: the runner's own, or a private one on a free port when the
+ * broker at KAFKA_BROKERS belongs to someone else (see stoppableBroker). Not to be run in
+ * parallel with other tests using the runner's broker. The broker is restarted in `finally`
+ * whatever happens.
  */
+after(disposeStoppableBroker);
+
 for (const backend of EVENT_BACKENDS) describe(`broker outage (${backend.name})`, { timeout: 300_000 }, () => {
   const topic = uniqueTopic('outage');
   const run = randomUUID().slice(0, 8);
+  let broker: StoppableBroker;
   let brokers: string;
   let instance: BackendInstance;
   let runtime: Runtime;
 
   before(async () => {
-    brokers = await kafkaBrokers();
+    broker = await stoppableBroker();
+    brokers = broker.brokers;
     await createTopic(brokers, topic);
     instance = await backend.setup();
     // A generous store timeout: the emulator, not Kafka, sets the pace of these writes.
@@ -54,7 +60,7 @@ for (const backend of EVENT_BACKENDS) describe(`broker outage (${backend.name})`
     await eventually(async () => (await eventsHealth(runtime.url)).events.status === 'ok', 15_000, 'events ok');
     let restartedAt = 0;
     try {
-      await stopBroker();
+      await broker.stop();
 
       const start = performance.now();
       const results = await pool(count, concurrency, (i) => write(runtime.url, { entityValue: `${run}-down-${i}`, features: { i } }));
@@ -86,7 +92,7 @@ for (const backend of EVENT_BACKENDS) describe(`broker outage (${backend.name})`
       assert.ok((metricValue(metrics, 'feature_store_events_failed_total') ?? 0) > 0, 'failed publishes are counted');
       assert.ok((metricValue(metrics, 'feature_store_outbox_oldest_pending_age_seconds') ?? 0) > 0);
     } finally {
-      await startBroker();
+      await broker.restart();
       restartedAt = performance.now();
     }
 

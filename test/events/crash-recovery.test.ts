@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { startServer } from '../../src/server.js';
 import type { BackendInstance } from '../support/backend.js';
 import { EVENT_BACKENDS } from '../support/backends.js';
-import { createTopic, deleteTopic, kafkaBrokers, startBroker, stopBroker } from '../support/kafka-broker.js';
+import { createTopic, deleteTopic, disposeStoppableBroker, stoppableBroker, type StoppableBroker } from '../support/kafka-broker.js';
 import { collect, eventIds, isRecord } from '../support/kafka-consumer.js';
 import { eventServiceConfig, pool, uniqueTopic, write } from '../support/kafka-service.js';
 
@@ -39,17 +39,23 @@ async function serve(env: Record<string, string>): Promise<{ child: ChildProcess
 }
 
 /**
- * Stops the shared test broker: run this file on its own (not in parallel with other broker
- * tests). The broker is restarted in `finally` whatever happens.
+ * Stops and restarts a broker: the runner's own, or a private one on a free port when the
+ * broker at KAFKA_BROKERS belongs to someone else (see stoppableBroker). Not to be run in
+ * parallel with other tests using the runner's broker. The broker is restarted in `finally`
+ * whatever happens.
  */
+after(disposeStoppableBroker);
+
 for (const backend of EVENT_BACKENDS) describe(`process crash (${backend.name})`, { timeout: 300_000 }, () => {
   const topic = uniqueTopic('crash');
   const run = randomUUID().slice(0, 8);
+  let broker: StoppableBroker;
   let brokers: string;
   let instance: BackendInstance;
 
   before(async () => {
-    brokers = await kafkaBrokers();
+    broker = await stoppableBroker();
+    brokers = broker.brokers;
     await createTopic(brokers, topic);
     instance = await backend.setup();
   });
@@ -65,7 +71,7 @@ for (const backend of EVENT_BACKENDS) describe(`process crash (${backend.name})`
     const prefix = `bright_uid:${run}-crash-`;
     let child: ChildProcess | undefined;
     try {
-      await stopBroker();
+      await broker.stop();
       // A short lease, so that the restarted service soon takes over a batch the killed one had claimed.
       const service = await serve({ ...instance.env, DYNAMODB_TIMEOUT_MS: '10000', KAFKA_BROKERS: brokers, TOPIC_NAME: topic, OUTBOX_LEASE_MS: '2000' });
       child = service.child;
@@ -77,7 +83,7 @@ for (const backend of EVENT_BACKENDS) describe(`process crash (${backend.name})`
       assert.deepEqual(new Set(results.map((r) => r.status)), new Set([200]));
     } finally {
       if (child !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await startBroker();
+      await broker.restart();
     }
 
     const restartedAt = performance.now();

@@ -1,57 +1,84 @@
-import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { startBroker, stopBroker, type Broker } from '../../scripts/kafka-broker.js';
+import { brokerOptionsFromEnv } from '../../scripts/kafka-env.js';
 
 /**
- * The real Kafka broker the event tests run against: `KAFKA_BROKERS` when the test runner set
- * it, else the one `scripts/kafka-start.sh` starts (and leaves running for the next test file;
- * `npm run kafka:stop` stops it). There is no fallback: a missing broker fails the tests.
+ * The real Kafka broker the event tests run against: `KAFKA_BROKERS` when the environment (the
+ * test runner, CI, you) names one, else the broker of KAFKA_STATE_DIR (default .kafka/), started
+ * if needed and left running for the next test file (`npm run kafka:stop` stops it). There is
+ * no fallback: a missing broker fails the tests.
  */
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const SCRIPT_TIMEOUT_MS = 180_000;
-
 let address: string | undefined = process.env.KAFKA_BROKERS?.trim() || undefined;
 
 /** `host:port` of the test broker, starting it first if the environment names none. */
 export async function kafkaBrokers(): Promise<string> {
-  address ??= await startBroker();
+  address ??= (await startBroker(brokerOptionsFromEnv(process.env))).brokers;
   return address;
 }
 
-function port(): string {
-  const first = (address ?? '').split(',')[0] ?? '';
-  const p = first.slice(first.lastIndexOf(':') + 1);
-  return /^\d+$/.test(p) ? p : (process.env.KAFKA_PORT ?? '19092');
+/** A broker a test may stop and start again; `dispose()` stops it for good if the test started it. */
+export interface StoppableBroker {
+  readonly brokers: string;
+  /** Stops the broker and checks it no longer accepts connections. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port, with its data. */
+  restart(): Promise<void>;
+  dispose(): Promise<void>;
 }
 
-function runScript(name: string, args: string[] = []): Promise<string> {
-  const env = { ...process.env, ...(address === undefined ? {} : { KAFKA_PORT: port() }) };
-  return new Promise((resolve, reject) => {
-    execFile('bash', [join(ROOT, 'scripts', name), ...args], { env, timeout: SCRIPT_TIMEOUT_MS, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${name} failed: ${err.message}\n${stderr}`));
-      else resolve(stdout);
-    });
-  });
+/**
+ * The broker for tests that stop one. Only a broker whose owner said it may be stopped - the
+ * runner or CI sets KAFKA_TEST_BROKER_DIR to the state dir of the broker at KAFKA_BROKERS that
+ * they started - is reused. Any other broker (one you run, a shared one) is never touched:
+ * the test gets a private broker on a free port with a fresh state dir under the system's
+ * temp dir, stopped and wiped by `dispose()`. One per test file (every call returns the same);
+ * the file disposes of it with a top-level `after(disposeStoppableBroker)`.
+ */
+let stoppable: Promise<StoppableBroker> | undefined;
+export function stoppableBroker(): Promise<StoppableBroker> {
+  stoppable ??= openStoppable();
+  return stoppable;
 }
 
-/** Starts (or checks) the broker with scripts/kafka-start.sh; resolves with its `host:port`. */
-export async function startBroker(): Promise<string> {
-  const stdout = await runScript('kafka-start.sh');
-  const last = stdout.trim().split('\n').at(-1) ?? '';
-  const match = /^KAFKA_BROKERS=(.+)$/.exec(last);
-  if (match?.[1] === undefined) throw new Error(`kafka-start.sh did not print KAFKA_BROKERS=…; stdout:\n${stdout}`);
-  return match[1];
+/** Disposes of the broker `stoppableBroker()` opened, if it did. */
+export async function disposeStoppableBroker(): Promise<void> {
+  const opened = await stoppable?.catch(() => undefined);
+  await opened?.dispose();
 }
 
-/** Stops the broker with scripts/kafka-stop.sh and checks it no longer accepts connections. */
-export async function stopBroker(): Promise<void> {
-  const brokers = await kafkaBrokers();
-  await runScript('kafka-stop.sh');
-  if (await accepts(brokers)) {
-    throw new Error(`kafka-stop.sh ran but ${brokers} still accepts connections (is KAFKA_STATE_DIR the one that started it?)`);
+async function openStoppable(): Promise<StoppableBroker> {
+  const env = process.env;
+  const ownedDir = env.KAFKA_TEST_BROKER_DIR?.trim() || undefined;
+  const given = env.KAFKA_BROKERS?.trim() || undefined;
+  const options = { ...brokerOptionsFromEnv(env), topics: [], port: undefined, controllerPort: undefined, preferredPort: undefined };
+  let broker: Broker;
+  let privateDir: string | undefined;
+  if (ownedDir !== undefined && given !== undefined) {
+    broker = await startBroker({ ...options, stateDir: ownedDir });
+    if (broker.brokers !== given) throw new Error(`KAFKA_TEST_BROKER_DIR=${ownedDir} runs ${broker.brokers}, but KAFKA_BROKERS=${given}`);
+  } else {
+    privateDir = mkdtempSync(join(tmpdir(), 'feature-store-test-kafka-'));
+    broker = await startBroker({ ...options, stateDir: privateDir });
   }
+  const { brokers, port, stateDir } = broker;
+  return {
+    brokers,
+    async stop() {
+      await stopBroker(stateDir, { timeoutMs: 30_000 });
+      if (await accepts(brokers)) throw new Error(`the broker of ${stateDir} was stopped, but ${brokers} still accepts connections`);
+    },
+    async restart() {
+      await startBroker({ ...options, stateDir, port });
+    },
+    async dispose() {
+      if (privateDir !== undefined) await stopBroker(privateDir, { timeoutMs: 10_000, wipe: true });
+      else await startBroker({ ...options, stateDir, port }); // the owner's broker stays up, as it was given
+    },
+  };
 }
 
 /** Whether the first broker accepts TCP connections. */
