@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import { formatKeyFile, newSecret, type ApiKey } from '../../src/auth/api-keys.js';
 import { startServer, type Runtime } from '../../src/server.js';
 import type { BackendInstance } from '../support/backend.js';
-import { EVENT_BACKENDS } from '../support/backends.js';
+import { BACKENDS, EVENT_BACKENDS } from '../support/backends.js';
 import { createTopic, deleteTopic, kafkaBrokers } from '../support/kafka-broker.js';
-import { eventServiceConfig, eventually, uniqueTopic } from '../support/kafka-service.js';
+import { eventServiceConfig, eventually, tempDir, uniqueTopic } from '../support/kafka-service.js';
 import { describeOnEveryBackend } from '../support/live-service.js';
-import { client, manualClock, type HttpResult, type ManualClock } from '../support/service.js';
+import { client, manualClock, startService, type HttpResult, type ManualClock } from '../support/service.js';
 
 const CAT = 'd0_unauth_features';
 const CAT2 = 'ncr_unauth_features';
@@ -197,5 +199,47 @@ for (const backend of EVENT_BACKENDS) {
       if (brokers !== undefined) await deleteTopic(brokers, topic);
     });
     jobScenarios(() => ({ http, time }));
+  });
+}
+
+/** With API keys on, the job endpoints take the read scope and every category (or the one asked for). */
+for (const backend of BACKENDS) {
+  describe(`compute job statistics with API keys: ${backend.name}`, () => {
+    const dir = tempDir('feature-store-keys-');
+    const file = `${dir.path}/keys.json`;
+    const key = (id: string, scopes: ApiKey['scopes'], extra: Partial<ApiKey> = {}) => {
+      const { secret, hash } = newSecret(id);
+      return { key: { id, hash, scopes, created_at: '2026-12-06T10:00:00.000Z', ...extra }, secret };
+    };
+    const reader = key('reader', ['read']);
+    const d0Reader = key('d0-reader', ['read'], { categories: [CAT] });
+    const writer = key('writer', ['write'], { sources: ['prediction_service'] });
+    let instance: BackendInstance;
+    let runtime: Runtime;
+    let http: ReturnType<typeof client>;
+    before(async () => {
+      writeFileSync(file, formatKeyFile({ version: 1, keys: [reader.key, d0Reader.key, writer.key] }));
+      instance = await backend.setup();
+      runtime = await startService(instance, { env: { API_KEYS_FILE: file } });
+      http = client(runtime.url);
+    });
+    after(async () => {
+      await runtime?.close();
+      await instance?.teardown();
+      dir.remove();
+    });
+    const as = (k: { secret: string }) => ({ authorization: `Bearer ${k.secret}` });
+
+    test('401 without a key, 403 without the read scope or for a category the key lacks', async () => {
+      for (const path of ['/api/v1/compute-jobs/j', '/api/v1/compute-jobs']) {
+        assert.equal((await http.get(path)).status, 401, path);
+        assert.equal(((await http.get(path, as(writer))).json as { code: string }).code, 'FORBIDDEN', path);
+        assert.equal((await http.get(path, as(d0Reader))).status, 403, `${path}: a key limited to some categories sees every category here`);
+      }
+      assert.equal((await http.get('/api/v1/compute-jobs/j', as(reader))).status, 404);
+      assert.equal((await http.get('/api/v1/compute-jobs', as(reader))).status, 200);
+      assert.equal((await http.get(`/api/v1/compute-jobs?category=${CAT}`, as(d0Reader))).status, 200);
+      assert.equal((await http.get(`/api/v1/compute-jobs?category=${CAT2}`, as(d0Reader))).status, 403);
+    });
   });
 }
