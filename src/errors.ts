@@ -80,6 +80,13 @@ export class ItemNotFoundError extends FeatureStoreError {
   }
 }
 
+/** No write of this compute job has been counted in the job statistics. */
+export class ComputeJobNotFoundError extends FeatureStoreError {
+  constructor(computeId: string) {
+    super('COMPUTE_JOB_NOT_FOUND', 404, `Compute job not found: ${computeId}`);
+  }
+}
+
 /** A write with an event time older than the stored record's: nothing changed. */
 export class StaleWriteError extends FeatureStoreError {
   constructor(entityValue: string, category: string, storedEventTime: string, eventTime: string) {

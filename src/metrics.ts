@@ -14,6 +14,10 @@ export interface Metrics {
   readonly writes: Counter<'entity_type' | 'category'>;
   readonly deletes: Counter<'entity_type' | 'category'>;
   readonly staleWrites: Counter<'entity_type' | 'category'>;
+  /** Freshness: Unix time of the latest applied write or merge per entity type and category. */
+  readonly lastWrite: Gauge<'entity_type' | 'category'>;
+  /** Applied writes and merges that named their compute job (`present`) or not (`absent`). */
+  readonly lineageWrites: Counter<'compute_id'>;
   readonly storeDuration: Histogram<'backend' | 'operation' | 'outcome'>;
   readonly eventsPublished: Counter;
   readonly eventsFailed: Counter;
@@ -74,6 +78,18 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       name: 'feature_store_stale_writes_total',
       help: 'Writes refused with 409 STALE_WRITE (their event_time was older than the stored one), by entity type and category.',
       labelNames: ['entity_type', 'category'] as const,
+      registers,
+    }),
+    lastWrite: new Gauge({
+      name: 'feature_store_last_write_timestamp_seconds',
+      help: 'Unix time of the latest applied write or merge served by this instance, by entity type and category (take the max over instances; time() minus it is the age).',
+      labelNames: ['entity_type', 'category'] as const,
+      registers,
+    }),
+    lineageWrites: new Counter({
+      name: 'feature_store_lineage_writes_total',
+      help: 'Applied writes and merges by whether they carried a meta.compute_id (compute_id="present") or not ("absent").',
+      labelNames: ['compute_id'] as const,
       registers,
     }),
     storeDuration: new Histogram({

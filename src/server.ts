@@ -8,12 +8,16 @@ import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createExpirySweeper } from './service/expiry-sweeper.js';
 import { createFeatureService, type FeatureService } from './service/feature-service.js';
+import { recordJobWrites } from './service/job-stats-recorder.js';
 import { createStatsd } from './statsd.js';
 import { createStore } from './store/create-store.js';
 import { legacyStatsdStore } from './store/legacy-statsd-store.js';
 import type { FeatureStore } from './store/ports.js';
 import { instrumentStore } from './store/instrumented-store.js';
 import { systemClock, type Clock } from './timestamps.js';
+
+/** Without events, how often the job statistics receive the writes counted in memory. */
+const JOB_STATS_FLUSH_MS = 1_000;
 
 export interface Runtime {
   config: Config;
@@ -59,8 +63,12 @@ export async function startServer(config: Config, overrides: RuntimeOverrides = 
     config.kafka === undefined
       ? undefined
       : createKafkaRelay(config.kafka, config, { outbox: instrumented.outbox, metrics, logger });
-  // Writes only wake the relay; no request waits for Kafka.
-  const store = relay === undefined ? instrumented : notifyOnEventWrite(instrumented, () => relay.notify());
+  // Writes only wake the relay; no request waits for Kafka. Without events, no relay counts the
+  // writes in the job statistics as it publishes: the recorder does (job-stats-recorder.ts).
+  const store =
+    relay === undefined
+      ? recordJobWrites(instrumented, { flushIntervalMs: JOB_STATS_FLUSH_MS, logger })
+      : notifyOnEventWrite(instrumented, () => relay.notify());
   const service = createFeatureService({
     store,
     config,

@@ -18,6 +18,8 @@ export const ERROR_CODES = {
   FORBIDDEN: 403,
   /** 404: no such record. */
   NOT_FOUND: 404,
+  /** 404: no write of this compute job has been counted (yet: job statistics follow the writes within seconds). */
+  COMPUTE_JOB_NOT_FOUND: 404,
   /** 404: no such path. */
   ROUTE_NOT_FOUND: 404,
   /** 405: the path exists with other methods (listed in `Allow`). */

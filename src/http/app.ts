@@ -24,6 +24,7 @@ import { registerOpenApi } from './openapi.js';
 import { itemRoutes } from './routes/items.js';
 import { mergeWriteRoutes } from './routes/merge-write.js';
 import { lineageRoutes } from './routes/lineage.js';
+import { computeJobRoutes } from './routes/compute-jobs.js';
 import { healthRoutes, metricsRoutes } from './routes/operations.js';
 import { validatorCompiler } from './validation.js';
 
@@ -182,6 +183,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(batchReadRoutes, { prefix: '/api/v1', service });
   await app.register(deleteRoutes, { prefix: '/api/v1', service });
   await app.register(lineageRoutes, { prefix: '/api/v1', service });
+  await app.register(computeJobRoutes, { prefix: '/api/v1', service });
   await app.register(healthRoutes, { prefix: '/api/v1', service });
   if (access.metrics !== 'off') await app.register(metricsRoutes, { metrics, access: access.metrics });
   return app;

@@ -5,6 +5,7 @@ import type { TSchema } from 'typebox';
 import type { Config } from '../config.js';
 import { BatchReadRequest, BatchReadResponse } from '../contract/batch-read-schemas.js';
 import { DeleteCategoryResponse, DeleteEntityResponse } from '../contract/delete-schemas.js';
+import { ComputeJobListResponse, ComputeJobStatsResponse } from '../contract/compute-jobs.js';
 import { ComputeHistoryResponse, ComputeJobResponse } from '../contract/lineage.js';
 import {
   EXAMPLE_RECORD,
@@ -47,6 +48,8 @@ export const NAMED_SCHEMAS: Readonly<Record<string, TSchema>> = {
   DeleteEntityResponse,
   ComputeHistoryResponse,
   ComputeJobResponse,
+  ComputeJobStatsResponse,
+  ComputeJobListResponse,
 };
 
 /** What each error status means, with the `code`s it carries (docs/api.md, "Errors"). */
@@ -56,7 +59,7 @@ export const STATUS_DESCRIPTIONS: Readonly<Record<string, string>> = {
     'Something the request names is not allowed: a category off the allow-list (`CATEGORY_NOT_ALLOWED`), an unknown `entity_type` query value (`INVALID_ENTITY_TYPE`), or a request that is not well-formed (`BAD_REQUEST`).',
   401: 'API keys are on and the request has no valid key (`NOT_AUTHENTICATED`); see `WWW-Authenticate`.',
   403: 'The API key lacks the scope, or may not touch a category, that the request needs (`FORBIDDEN`).',
-  404: 'No such record (`NOT_FOUND`).',
+  404: 'No such record (`NOT_FOUND`), or no counted write of the compute job (`COMPUTE_JOB_NOT_FOUND`).',
   409: "The write's event time is older than the stored record's; nothing changed (`STALE_WRITE`).",
   413: "The body is over 1 MiB, or the record it would store is over the store's limit (`PAYLOAD_TOO_LARGE`).",
   414: 'A path segment is over 12,288 characters (`URI_TOO_LONG`).',
@@ -77,6 +80,11 @@ const ROUTE_DESCRIPTIONS: Readonly<Record<string, Readonly<Record<string, string
   'DELETE /api/v1/items/:entity_type/:entity_value/:category': { 200: 'The record was deleted, with its `feature_deleted` event.' },
   'GET /api/v1/get/item/:entity_value/:category/history': { 200: "The record's compute history, newest first (at most `COMPUTE_HISTORY_SIZE`)." },
   'GET /api/v1/features/by-compute-id/:compute_id': { 200: 'The records whose current compute_id is this one, one page; `next_cursor` continues, `null` at the end.' },
+  'GET /api/v1/compute-jobs/:compute_id': {
+    200: "The job's statistics; `records_current` counted now.",
+    404: 'No write of this compute job has been counted (`COMPUTE_JOB_NOT_FOUND`); a job that just wrote may not be counted yet.',
+  },
+  'GET /api/v1/compute-jobs': { 200: 'One page of jobs, latest `last_write_at` first; `next_cursor` continues, `null` at the end.' },
   'DELETE /api/v1/items/:entity_type/:entity_value': { 200: 'Every category of the entity that existed was deleted (`deleted_categories`, possibly empty).' },
   'GET /api/v1/health': {
     200: 'The store answers (`healthy`); `events` may still be `degraded`, with `reason`.',

@@ -1,9 +1,11 @@
+import type { ComputeJobStatsResponse } from '../contract/compute-jobs.js';
 import type { ComputeHistoryResponse, ComputeJobResponse } from '../contract/lineage.js';
 import type { BatchReadResponse } from '../contract/batch-read-schemas.js';
 import type { DeleteCategoryResponse, DeleteEntityResponse } from '../contract/delete-schemas.js';
 import type { HealthResponse, MultiReadResponse, RecordResponse, WriteResponse } from '../contract/schemas.js';
 import type { FeatureRecord } from '../model.js';
 import type { ComputeJobsOutput } from '../service/compute-jobs.js';
+import type { ComputeJobOutput } from '../service/job-stats.js';
 import type { ComputeHistoryOutput, FeatureBatchOutput, FeatureSelectionOutput, HealthReport, WriteOutput } from '../service/feature-service.js';
 import type { EraseOutput } from '../service/record-deletes.js';
 import type { RecordKey } from '../store/ports.js';
@@ -101,5 +103,17 @@ export function healthResponse(report: HealthReport): HealthResponse {
     dynamodb_connection: store.type === 'dynamodb' && store.ok,
     tables_available: store.tablesAvailable,
     timestamp: report.timestamp,
+  };
+}
+
+export function computeJobStatsResponse(job: ComputeJobOutput): ComputeJobStatsResponse {
+  return {
+    compute_id: job.computeId,
+    records_written: job.writes,
+    records_current: job.recordsCurrent,
+    first_write_at: job.firstWriteAt,
+    last_write_at: job.lastWriteAt,
+    categories: { ...job.categories },
+    entity_types: { ...job.entityTypes },
   };
 }

@@ -4,6 +4,8 @@ import type { FeatureMap, FeatureRecord, OutboxEvent } from '../model.js';
 import type { RecordKey } from '../store/ports.js';
 import { formatTimestamp } from '../timestamps.js';
 import { computeJobQueries } from './compute-jobs.js';
+import { computeJobStats } from './job-stats.js';
+import { countWrite } from './write-metrics.js';
 import { createExpiry } from './expiry.js';
 import type { ComputeHistoryOutput, FeatureBatchInput, FeatureBatchOutput, FeatureSelectionInput, FeatureSelectionOutput, FeatureServiceDeps, HealthReport, WriteInput, WriteOutput } from './service-types.js';
 import { checkFeatureValues } from './feature-checks.js';
@@ -138,7 +140,7 @@ export function createFeatureService(deps: FeatureServiceDeps) {
       metrics.staleWrites.inc({ entity_type: key.entityType, category: key.category });
       throw new StaleWriteError(key.entityValue, key.category, result.storedEventTime, eventTime);
     }
-    metrics.writes.inc({ entity_type: key.entityType, category: key.category });
+    countWrite(metrics, key, computeId, nowMs);
     return { key, featureCount: names.length };
   }
 
@@ -170,7 +172,7 @@ export function createFeatureService(deps: FeatureServiceDeps) {
       expiredBefore: expiry.expiredBefore(key.category, nowMs),
       event: eventsOn ? changeEvent(key, 'feature_available', now, { computeId: input.computeId ?? null, eventTime: undefined }, Object.keys(features)) : undefined,
     });
-    metrics.writes.inc({ entity_type: key.entityType, category: key.category });
+    countWrite(metrics, key, input.computeId, nowMs);
     return { key, featureCount: result.featureCount };
   }
 
@@ -300,6 +302,7 @@ export function createFeatureService(deps: FeatureServiceDeps) {
     deletedEvent: eventsOn ? (key, now, deleted) => changeEvent(key, 'feature_deleted', now, { computeId: null, eventTime: undefined }, Object.keys(deleted.data)) : undefined,
   });
   const { findByComputeId } = computeJobQueries({ store, config });
+  const { readComputeJob, listComputeJobs } = computeJobStats({ store, config });
 
   return {
     checkSource,
@@ -309,6 +312,8 @@ export function createFeatureService(deps: FeatureServiceDeps) {
     readCategory,
     readComputeHistory,
     findByComputeId,
+    readComputeJob,
+    listComputeJobs,
     readFeatures,
     readFeaturesBatch,
     ...deletes,

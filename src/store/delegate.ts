@@ -9,6 +9,7 @@ export function delegate(store: FeatureStore): FeatureStore {
   return {
     type: store.type,
     outbox: store.outbox,
+    computeJobs: store.computeJobs,
     sweeper: store.sweeper,
     getRecords: (keys) => store.getRecords(keys),
     writeRecord: (input) => store.writeRecord(input),
@@ -16,6 +17,7 @@ export function delegate(store: FeatureStore): FeatureStore {
     deleteRecord: (input) => store.deleteRecord(input),
     getComputeHistory: (key, limit) => store.getComputeHistory(key, limit),
     findByComputeId: (query) => store.findByComputeId(query),
+    countByComputeId: (entityType, computeId) => store.countByComputeId(entityType, computeId),
     health: () => store.health(),
     close: () => store.close(),
   };

@@ -30,11 +30,13 @@ export function instrumentStore(store: FeatureStore, metrics: Metrics): FeatureS
   return {
     type: store.type,
     outbox: store.outbox,
+    computeJobs: store.computeJobs,
     writeRecord: timed('write', store.writeRecord.bind(store)),
     getRecords: timed('get', store.getRecords.bind(store)),
     mergeRecord: timed('merge', store.mergeRecord.bind(store)),
     getComputeHistory: timed('get_history', store.getComputeHistory.bind(store)),
     findByComputeId: timed('find_by_compute_id', store.findByComputeId.bind(store)),
+    countByComputeId: timed('count_by_compute_id', store.countByComputeId.bind(store)),
     deleteRecord: timed('delete', store.deleteRecord.bind(store)),
     sweeper: store.sweeper === undefined ? undefined : { sweepExpired: timed('sweep', store.sweeper.sweepExpired.bind(store.sweeper)) },
     health: store.health.bind(store),

@@ -197,6 +197,13 @@ export interface RecordStore {
   findByComputeId(query: ComputeJobQuery): Promise<ComputeJobPage>;
 
   /**
+   * How many records of `entityType` have `computeId` as their current compute_id: the count
+   * of `findByComputeId` over every page, from the same index (never a scan; on DynamoDB as
+   * eventually consistent as the query).
+   */
+  countByComputeId(entityType: string, computeId: string): Promise<number>;
+
+  /**
    * Deletes one record and, atomically with it, records the event built by `input.event` from
    * the deleted record. Resolves with the deleted record, or `undefined` (and no event) when
    * there was none. A later write of the same key creates a new record (a new `created_at`).
@@ -240,7 +247,13 @@ export interface OutboxStore {
    */
   claim(owner: string, limit: number, leaseMs: number): Promise<OutboxEvent[]>;
 
-  /** Deletes events that were published. Unknown ids are ignored. */
+  /**
+   * Deletes events that were published. Unknown ids are ignored. In the same atomic step as each
+   * deletion, the `feature_available` events deleted that carry a compute_id are added to the
+   * store's compute-job statistics (`FeatureStore.computeJobs`): an event is counted exactly when
+   * it leaves the outbox, so a crash between publish and `complete` republishes it (at least
+   * once) but counts it once.
+   */
   complete(ids: readonly string[]): Promise<void>;
 
   /** Ends the lease on events that could not be published so that they are retried. */
@@ -248,6 +261,53 @@ export interface OutboxStore {
 
   /** Number of events not yet published, and the timestamp of the oldest one (or null). */
   stats(): Promise<OutboxStats>;
+}
+
+/**
+ * Writes by one compute job, summed over some writes: what the statistics grow by, and (summed
+ * over every write counted so far) what they hold. Timestamps are canonical `updated_at`s.
+ */
+export interface JobWrites {
+  readonly computeId: string;
+  /** Applied writes and merges that carried this compute_id (a rewrite counts again). */
+  readonly writes: number;
+  readonly firstWriteAt: string;
+  readonly lastWriteAt: string;
+  /** Writes per category. */
+  readonly categories: Readonly<Record<string, number>>;
+  /** Writes per entity type. */
+  readonly entityTypes: Readonly<Record<string, number>>;
+}
+
+export interface JobListQuery {
+  /** At most this many jobs (≥ 1). */
+  readonly limit: number;
+  /** Continue after this job: the last one of the previous page (same query). */
+  readonly after?: { readonly lastWriteAt: string; readonly computeId: string } | undefined;
+  /** Only jobs that wrote this category. */
+  readonly category?: string | undefined;
+}
+
+/**
+ * Per compute job statistics, derived from the writes asynchronously (see `OutboxStore.complete`,
+ * and for stores without events the service's recorder). Never touched by the write path.
+ */
+export interface ComputeJobStatsStore {
+  /**
+   * Adds `writes` (at most one entry per compute id) to the statistics: counts are summed, the
+   * first and last write times become the minimum and maximum. Not idempotent.
+   */
+  add(writes: readonly JobWrites[]): Promise<void>;
+
+  /** One job's totals, or undefined when nothing was counted for it. */
+  get(computeId: string): Promise<JobWrites | undefined>;
+
+  /**
+   * Jobs ordered by `lastWriteAt`, latest first (ties: compute id, descending), at most
+   * `limit`, starting after `query.after`. Served by an index on the last write time. A job
+   * that writes while a client pages may move to the front (and be skipped by that client).
+   */
+  list(query: JobListQuery): Promise<{ jobs: JobWrites[]; more: boolean }>;
 }
 
 export interface OutboxStats {
@@ -270,6 +330,9 @@ export interface FeatureStore extends RecordStore {
 
   /** Events waiting to be published; written atomically by `writeRecord` and `deleteRecord`. */
   readonly outbox: OutboxStore;
+
+  /** Per compute job statistics (job analytics). */
+  readonly computeJobs: ComputeJobStatsStore;
 
   /** Present on backends that must remove expired records themselves. */
   readonly sweeper?: ExpiredRecordSweeper | undefined;

@@ -51,7 +51,12 @@ describe('DynamoDB tables', () => {
       { AttributeName: 'entity_value', KeyType: 'HASH' },
       { AttributeName: 'record', KeyType: 'RANGE' },
     ]);
-    assert.deepEqual(box.Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName), ['outbox_pending']);
+    assert.deepEqual(box.Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName).sort(), ['compute_jobs_by_last_write', 'outbox_pending']);
+    const jobs = box.Table?.GlobalSecondaryIndexes?.find((i) => i.IndexName === 'compute_jobs_by_last_write');
+    assert.deepEqual(jobs?.KeySchema, [
+      { AttributeName: 'job_list', KeyType: 'HASH' },
+      { AttributeName: 'last_write_at', KeyType: 'RANGE' },
+    ]);
   });
 
   test('an unreachable endpoint makes the command fail with the cause', async () => {

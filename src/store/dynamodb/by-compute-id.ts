@@ -62,6 +62,48 @@ export function lineageActions(computeId: string | null): { set: string[]; remov
 }
 
 /**
+ * The error for a failed query of `index` on `table`: a missing index (DynamoDB:
+ * ValidationException "… does not have the specified index" or "… backfilling global secondary
+ * index"; moto: ResourceNotFoundException "Invalid index: …") is the operator's to fix.
+ */
+export function indexError(err: unknown, table: string, index: string): unknown {
+  const name = errorName(err);
+  if ((name === 'ValidationException' || name === 'ResourceNotFoundException') && /index/i.test(err instanceof Error ? err.message : '')) {
+    return new StoreUnavailableError(
+      `The DynamoDB table '${table}' has no usable index '${index}' yet; run \`feature-store tables create\` and wait until the index is ACTIVE`,
+      err,
+    );
+  }
+  return translateError(err, table);
+}
+
+/** The records whose current compute_id is `computeId`: a COUNT query of the index, paged. */
+export async function countByComputeId(doc: DynamoDBDocumentClient, table: string, computeId: string): Promise<number> {
+  let count = 0;
+  let start: Item | undefined;
+  do {
+    try {
+      const res = await doc.send(
+        new QueryCommand({
+          TableName: table,
+          IndexName: COMPUTE_ID_INDEX,
+          KeyConditionExpression: '#lc = :c',
+          ExpressionAttributeNames: { '#lc': LINEAGE_ATTR.computeId },
+          ExpressionAttributeValues: { ':c': computeId },
+          Select: 'COUNT',
+          ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+        }),
+      );
+      count += res.Count ?? 0;
+      start = res.LastEvaluatedKey;
+    } catch (err) {
+      throw indexError(err, table, COMPUTE_ID_INDEX);
+    }
+  } while (start !== undefined);
+  return count;
+}
+
+/**
  * One page: queries the index (several requests only when DynamoDB cuts a response at 1 MB)
  * for one more record than asked, which tells whether more follow. `after` becomes the
  * ExclusiveStartKey: the index key and the table key of the last record returned.
@@ -100,16 +142,7 @@ export async function queryByComputeId(
         }),
       );
     } catch (err) {
-      // DynamoDB: ValidationException "… does not have the specified index" (or "… backfilling
-      // global secondary index"); moto: ResourceNotFoundException "Invalid index: …".
-      const name = errorName(err);
-      if ((name === 'ValidationException' || name === 'ResourceNotFoundException') && /index/i.test(err instanceof Error ? err.message : '')) {
-        throw new StoreUnavailableError(
-          `The DynamoDB table '${table}' has no usable index '${COMPUTE_ID_INDEX}' yet; run \`feature-store tables create\` and wait until the index is ACTIVE`,
-          err,
-        );
-      }
-      throw translateError(err, table);
+      throw indexError(err, table, COMPUTE_ID_INDEX);
     }
     items.push(...(res.Items ?? []));
     start = res.LastEvaluatedKey;

@@ -1,12 +1,14 @@
-import { DeleteCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { StoreUnavailableError } from '../../errors.js';
 import type { FeatureEvent, OutboxEvent } from '../../model.js';
 import type { OutboxStats, OutboxStore } from '../ports.js';
-import { isConditionalCheckFailed, translateError } from './errors.js';
+import { countedWriteOf, JobWritesSum, type CountedWrite } from '../job-writes.js';
+import { addCountsAction, DynamoDbComputeJobs } from './compute-jobs.js';
+import { cancelReasons, isConditionalCheckFailed, translateError } from './errors.js';
 import { valueSize } from './item-size.js';
 import type { Item } from './layout.js';
 import { indexCandidates, indexQuery, indexStats, type Candidate, type IndexQuery } from './outbox-index.js';
-import { OUTBOX_ATTR as ATTR, parseStoredEvents, type StoredEvent } from './outbox-item.js';
+import { OUTBOX_ATTR as ATTR, parseStoredEvents, type StoredEvent, type UpdateAction } from './outbox-item.js';
 import { mapLimit } from './map-limit.js';
 
 /**
@@ -19,6 +21,17 @@ interface Entry {
   id: string;
   at: string;
   size: number;
+  /** The write the event stands for, when it counts in the job statistics. */
+  write: CountedWrite | undefined;
+}
+
+/** One conditional request that removes some of a lease's events (see `#removal`). */
+interface Removal {
+  lease: Lease;
+  /** A DeleteItem (the item is drained) or an UpdateItem, as a transaction action. */
+  action: { Delete: Omit<UpdateAction, 'UpdateExpression'> } | { Update: UpdateAction };
+  removed: Entry[];
+  remaining: Entry[];
 }
 
 /** A relay's hold on one item's events. */
@@ -33,6 +46,8 @@ interface Lease {
 const LEASE_CONCURRENCY = 32;
 const REMOVE_BATCH = 40;
 const REMOVE_ROUNDS = 8;
+/** DynamoDB's limit of actions per TransactWriteItems. */
+const MAX_TRANSACTION_ACTIONS = 100;
 /** Claims whose lease ended this long ago are forgotten (their events are claimable again). */
 const FORGET_AFTER_MS = 10 * 60_000;
 
@@ -49,7 +64,13 @@ const REMOVE_SOME_NAMES = {
 const DELETE_NAMES = { '#ev': ATTR.events, '#id': 'id' };
 
 function entryOf(e: StoredEvent): Entry {
-  return { id: e.id, at: e.at, size: valueSize(e) + 1 };
+  let write: CountedWrite | undefined;
+  try {
+    write = countedWriteOf(JSON.parse(e.payload) as FeatureEvent);
+  } catch {
+    write = undefined; // not JSON: published as it is, counted nowhere
+  }
+  return { id: e.id, at: e.at, size: valueSize(e) + 1, write };
 }
 
 /**
@@ -66,12 +87,14 @@ export class DynamoDbOutbox implements OutboxStore {
   readonly #isOpen: () => boolean;
   readonly #leases = new Map<string, Lease>();
   readonly #query: IndexQuery;
+  readonly #jobs: DynamoDbComputeJobs;
 
-  constructor(doc: DynamoDBDocumentClient, table: string, isOpen: () => boolean) {
+  constructor(doc: DynamoDBDocumentClient, table: string, isOpen: () => boolean, jobs: DynamoDbComputeJobs) {
     this.#doc = doc;
     this.#table = table;
     this.#isOpen = isOpen;
     this.#query = indexQuery(doc, table);
+    this.#jobs = jobs;
   }
 
   async claim(owner: string, limit: number, leaseMs: number): Promise<OutboxEvent[]> {
@@ -113,6 +136,10 @@ export class DynamoDbOutbox implements OutboxStore {
   async complete(ids: readonly string[]): Promise<void> {
     this.#assertOpen();
     const groups = this.#group(ids);
+    if ([...groups].some(([lease, set]) => lease.entries.some((e) => e.write !== undefined && set.has(e.id)))) {
+      await this.#removeCounting(groups);
+      return;
+    }
     await mapLimit([...groups], LEASE_CONCURRENCY, async ([lease, set]) => {
       await this.#remove(lease, set);
       for (const id of set) this.#leases.delete(id);
@@ -215,84 +242,134 @@ export class DynamoDbOutbox implements OutboxStore {
   }
 
   /**
-   * Removes the events `ids` from the item, and the lease with them (so events appended while
-   * this relay published become claimable at once). When no event remains, the outbox
-   * attributes go too, which takes the item out of the index.
+   * The next conditional request removing (some of) the events `ids` from the lease's item, and
+   * the lease with them (so events appended while this relay published become claimable at
+   * once); undefined when none of them is left. When no event would remain, the item is deleted
+   * (which takes it out of the index), unless events were appended meanwhile.
    */
+  #removal(lease: Lease, ids: ReadonlySet<string>): Removal | undefined {
+    const entries = lease.entries;
+    const indexes: number[] = [];
+    entries.forEach((e, i) => {
+      if (ids.has(e.id) && indexes.length < REMOVE_BATCH) indexes.push(i);
+    });
+    if (indexes.length === 0) return undefined;
+    const removedAt = new Set(indexes);
+    const removed = indexes.map((i) => entries[i] as Entry);
+    const remaining = entries.filter((_, i) => !removedAt.has(i));
+    const values: Record<string, unknown> = {};
+    const conditions = ['attribute_exists(#ev)'];
+    indexes.forEach((i, n) => {
+      values[`:r${n}`] = entries[i]?.id;
+      conditions.push(`#ev[${i}].#id = :r${n}`);
+    });
+    if (remaining.length === 0) {
+      conditions.push('size(#ev) = :len');
+      values[':len'] = entries.length;
+      const del = { TableName: this.#table, Key: lease.key, ConditionExpression: conditions.join(' AND '), ExpressionAttributeNames: DELETE_NAMES, ExpressionAttributeValues: values };
+      return { lease, action: { Delete: del }, removed, remaining };
+    }
+    const first = entries.findIndex((_, i) => !removedAt.has(i));
+    conditions.push(`#ev[${first}].#id = :first`);
+    values[':first'] = entries[first]?.id;
+    values[':n'] = indexes.length;
+    values[':bytes'] = indexes.reduce((sum, i) => sum + (entries[i]?.size ?? 0), 0);
+    values[':at'] = entries[first]?.at;
+    // Indexes name positions before the update; highest first also suits emulators that
+    // apply removals one after another.
+    const paths = [...indexes].reverse().map((i) => `#ev[${i}]`);
+    const update: UpdateAction = {
+      TableName: this.#table,
+      Key: lease.key,
+      UpdateExpression: `REMOVE ${paths.join(', ')}, #lu, #lo SET #on = #on - :n, #ob = #ob - :bytes, #oa = :at`,
+      ConditionExpression: conditions.join(' AND '),
+      ExpressionAttributeNames: REMOVE_SOME_NAMES,
+      ExpressionAttributeValues: values,
+    };
+    return { lease, action: { Update: update }, removed, remaining };
+  }
+
+  /** Removes the events `ids` from the lease's item, one conditional request at a time. */
   async #remove(lease: Lease, ids: ReadonlySet<string>): Promise<void> {
-    let entries = lease.entries;
     const rounds = Math.ceil(ids.size / REMOVE_BATCH) + REMOVE_ROUNDS;
     for (let round = 0; round < rounds; round++) {
-      const indexes: number[] = [];
-      entries.forEach((e, i) => {
-        if (ids.has(e.id) && indexes.length < REMOVE_BATCH) indexes.push(i);
-      });
-      if (indexes.length === 0) return;
-      const removed = new Set(indexes);
-      const remaining = entries.filter((_, i) => !removed.has(i));
-      const values: Record<string, unknown> = {};
-      const conditions = ['attribute_exists(#ev)'];
-      indexes.forEach((i, n) => {
-        values[`:r${n}`] = entries[i]?.id;
-        conditions.push(`#ev[${i}].#id = :r${n}`);
-      });
-      if (remaining.length === 0) {
-        // Drained: the item goes (and with it its index entry), unless events were appended.
-        conditions.push('size(#ev) = :len');
-        values[':len'] = entries.length;
-        if (await this.#deleteDrained(lease, conditions, values)) return;
-        entries = await this.#readEntries(lease);
-        lease.entries = entries;
-        continue;
-      }
-      const first = entries.findIndex((_, i) => !removed.has(i));
-      conditions.push(`#ev[${first}].#id = :first`);
-      values[':first'] = entries[first]?.id;
-      values[':n'] = indexes.length;
-      values[':bytes'] = indexes.reduce((sum, i) => sum + (entries[i]?.size ?? 0), 0);
-      values[':at'] = entries[first]?.at;
-      // Indexes name positions before the update; highest first also suits emulators that
-      // apply removals one after another.
-      const paths = [...indexes].reverse().map((i) => `#ev[${i}]`);
-      const update = `REMOVE ${paths.join(', ')}, #lu, #lo SET #on = #on - :n, #ob = #ob - :bytes, #oa = :at`;
-      const names = REMOVE_SOME_NAMES;
+      const removal = this.#removal(lease, ids);
+      if (removal === undefined) return;
       try {
-        await this.#doc.send(
-          new UpdateCommand({
-            TableName: this.#table,
-            Key: lease.key,
-            UpdateExpression: update,
-            ConditionExpression: conditions.join(' AND '),
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
-          }),
-        );
-        entries = remaining;
+        if ('Delete' in removal.action) await this.#doc.send(new DeleteCommand(removal.action.Delete));
+        else await this.#doc.send(new UpdateCommand(removal.action.Update));
+        lease.entries = removal.remaining;
       } catch (err) {
         if (!isConditionalCheckFailed(err)) throw translateError(err, this.#table);
-        entries = await this.#readEntries(lease); // the list changed: look again
+        lease.entries = await this.#readEntries(lease); // the list changed: look again
       }
-      lease.entries = entries;
     }
     throw new StoreUnavailableError('Outbox events could not be removed after repeated conflicts; they will be published again');
   }
 
-  /** Deletes the drained item if `conditions` still hold; false when the list changed. */
-  async #deleteDrained(lease: Lease, conditions: string[], values: Record<string, unknown>): Promise<boolean> {
+  /**
+   * `complete` when some events count in the job statistics: each TransactWriteItems removes
+   * events from several items and ADDs their counts to the job items, so an event is counted
+   * exactly when it leaves the outbox. Transactions run one after another (they would conflict
+   * on the job items); a cancelled one is rebuilt from a fresh read of the items whose
+   * condition failed. The first and last write times are set just before (idempotent).
+   */
+  async #removeCounting(groups: Map<Lease, Set<string>>): Promise<void> {
+    let pending = [...groups];
+    const most = Math.max(...pending.map(([, set]) => set.size));
+    for (let round = 0; round < Math.ceil(most / REMOVE_BATCH) + REMOVE_ROUNDS; round++) {
+      const removals = pending.map(([lease, set]) => this.#removal(lease, set)).filter((r): r is Removal => r !== undefined);
+      if (removals.length === 0) return;
+      for (const chunk of transactionChunks(removals)) await this.#transactRemovals(chunk);
+      pending = pending.filter(([lease, set]) => lease.entries.some((e) => set.has(e.id)));
+    }
+    throw new StoreUnavailableError('Outbox events could not be removed after repeated conflicts; they will be published again');
+  }
+
+  async #transactRemovals(chunk: Removal[]): Promise<void> {
+    const sum = new JobWritesSum();
+    for (const r of chunk) for (const e of r.removed) if (e.write !== undefined) sum.add(e.write);
+    const jobs = sum.drain();
+    await this.#jobs.setTimes(jobs);
     try {
       await this.#doc.send(
-        new DeleteCommand({
-          TableName: this.#table,
-          Key: lease.key,
-          ConditionExpression: conditions.join(' AND '),
-          ExpressionAttributeNames: DELETE_NAMES,
-          ExpressionAttributeValues: values,
+        new TransactWriteCommand({
+          TransactItems: [...chunk.map((r) => r.action), ...jobs.map((w) => ({ Update: addCountsAction(this.#table, w) }))],
         }),
       );
-      return true;
+      for (const r of chunk) r.lease.entries = r.remaining;
     } catch (err) {
-      if (!isConditionalCheckFailed(err)) throw translateError(err, this.#table);
-      return false;
+      const reasons = cancelReasons(err);
+      if (reasons === undefined) throw translateError(err, this.#table);
+      if (reasons.some((r) => r.code === 'ThrottlingError' || r.code === 'ProvisionedThroughputExceeded')) throw translateError(err, this.#table);
+      // A failed condition: that item's list changed (look again); a conflict: just retry.
+      await Promise.all(
+        chunk.map(async (r, i) => {
+          if (reasons[i]?.code === 'ConditionalCheckFailed') r.lease.entries = await this.#readEntries(r.lease);
+        }),
+      );
     }
   }
+}
+
+/** Removals grouped into transactions of at most `MAX_TRANSACTION_ACTIONS` (items + jobs). */
+function transactionChunks(removals: readonly Removal[]): Removal[][] {
+  const chunks: Removal[][] = [];
+  let chunk: Removal[] = [];
+  let jobs = new Set<string>();
+  for (const r of removals) {
+    const more = new Set(jobs);
+    for (const e of r.removed) if (e.write !== undefined) more.add(e.write.computeId);
+    if (chunk.length > 0 && chunk.length + 1 + more.size > MAX_TRANSACTION_ACTIONS) {
+      chunks.push(chunk);
+      chunk = [];
+      jobs = new Set();
+      for (const e of r.removed) if (e.write !== undefined) jobs.add(e.write.computeId);
+    } else {
+      jobs = more;
+    }
+    chunk.push(r);
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
 }

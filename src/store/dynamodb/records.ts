@@ -21,7 +21,8 @@ import { StoreUnavailableError } from '../../errors.js';
 import type { ComputeHistoryEntry, FeatureRecord } from '../../model.js';
 import type { ComputeJobPage, ComputeJobQuery, DeleteRecordInput, FeatureStore, MergeRecordInput, MergeResult, RecordKey, StoreHealth, WriteRecordInput, WriteResult } from '../ports.js';
 import { batchGet, type TableKeys } from './batch-get.js';
-import { queryByComputeId } from './by-compute-id.js';
+import { countByComputeId, queryByComputeId } from './by-compute-id.js';
+import { DynamoDbComputeJobs } from './compute-jobs.js';
 import type { DynamoDbClients } from './client.js';
 import { translateError } from './errors.js';
 import { decodeHistory, HISTORY_POSITION_MAX_BYTES, historyProjection } from './history.js';
@@ -47,6 +48,7 @@ export interface DynamoDbStoreOptions {
 export class DynamoDbStore implements FeatureStore {
   readonly type = 'dynamodb';
   readonly outbox: DynamoDbOutbox;
+  readonly computeJobs: DynamoDbComputeJobs;
   readonly #raw: DynamoDBClient;
   readonly #doc: DynamoDBDocumentClient;
   readonly #specs: readonly TableSpec[];
@@ -68,7 +70,8 @@ export class DynamoDbStore implements FeatureStore {
     this.#consistentRead = options.consistentRead;
     this.#requireOutbox = options.requireOutbox;
     this.#io = new RecordIo(this.#doc, options.outboxTable);
-    this.outbox = new DynamoDbOutbox(this.#doc, options.outboxTable, () => !this.#closed);
+    this.computeJobs = new DynamoDbComputeJobs(this.#doc, options.outboxTable);
+    this.outbox = new DynamoDbOutbox(this.#doc, options.outboxTable, () => !this.#closed, this.computeJobs);
   }
 
   async getRecords(keys: readonly RecordKey[]): Promise<(FeatureRecord | undefined)[]> {
@@ -157,6 +160,10 @@ export class DynamoDbStore implements FeatureStore {
   async findByComputeId(query: ComputeJobQuery): Promise<ComputeJobPage> {
     const spec = this.#open(query.entityType);
     return queryByComputeId(this.#doc, spec.table, spec.entityType, query);
+  }
+
+  async countByComputeId(entityType: string, computeId: string): Promise<number> {
+    return countByComputeId(this.#doc, this.#open(entityType).table, computeId);
   }
 
   async deleteRecord(input: DeleteRecordInput): Promise<FeatureRecord | undefined> {

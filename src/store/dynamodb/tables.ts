@@ -7,9 +7,11 @@ import {
   type AttributeDefinition,
   type CreateTableCommandInput,
   type DynamoDBClient,
+  type GlobalSecondaryIndex,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
-import { COMPUTE_ID_INDEX, computeIdIndex, LINEAGE_ATTR } from './by-compute-id.js';
+import { computeIdIndex, LINEAGE_ATTR } from './by-compute-id.js';
+import { JOB_ATTR, jobIndex } from './compute-jobs.js';
 import { errorName, translateError } from './errors.js';
 import { ATTR } from './layout.js';
 import { OUTBOX_ATTR, OUTBOX_INDEX } from './outbox-item.js';
@@ -21,7 +23,9 @@ import { OUTBOX_ATTR, OUTBOX_INDEX } from './outbox-item.js';
  *   `category`), so both services can share them, plus the `by_compute_id` index
  *   (by-compute-id.ts), which `tables create` also adds to an existing table (the old service's
  *   tables included; it does not affect their items or the old service);
- * - the outbox table (`DYNAMODB_OUTBOX_TABLE`) with its `outbox_pending` index.
+ * - the outbox table (`DYNAMODB_OUTBOX_TABLE`) with its `outbox_pending` index, and the
+ *   `compute_jobs_by_last_write` index over the job statistics it also holds (compute-jobs.ts),
+ *   which `tables create` adds to an outbox table created before it.
  * Record tables created by an earlier version of this service may carry an `outbox_pending`
  * index of their own; it is no longer used and may be deleted once no item has pending
  * in-item events (see docs/decisions/1-dynamodb-outbox.md).
@@ -84,16 +88,18 @@ function recordTableInput(spec: TableSpec): CreateTableCommandInput {
  * 503 until the index is ACTIVE. False when the index exists already (or is being built).
  */
 async function addComputeIdIndex(client: DynamoDBClient, table: string, description: TableDescription): Promise<boolean> {
-  if (description.GlobalSecondaryIndexes?.some((i) => i.IndexName === COMPUTE_ID_INDEX) ?? false) return false;
+  return addIndex(client, table, description, computeIdIndex(), [LINEAGE_ATTR.computeId, ATTR.category]);
+}
+
+/** Starts building `index` (keyed by the string attributes `keys`) on `table` unless it has it. */
+async function addIndex(client: DynamoDBClient, table: string, description: TableDescription, index: GlobalSecondaryIndex, keys: string[]): Promise<boolean> {
+  if (description.GlobalSecondaryIndexes?.some((i) => i.IndexName === index.IndexName) ?? false) return false;
   try {
     await client.send(
       new UpdateTableCommand({
         TableName: table,
-        AttributeDefinitions: [
-          { AttributeName: LINEAGE_ATTR.computeId, AttributeType: 'S' },
-          { AttributeName: ATTR.category, AttributeType: 'S' },
-        ],
-        GlobalSecondaryIndexUpdates: [{ Create: computeIdIndex() }],
+        AttributeDefinitions: keys.map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+        GlobalSecondaryIndexUpdates: [{ Create: index }],
       }),
     );
     return true;
@@ -105,7 +111,7 @@ async function addComputeIdIndex(client: DynamoDBClient, table: string, descript
 }
 
 function outboxTableInput(table: string): CreateTableCommandInput {
-  const attributes: AttributeDefinition[] = [OUTBOX_ATTR.entityValue, OUTBOX_ATTR.record, OUTBOX_ATTR.shard, OUTBOX_ATTR.at].map(
+  const attributes: AttributeDefinition[] = [OUTBOX_ATTR.entityValue, OUTBOX_ATTR.record, OUTBOX_ATTR.shard, OUTBOX_ATTR.at, JOB_ATTR.list, JOB_ATTR.lastWriteAt].map(
     (name) => ({ AttributeName: name, AttributeType: 'S' }),
   );
   return {
@@ -127,6 +133,7 @@ function outboxTableInput(table: string): CreateTableCommandInput {
         // the index alone.
         Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [OUTBOX_ATTR.count, OUTBOX_ATTR.leaseUntil] },
       },
+      jobIndex(),
     ],
   };
 }
@@ -250,6 +257,7 @@ export async function ensureTables(
   if (!hasOutboxIndex(description)) {
     throw new Error(`DynamoDB table '${outboxTable}' has no index '${OUTBOX_INDEX}'; delete the (empty) table and run \`feature-store tables create\` again`);
   }
-  results.push({ table: outboxTable, kind: 'outbox', action: created ? 'created' : 'exists' });
+  const jobIndexAdded = !created && (await addIndex(client, outboxTable, description, jobIndex(), [JOB_ATTR.list, JOB_ATTR.lastWriteAt]));
+  results.push({ table: outboxTable, kind: 'outbox', action: created ? 'created' : jobIndexAdded ? 'index added' : 'exists' });
   return results;
 }

@@ -6,6 +6,8 @@
 import type { Database as Db, Statement } from 'better-sqlite3';
 import type { OutboxEvent } from '../../model.js';
 import type { OutboxStats, OutboxStore } from '../ports.js';
+import { jobWritesOf } from '../job-writes.js';
+import type { SqliteComputeJobs } from './compute-jobs.js';
 import type { Guard } from './errors.js';
 
 interface OutboxRow {
@@ -24,19 +26,21 @@ interface OutboxRow {
  */
 export class SqliteOutbox implements OutboxStore {
   readonly #claim: Statement<[string, number, number, number], OutboxRow>;
-  readonly #complete: Statement<[string, string]>;
+  readonly #complete: Statement<[string, string], { payload: string }>;
   readonly #release: Statement<[string, string]>;
-  readonly #completeById: Statement<[string]>;
+  readonly #completeById: Statement<[string], { payload: string }>;
   readonly #releaseById: Statement<[string]>;
   readonly #stats: Statement<[], { pending: number; oldest: string | null }>;
   readonly #db: Db;
   readonly #durable: boolean;
   readonly #guard: Guard;
+  readonly #jobs: SqliteComputeJobs;
   /** event_id → seq of the events this process claimed, so they are addressed by primary key. */
   readonly #claimed = new Map<string, number>();
 
-  constructor(db: Db, durable: boolean, guard: Guard) {
+  constructor(db: Db, durable: boolean, guard: Guard, jobs: SqliteComputeJobs) {
     this.#db = db;
+    this.#jobs = jobs;
     this.#durable = durable;
     this.#guard = guard;
     this.#claim = db.prepare(
@@ -48,10 +52,12 @@ export class SqliteOutbox implements OutboxStore {
     // found by seq, and the event id must match too: a seq freed by another relay's delete can
     // be reused by a new event, which must not be touched.
     const mine = 'seq IN (SELECT value FROM json_each(?)) AND event_id IN (SELECT value FROM json_each(?))';
-    this.#complete = db.prepare(`DELETE FROM outbox WHERE ${mine}`);
+    // A delete returns the payloads it removed: exactly those events are counted in the job
+    // statistics, in the delete's transaction (an event another relay removed first is not).
+    this.#complete = db.prepare(`DELETE FROM outbox WHERE ${mine} RETURNING payload`);
     this.#release = db.prepare(`UPDATE outbox SET lease_owner = NULL, lease_until = 0 WHERE ${mine}`);
     // Events claimed by another process (or before a restart) are found by id: a scan, but rare.
-    this.#completeById = db.prepare('DELETE FROM outbox WHERE event_id IN (SELECT value FROM json_each(?))');
+    this.#completeById = db.prepare('DELETE FROM outbox WHERE event_id IN (SELECT value FROM json_each(?)) RETURNING payload');
     this.#releaseById = db.prepare(
       'UPDATE outbox SET lease_owner = NULL, lease_until = 0 WHERE event_id IN (SELECT value FROM json_each(?))',
     );
@@ -67,11 +73,24 @@ export class SqliteOutbox implements OutboxStore {
   }
 
   async complete(ids: readonly string[]): Promise<void> {
-    this.#apply(ids, this.#complete, this.#completeById);
+    const { seqs, known, unknown } = this.#split(ids);
+    this.#bookkeeping(() =>
+      this.#db.transaction(() => {
+        const deleted = [
+          ...(seqs.length > 0 ? this.#complete.all(JSON.stringify(seqs), JSON.stringify(known)) : []),
+          ...(unknown.length > 0 ? this.#completeById.all(JSON.stringify(unknown)) : []),
+        ];
+        this.#jobs.addNow(jobWritesOf(deleted.map((row) => JSON.parse(row.payload) as OutboxEvent['event'])));
+      })(),
+    );
+    for (const id of ids) this.#claimed.delete(id);
   }
 
   async release(ids: readonly string[]): Promise<void> {
-    this.#apply(ids, this.#release, this.#releaseById);
+    const { seqs, known, unknown } = this.#split(ids);
+    if (seqs.length > 0) this.#bookkeeping(() => this.#release.run(JSON.stringify(seqs), JSON.stringify(known)));
+    if (unknown.length > 0) this.#bookkeeping(() => this.#releaseById.run(JSON.stringify(unknown)));
+    for (const id of ids) this.#claimed.delete(id);
   }
 
   async stats(): Promise<OutboxStats> {
@@ -79,7 +98,8 @@ export class SqliteOutbox implements OutboxStore {
     return { pending: row?.pending ?? 0, oldestCreatedAt: row?.oldest ?? null };
   }
 
-  #apply(ids: readonly string[], bySeq: Statement<[string, string]>, byId: Statement<[string]>): void {
+  /** The ids this process claimed (with their seqs) and the others. */
+  #split(ids: readonly string[]): { seqs: number[]; known: string[]; unknown: string[] } {
     const seqs: number[] = [];
     const known: string[] = [];
     const unknown: string[] = [];
@@ -91,9 +111,7 @@ export class SqliteOutbox implements OutboxStore {
         known.push(id);
       }
     }
-    if (seqs.length > 0) this.#bookkeeping(() => bySeq.run(JSON.stringify(seqs), JSON.stringify(known)));
-    if (unknown.length > 0) this.#bookkeeping(() => byId.run(JSON.stringify(unknown)));
-    for (const id of ids) this.#claimed.delete(id);
+    return { seqs, known, unknown };
   }
 
   #bookkeeping<T>(fn: () => T): T {

@@ -28,6 +28,7 @@ import type {
 } from '../ports.js';
 import { guardFor, type Guard } from './errors.js';
 import { GroupCommit } from './group-commit.js';
+import { SqliteComputeJobs } from './compute-jobs.js';
 import { SqliteOutbox } from './outbox.js';
 import { migrate, openDatabase, type Synchronous } from './schema.js';
 import { prepareTable, type ComputeJobRow, type Row, type TableStatements } from './statements.js';
@@ -44,6 +45,7 @@ export interface SqliteStoreOptions {
 export class SqliteStore implements FeatureStore {
   readonly type = 'sqlite';
   readonly outbox: OutboxStore;
+  readonly computeJobs: SqliteComputeJobs;
   readonly #db: Db;
   readonly #guard: Guard;
   readonly #commits: GroupCommit;
@@ -71,7 +73,8 @@ export class SqliteStore implements FeatureStore {
     this.#tableNames = Object.values(options.entityTables);
     for (const [entityType, table] of Object.entries(options.entityTables)) this.#tables.set(entityType, prepareTable(db, table));
     this.#insertEvent = db.prepare('INSERT INTO outbox (event_id, msg_key, payload, created_at) VALUES (?, ?, ?, ?)');
-    this.outbox = new SqliteOutbox(db, options.synchronous !== 'normal', this.#guard);
+    this.computeJobs = new SqliteComputeJobs(db, this.#guard);
+    this.outbox = new SqliteOutbox(db, options.synchronous !== 'normal', this.#guard, this.computeJobs);
   }
 
   async getRecords(keys: readonly RecordKey[]): Promise<(FeatureRecord | undefined)[]> {
@@ -130,6 +133,11 @@ export class SqliteStore implements FeatureStore {
       updatedAt: normalizeTimestamp(r.updated_at),
     }));
     return { records, more: rows.length > query.limit };
+  }
+
+  async countByComputeId(entityType: string, computeId: string): Promise<number> {
+    const s = this.#statements(entityType);
+    return this.#guard(() => s.countByComputeId.get(computeId))?.n ?? 0;
   }
 
   async writeRecord(input: WriteRecordInput): Promise<WriteResult> {

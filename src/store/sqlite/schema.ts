@@ -69,6 +69,23 @@ const MIGRATIONS: readonly Migration[] = [
       createExpiryIndex(db, table);
     }
   },
+  // v7: per compute job statistics, added to by the relay in the transaction that deletes the
+  // published events (outbox.ts). The jobs are listed latest last write first through the index.
+  (db) =>
+    db.exec(`CREATE TABLE compute_jobs (
+       compute_id      TEXT    NOT NULL PRIMARY KEY,
+       records_written INTEGER NOT NULL,
+       first_write_at  TEXT    NOT NULL,
+       last_write_at   TEXT    NOT NULL
+     ) WITHOUT ROWID;
+     CREATE INDEX compute_jobs_by_last_write ON compute_jobs (last_write_at, compute_id);
+     CREATE TABLE compute_job_writes (
+       compute_id TEXT    NOT NULL,
+       kind       TEXT    NOT NULL CHECK (kind IN ('category', 'entity_type')),
+       name       TEXT    NOT NULL,
+       writes     INTEGER NOT NULL,
+       PRIMARY KEY (compute_id, kind, name)
+     ) WITHOUT ROWID`),
 ];
 
 /** The schema version this build writes. */

@@ -61,6 +61,8 @@ export interface TableStatements {
   readonly byComputeId: Statement<[string, string, string, number], ComputeJobRow>;
   /** The same within one category (`compute_id, category, after_entity_value, limit`). */
   readonly byComputeIdInCategory: Statement<[string, string, string, number], ComputeJobRow>;
+  /** How many records have a compute_id: a count over the index. */
+  readonly countByComputeId: Statement<[string], { n: number }>;
   /** The point read: the hottest path, kept a single prepared statement. */
   readonly get: Statement<[string, string], Row>;
   /**
@@ -112,6 +114,7 @@ export function prepareTable(db: Db, table: string): TableStatements {
        WHERE compute_id = ? AND category = ? AND entity_value > ?
        ORDER BY entity_value LIMIT ?`,
     ),
+    countByComputeId: db.prepare(`SELECT count(*) AS n FROM ${t} INDEXED BY ${quote(`${table}_by_compute_id`)} WHERE compute_id = ?`),
     get: db.prepare(`SELECT ${COLUMNS} FROM ${t} WHERE entity_value = ? AND category = ?`),
     getMany: db.prepare(
       `SELECT k.key AS idx, r.category, r.data, r.created_at, r.updated_at, r.compute_id, r.event_time
