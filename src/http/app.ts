@@ -23,6 +23,9 @@ import { registerOpenApi } from './openapi.js';
 import { itemRoutes } from './routes/items.js';
 import { mergeWriteRoutes } from './routes/merge-write.js';
 import { lineageRoutes } from './routes/lineage.js';
+import { rollbackRoutes } from './routes/rollback.js';
+import { versionRoutes } from './routes/versions.js';
+import type { Rollbacks } from '../service/rollback.js';
 import { healthRoutes, metricsRoutes } from './routes/operations.js';
 import { validatorCompiler } from './validation.js';
 
@@ -35,6 +38,8 @@ export interface AppDeps {
   keys?: KeyRing | undefined;
   /** The optional sink of the old service's StatsD metrics. */
   statsd?: Statsd;
+  /** Rollbacks of compute jobs; without it the rollback routes are not served. */
+  rollbacks?: Rollbacks;
 }
 
 const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
@@ -153,6 +158,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(batchReadRoutes, { prefix: '/api/v1', service });
   await app.register(deleteRoutes, { prefix: '/api/v1', service });
   await app.register(lineageRoutes, { prefix: '/api/v1', service });
+  await app.register(versionRoutes, { prefix: '/api/v1', service });
+  if (deps.rollbacks !== undefined) await app.register(rollbackRoutes, { prefix: '/api/v1', rollbacks: deps.rollbacks });
   await app.register(healthRoutes, { prefix: '/api/v1', service });
   if (access.metrics !== 'off') await app.register(metricsRoutes, { metrics, access: access.metrics });
   return app;

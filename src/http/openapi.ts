@@ -206,6 +206,7 @@ export async function registerOpenApi(app: FastifyInstance, config: Config): Pro
       tags: [
         { name: 'features', description: 'Write and read features' },
         { name: 'lineage', description: 'Which compute jobs wrote a record, and what a job wrote' },
+        { name: 'versions', description: 'Earlier versions of records, point-in-time reads, rollback of a compute job' },
         { name: 'operations', description: 'Health' },
       ],
     },

@@ -24,10 +24,12 @@ export function instrumentStore(store: FeatureStore, metrics: Metrics): FeatureS
   return {
     type: store.type,
     outbox: store.outbox,
+    rollbacks: store.rollbacks,
     writeRecord: timed('write', store.writeRecord.bind(store)),
     getRecords: timed('get', store.getRecords.bind(store)),
     mergeRecord: timed('merge', store.mergeRecord.bind(store)),
     getComputeHistory: timed('get_history', store.getComputeHistory.bind(store)),
+    getVersions: timed('get_versions', store.getVersions.bind(store)),
     findByComputeId: timed('find_by_compute_id', store.findByComputeId.bind(store)),
     deleteRecord: timed('delete', store.deleteRecord.bind(store)),
     sweeper: store.sweeper === undefined ? undefined : { sweepExpired: timed('sweep', store.sweeper.sweepExpired.bind(store.sweeper)) },
