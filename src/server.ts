@@ -107,7 +107,7 @@ export async function startServer(config: Config, overrides: RuntimeOverrides = 
   // Started once listening: events left by an earlier run are published from here on.
   relay?.start();
   sweeper?.start();
-  rollbacks.startResuming();
+  await rollbacks.startResuming();
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;

@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 import { BatchReadRequest, BatchReadResponse } from '../contract/batch-read-schemas.js';
 import { DeleteCategoryResponse, DeleteEntityResponse } from '../contract/delete-schemas.js';
 import { ComputeHistoryResponse, ComputeJobResponse } from '../contract/lineage.js';
+import { RollbackStarted, RollbackStatus, VersionsResponse } from '../contract/versions.js';
 import {
   EXAMPLE_RECORD,
   ErrorResponse,
@@ -47,6 +48,9 @@ export const NAMED_SCHEMAS: Readonly<Record<string, TSchema>> = {
   DeleteEntityResponse,
   ComputeHistoryResponse,
   ComputeJobResponse,
+  VersionsResponse,
+  RollbackStarted,
+  RollbackStatus,
 };
 
 /** What each error status means, with the `code`s it carries (docs/api.md, "Errors"). */
@@ -56,7 +60,7 @@ export const STATUS_DESCRIPTIONS: Readonly<Record<string, string>> = {
     'Something the request names is not allowed: a category off the allow-list (`CATEGORY_NOT_ALLOWED`), an unknown `entity_type` query value (`INVALID_ENTITY_TYPE`), or a request that is not well-formed (`BAD_REQUEST`).',
   401: 'API keys are on and the request has no valid key (`NOT_AUTHENTICATED`); see `WWW-Authenticate`.',
   403: 'The API key lacks the scope, or may not touch a category, that the request needs (`FORBIDDEN`).',
-  404: 'No such record (`NOT_FOUND`).',
+  404: 'No such record (`NOT_FOUND`); for a point-in-time read, none at that time (`NOT_FOUND_AT_TIME`) or a version no longer kept (`VERSION_NOT_KEPT`); for a rollback, no such compute job (`COMPUTE_JOB_NOT_FOUND`).',
   409: "The write's event time is older than the stored record's; nothing changed (`STALE_WRITE`).",
   413: "The body is over 1 MiB, or the record it would store is over the store's limit (`PAYLOAD_TOO_LARGE`).",
   414: 'A path segment is over 12,288 characters (`URI_TOO_LONG`).',
@@ -77,6 +81,9 @@ const ROUTE_DESCRIPTIONS: Readonly<Record<string, Readonly<Record<string, string
   'DELETE /api/v1/items/:entity_type/:entity_value/:category': { 200: 'The record was deleted, with its `feature_deleted` event.' },
   'GET /api/v1/get/item/:entity_value/:category/history': { 200: "The record's compute history, newest first (at most `COMPUTE_HISTORY_SIZE`)." },
   'GET /api/v1/features/by-compute-id/:compute_id': { 200: 'The records whose current compute_id is this one, one page; `next_cursor` continues, `null` at the end.' },
+  'GET /api/v1/get/item/:entity_value/:category/versions': { 200: 'The current version, then the kept earlier ones, newest first.' },
+  'POST /api/v1/compute-jobs/:compute_id/rollback': { 202: 'The rollback runs in the background (`running`), or ran before (`done`: nothing new happens).' },
+  'GET /api/v1/compute-jobs/:compute_id/rollback': { 200: 'Progress of the rollback; `finished_at` once `done`.' },
   'DELETE /api/v1/items/:entity_type/:entity_value': { 200: 'Every category of the entity that existed was deleted (`deleted_categories`, possibly empty).' },
   'GET /api/v1/health': {
     200: 'The store answers (`healthy`); `events` may still be `degraded`, with `reason`.',

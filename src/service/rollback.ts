@@ -46,7 +46,8 @@ export type Rollbacks = ReturnType<typeof createRollbacks>;
  * the position after the last record done) is saved after each batch, so a restarted instance
  * resumes where the last saved batch ended (`resume`, at start and then every lease period). A
  * batch interrupted by a crash is done again: its restores are idempotent (a restored record no
- * longer carries the job's compute_id), but its records are then counted again, as skipped. One
+ * longer carries the job's compute_id, so the query does not find it again), and the counts miss
+ * what that batch restored before the crash (at most `ROLLBACK_BATCH_SIZE` records). One
  * instance at a time works on a rollback: the one holding the lease on its state.
  */
 export function createRollbacks(deps: RollbackDeps) {
@@ -173,7 +174,7 @@ export function createRollbacks(deps: RollbackDeps) {
     return result.outcome === 'applied' ? 'restored' : 'skipped';
   }
 
-  /** Picks up every running rollback whose lease is free (at start, then every lease period). */
+  /** Picks up every running rollback whose lease is free (at start, then every lease period). A batch in progress finishes. */
   async function resume(): Promise<void> {
     if (closed) return;
     for (const computeId of await store.rollbacks.running()) kick(computeId);
@@ -182,12 +183,15 @@ export function createRollbacks(deps: RollbackDeps) {
   return {
     start,
     status,
-    /** Resumes running rollbacks now and checks again every lease period (for rollbacks another instance left). */
-    startResuming(): void {
-      const check = (): void => void resume().catch((err: unknown) => logger.warn({ err }, 'could not list running rollbacks'));
-      check();
-      timer = setInterval(check, leaseMs);
+    /**
+     * Resumes running rollbacks now (resolves once they are listed) and checks again every lease
+     * period, for rollbacks another instance left. Never rejects: a failure is logged and the next check tries again.
+     */
+    async startResuming(): Promise<void> {
+      const check = (): Promise<void> => resume().catch((err: unknown) => logger.warn({ err }, 'could not list running rollbacks'));
+      timer = setInterval(() => void check(), leaseMs);
       timer.unref();
+      await check();
     },
     /** Stops starting batches and waits for the ones in progress. */
     async stop(): Promise<void> {

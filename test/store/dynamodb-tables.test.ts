@@ -30,10 +30,11 @@ describe('DynamoDB tables', () => {
     const first = await cli(['tables', 'create'], instance.env);
     assert.equal(first.code, 0, first.stderr);
     const outbox = instance.outboxTable;
-    assert.equal(first.stdout, `${user} (records): created\n${account} (records): created\n${outbox} (outbox): created\n`);
+    const versions = instance.versionsTable;
+    assert.equal(first.stdout, `${user} (records): created\n${account} (records): created\n${outbox} (outbox): created\n${versions} (versions): created\n`);
     const again = await cli(['tables', 'create'], instance.env);
     assert.equal(again.code, 0, again.stderr);
-    assert.equal(again.stdout, `${user} (records): exists\n${account} (records): exists\n${outbox} (outbox): exists\n`);
+    assert.equal(again.stdout, `${user} (records): exists\n${account} (records): exists\n${outbox} (outbox): exists\n${versions} (versions): exists\n`);
     const described = await instance.raw.send(new DescribeTableCommand({ TableName: user }));
     assert.deepEqual(described.Table?.KeySchema, [
       { AttributeName: 'bright_uid', KeyType: 'HASH' },
@@ -52,6 +53,11 @@ describe('DynamoDB tables', () => {
       { AttributeName: 'record', KeyType: 'RANGE' },
     ]);
     assert.deepEqual(box.Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName), ['outbox_pending']);
+    const kept = await instance.raw.send(new DescribeTableCommand({ TableName: versions }));
+    assert.deepEqual(kept.Table?.KeySchema, [
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ]);
   });
 
   test('an unreachable endpoint makes the command fail with the cause', async () => {
