@@ -65,7 +65,7 @@ describeOnEveryBackend(
           features: { data: { score: 0.8 }, meta: { created_at: '2025-10-16T10:00:00.000Z', updated_at: '2025-10-16T12:00:00.000Z', compute_id: good } },
         });
       }
-      assert.deepEqual((await read(live, fresh)) as unknown, { bright_uid: fresh, category: CAT, features: { data: { score: -1 }, meta: { created_at: '2025-10-16T11:00:00.000Z', updated_at: '2025-10-16T11:00:00.000Z', compute_id: bad } } });
+      assert.deepEqual(await read(live, fresh), { bright_uid: fresh, category: CAT, features: { data: { score: -1 }, meta: { created_at: '2025-10-16T11:00:00.000Z', updated_at: '2025-10-16T11:00:00.000Z', compute_id: bad } } });
       // The restore is a version like any write: the bad values stay visible.
       const versions = await live.http.get(`/api/v1/get/item/${enc(ids[0] as string)}/${CAT}/versions`);
       assert.deepEqual(
