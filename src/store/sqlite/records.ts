@@ -170,7 +170,7 @@ export class SqliteStore implements FeatureStore {
     const s = this.#statements(input.key.entityType);
     return this.#commits.enqueue(() => {
       const { entityType, entityValue, category } = input.key;
-      if (input.onlyIfComputeId !== undefined && s.probe.get(entityValue, category)?.compute_id !== input.onlyIfComputeId) return undefined;
+      if (input.onlyIfComputeId !== undefined && s.probeComputeId.get(entityValue, category)?.compute_id !== input.onlyIfComputeId) return undefined;
       const row = s.delete.get(entityValue, category);
       if (row === undefined) return undefined;
       this.#versions.drop(s.table, input.key);
@@ -223,11 +223,11 @@ export class SqliteStore implements FeatureStore {
   #write(s: TableStatements, input: WriteRecordInput): WriteResult {
     const { entityValue, category } = input.key;
     const eventTime = input.eventTime ?? null;
+    const restore = input.onlyIfComputeId !== undefined;
+    if (restore && s.probeComputeId.get(entityValue, category)?.compute_id !== input.onlyIfComputeId) return { outcome: 'superseded' };
     // The probe tells `created` apart: RETURNING shows the row after the upsert, which looks the
     // same whether it was inserted or updated. Same transaction, so it cannot go out of date.
     const before = s.probe.get(entityValue, category);
-    const restore = input.onlyIfComputeId !== undefined;
-    if (restore && before?.compute_id !== input.onlyIfComputeId) return { outcome: 'superseded' };
     // A restore is conditional on the compute id (checked above, same transaction), not on the event time.
     const upsert = eventTime === null || restore ? s.upsert : s.upsertIfNotOlder;
     const kept = input.versionsKept ?? 0;

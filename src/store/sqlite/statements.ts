@@ -48,8 +48,10 @@ export interface TableStatements {
    * updated only if its event time is absent or not later; otherwise RETURNING yields no row.
    */
   readonly upsertIfNotOlder: Statement<UpsertParams, { created_at: string }>;
-  /** Whether the row exists, its event time and compute id; run inside the write's transaction. */
-  readonly probe: Statement<[string, string], { event_time: string | null; compute_id: string | null }>;
+  /** Whether the row exists and its event time; run inside the write's transaction. */
+  readonly probe: Statement<[string, string], { event_time: string | null }>;
+  /** The same with the compute id, for the conditional writes and deletes of a rollback only (the write path stays as it was). */
+  readonly probeComputeId: Statement<[string, string], { event_time: string | null; compute_id: string | null }>;
   /** The compute history column of one record (a row: the record exists). */
   readonly history: Statement<[string, string], { compute_history: string | null }>;
   /**
@@ -103,7 +105,8 @@ export function prepareTable(db: Db, table: string): TableStatements {
     upsertIfNotOlder: db.prepare(
       `${insert} WHERE ${t}.event_time IS NULL OR ${t}.event_time <= excluded.event_time RETURNING created_at`,
     ),
-    probe: db.prepare(`SELECT event_time, compute_id FROM ${t} WHERE entity_value = ? AND category = ?`),
+    probe: db.prepare(`SELECT event_time FROM ${t} WHERE entity_value = ? AND category = ?`),
+    probeComputeId: db.prepare(`SELECT event_time, compute_id FROM ${t} WHERE entity_value = ? AND category = ?`),
     history: db.prepare(`SELECT compute_history FROM ${t} WHERE entity_value = ? AND category = ?`),
     byComputeId: db.prepare(
       `SELECT entity_value, category, updated_at FROM ${t} INDEXED BY ${quote(`${table}_by_compute_id`)}
