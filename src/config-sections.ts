@@ -6,6 +6,7 @@ import type { AccessConfig, EndpointAccess, HttpLimits, LineageConfig, StatsdCon
 import { bool, int, list, oneOf, optional, str, type Env } from './config-parse.js';
 import { ConfigError } from './errors.js';
 
+
 /**
  * The largest `COMPUTE_HISTORY_SIZE`: a DynamoDB write shifts one attribute per entry in an
  * update expression limited to 4 KB, and every entry is reserved in the item's 400 KB.
@@ -51,6 +52,48 @@ export function categoryTtl(env: Env, categories: readonly string[]): Record<str
     ttl[category] = ms;
   }
   return ttl;
+}
+
+/** The largest `VERSIONS_KEPT`: a DynamoDB write shifts one attribute per version in its update expression. */
+export const MAX_VERSIONS_KEPT = 50;
+
+/** Earlier versions of records and rollbacks of compute jobs (README "Versions and rollback"). */
+export interface VersionsConfig {
+  /** `VERSIONS_KEPT`: earlier versions kept per record (0: off), unless its category has its own. */
+  readonly kept: number;
+  /** `CATEGORY_VERSIONS_KEPT=cat=n,…`: category → earlier versions kept. */
+  readonly perCategory: Readonly<Record<string, number>>;
+  /** `ROLLBACK_BATCH_SIZE`: records a rollback restores per batch. */
+  readonly rollbackBatch: number;
+}
+
+/** The number of earlier versions kept for records of `category`. */
+export function versionsKept(config: VersionsConfig, category: string): number {
+  return Object.hasOwn(config.perCategory, category) ? (config.perCategory[category] as number) : config.kept;
+}
+
+/** The most earlier versions any category keeps (what reads and rollbacks look at). */
+export function maxVersionsKept(config: VersionsConfig): number {
+  return Math.max(config.kept, ...Object.values(config.perCategory));
+}
+
+export function versions(env: Env, categories: readonly string[]): VersionsConfig {
+  const perCategory: Record<string, number> = {};
+  for (const entry of list(env, 'CATEGORY_VERSIONS_KEPT', [])) {
+    const match = /^([^=\s]+)\s*=\s*(\d+)$/.exec(entry);
+    if (match === null) throw new ConfigError(`CATEGORY_VERSIONS_KEPT: '${entry}' is not <category>=<number>`);
+    const [, category = '', amount = ''] = match;
+    if (!categories.includes(category)) throw new ConfigError(`CATEGORY_VERSIONS_KEPT: '${category}' is not in CATEGORY_WHITELIST`);
+    if (Object.hasOwn(perCategory, category)) throw new ConfigError(`CATEGORY_VERSIONS_KEPT: '${category}' is given twice`);
+    const n = Number(amount);
+    if (n > MAX_VERSIONS_KEPT) throw new ConfigError(`CATEGORY_VERSIONS_KEPT: '${entry}' must be at most ${MAX_VERSIONS_KEPT}`);
+    perCategory[category] = n;
+  }
+  return Object.freeze({
+    kept: int(env, 'VERSIONS_KEPT', 3, 0, MAX_VERSIONS_KEPT),
+    perCategory: Object.freeze(perCategory),
+    rollbackBatch: int(env, 'ROLLBACK_BATCH_SIZE', 100, 1, 1000),
+  });
 }
 
 /** Loopback addresses: only processes on this machine can connect. */

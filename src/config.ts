@@ -1,5 +1,5 @@
 import { bool, int, list, oneOf, optional, str, type Env } from './config-parse.js';
-import { access, categoryTtl, corsOrigins, httpLimits, lineage, statsd } from './config-sections.js';
+import { access, categoryTtl, corsOrigins, httpLimits, lineage, statsd, versions, type VersionsConfig } from './config-sections.js';
 
 export { compileComputeIdPattern, MAX_COMPUTE_HISTORY_SIZE } from './config-sections.js';
 import { ConfigError } from './errors.js';
@@ -73,6 +73,8 @@ export interface Config {
     readonly maxSockets: number;
     /** The outbox table (`DYNAMODB_OUTBOX_TABLE`): pending change events, one item per record key. */
     readonly outboxTable: string;
+    /** `DYNAMODB_VERSIONS_TABLE`: earlier versions of records and rollback states (store/dynamodb/versions.ts). */
+    readonly versionsTable: string;
   };
   /** Undefined when `KAFKA_BROKERS` is unset: no events are produced. */
   readonly kafka: KafkaConfig | undefined;
@@ -90,6 +92,7 @@ export interface Config {
   /** Browser origins allowed cross-origin access (`CORS_ORIGINS`); empty: CORS off. */
   readonly corsOrigins: readonly string[];
   readonly lineage: LineageConfig;
+  readonly versions: VersionsConfig;
 }
 
 /** Rules and bookkeeping for `meta.compute_id` (see README "Lineage"). */
@@ -232,6 +235,7 @@ export function loadConfig(env: Env): Config {
       timeoutMs: int(env, 'DYNAMODB_TIMEOUT_MS', 3000, 100, 60000),
       maxSockets: int(env, 'DYNAMODB_MAX_SOCKETS', 128, 1, 4096),
       outboxTable: str(env, 'DYNAMODB_OUTBOX_TABLE', 'feature_store_outbox'),
+      versionsTable: str(env, 'DYNAMODB_VERSIONS_TABLE', 'feature_store_versions'),
     }),
     kafka: kafka(env),
     outbox: Object.freeze({
@@ -245,6 +249,7 @@ export function loadConfig(env: Env): Config {
     corsOrigins: Object.freeze(corsOrigins(env)),
     statsd: statsd(env),
     lineage: lineage(env),
+    versions: versions(env, categories),
   };
   return Object.freeze(config);
 }

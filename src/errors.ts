@@ -80,10 +80,28 @@ export class ItemNotFoundError extends FeatureStoreError {
   }
 }
 
+/** A point-in-time read (`as_of`) before the record's first write. */
+export class NotYetWrittenError extends FeatureStoreError {
+  constructor(entityValue: string, category: string, asOf: string, createdAt: string) {
+    super('NOT_FOUND_AT_TIME', 404, `Item not found as of ${asOf}: ${entityValue}/${category} was first written at ${createdAt}`);
+  }
+}
+
+/** A point-in-time read (`as_of`) older than every version still kept. */
+export class VersionNotKeptError extends FeatureStoreError {
+  constructor(entityValue: string, category: string, asOf: string, oldestKept: string) {
+    super(
+      'VERSION_NOT_KEPT',
+      404,
+      `Version not kept: ${entityValue}/${category} as of ${asOf} is older than the versions kept (the oldest kept was written at ${oldestKept})`,
+    );
+  }
+}
+
 /** No write of this compute job has been counted in the job statistics. */
 export class ComputeJobNotFoundError extends FeatureStoreError {
   constructor(computeId: string) {
-    super('COMPUTE_JOB_NOT_FOUND', 404, `Compute job not found: ${computeId}`);
+    super('COMPUTE_JOB_NOT_FOUND', 404, `Compute job not found: ${echo(computeId)}`);
   }
 }
 
@@ -112,7 +130,8 @@ export type InputField =
   | 'category'
   | 'features'
   | 'feature_list'
-  | 'cursor';
+  | 'cursor'
+  | 'as_of';
 
 /** One problem with one field of a service call. */
 export interface InputProblem {

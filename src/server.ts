@@ -7,6 +7,8 @@ import { buildApp } from './http/app.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createExpirySweeper } from './service/expiry-sweeper.js';
+import { createRollbacks, type Rollbacks } from './service/rollback.js';
+import { maxVersionsKept } from './config-sections.js';
 import { createFeatureService, type FeatureService } from './service/feature-service.js';
 import { recordJobWrites } from './service/job-stats-recorder.js';
 import { createStatsd } from './statsd.js';
@@ -24,6 +26,8 @@ export interface Runtime {
   app: FastifyInstance;
   store: FeatureStore;
   service: FeatureService;
+  /** Rollbacks of compute jobs run by this instance. */
+  rollbacks: Rollbacks;
   metrics: Metrics;
   logger: Logger;
   /** Base URL the server listens on, e.g. `http://127.0.0.1:8015`. */
@@ -81,12 +85,23 @@ export async function startServer(config: Config, overrides: RuntimeOverrides = 
     store.sweeper === undefined || Object.keys(config.categoryTtlMs).length === 0
       ? undefined
       : createExpirySweeper({ sweep: () => service.sweepExpired(config.ttl.sweepBatch), intervalMs: config.ttl.sweepIntervalMs, logger });
+  const rollbacks = createRollbacks({
+    store,
+    entityTypes: Object.keys(config.entityTables),
+    versionsLimit: maxVersionsKept(config.versions),
+    batch: config.versions.rollbackBatch,
+    clock: overrides.clock ?? systemClock,
+    logger,
+    restoreSettings: service.restoreSettings,
+    deletedEvent: service.deletedEvent,
+  });
   keys?.watch();
-  const app = await buildApp({ config, service, metrics, logger, keys, ...(statsd === undefined ? {} : { statsd }) });
+  const app = await buildApp({ config, service, metrics, logger, keys, rollbacks, ...(statsd === undefined ? {} : { statsd }) });
   // One hook, so the order is certain: the sweeper and the relay finish before the store closes.
   app.addHook('onClose', async () => {
     keys?.close();
     await sweeper?.stop();
+    await rollbacks.stop();
     await relay?.stop();
     await store.close();
     await statsd?.close();
@@ -100,6 +115,7 @@ export async function startServer(config: Config, overrides: RuntimeOverrides = 
   // Started once listening: events left by an earlier run are published from here on.
   relay?.start();
   sweeper?.start();
+  await rollbacks.startResuming();
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -113,6 +129,7 @@ export async function startServer(config: Config, overrides: RuntimeOverrides = 
     app,
     store,
     service,
+    rollbacks,
     metrics,
     logger,
     url: `http://${host}:${port}`,

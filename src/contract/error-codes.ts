@@ -18,6 +18,10 @@ export const ERROR_CODES = {
   FORBIDDEN: 403,
   /** 404: no such record. */
   NOT_FOUND: 404,
+  /** 404: a point-in-time read (`as_of`) before the record's first write. */
+  NOT_FOUND_AT_TIME: 404,
+  /** 404: a point-in-time read (`as_of`) older than every version still kept (`VERSIONS_KEPT`). */
+  VERSION_NOT_KEPT: 404,
   /** 404: no write of this compute job has been counted (yet: job statistics follow the writes within seconds). */
   COMPUTE_JOB_NOT_FOUND: 404,
   /** 404: no such path. */

@@ -25,6 +25,9 @@ import { itemRoutes } from './routes/items.js';
 import { mergeWriteRoutes } from './routes/merge-write.js';
 import { lineageRoutes } from './routes/lineage.js';
 import { computeJobRoutes } from './routes/compute-jobs.js';
+import { rollbackRoutes } from './routes/rollback.js';
+import { versionRoutes } from './routes/versions.js';
+import type { Rollbacks } from '../service/rollback.js';
 import { healthRoutes, metricsRoutes } from './routes/operations.js';
 import { validatorCompiler } from './validation.js';
 
@@ -37,6 +40,8 @@ export interface AppDeps {
   keys?: KeyRing | undefined;
   /** The optional sink of the old service's StatsD metrics. */
   statsd?: Statsd;
+  /** Rollbacks of compute jobs; without it the rollback routes are not served. */
+  rollbacks?: Rollbacks;
 }
 
 const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
@@ -184,6 +189,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(deleteRoutes, { prefix: '/api/v1', service });
   await app.register(lineageRoutes, { prefix: '/api/v1', service });
   await app.register(computeJobRoutes, { prefix: '/api/v1', service });
+  await app.register(versionRoutes, { prefix: '/api/v1', service });
+  if (deps.rollbacks !== undefined) await app.register(rollbackRoutes, { prefix: '/api/v1', rollbacks: deps.rollbacks });
   await app.register(healthRoutes, { prefix: '/api/v1', service });
   if (access.metrics !== 'off') await app.register(metricsRoutes, { metrics, access: access.metrics });
   return app;

@@ -7,6 +7,7 @@ import { BatchReadRequest, BatchReadResponse } from '../contract/batch-read-sche
 import { DeleteCategoryResponse, DeleteEntityResponse } from '../contract/delete-schemas.js';
 import { ComputeJobListResponse, ComputeJobStatsResponse } from '../contract/compute-jobs.js';
 import { ComputeHistoryResponse, ComputeJobResponse } from '../contract/lineage.js';
+import { RollbackStarted, RollbackStatus, VersionsResponse } from '../contract/versions.js';
 import {
   EXAMPLE_RECORD,
   ErrorResponse,
@@ -50,6 +51,9 @@ export const NAMED_SCHEMAS: Readonly<Record<string, TSchema>> = {
   ComputeJobResponse,
   ComputeJobStatsResponse,
   ComputeJobListResponse,
+  VersionsResponse,
+  RollbackStarted,
+  RollbackStatus,
 };
 
 /** What each error status means, with the `code`s it carries (docs/api.md, "Errors"). */
@@ -59,7 +63,7 @@ export const STATUS_DESCRIPTIONS: Readonly<Record<string, string>> = {
     'Something the request names is not allowed: a category off the allow-list (`CATEGORY_NOT_ALLOWED`), an unknown `entity_type` query value (`INVALID_ENTITY_TYPE`), or a request that is not well-formed (`BAD_REQUEST`).',
   401: 'API keys are on and the request has no valid key (`NOT_AUTHENTICATED`); see `WWW-Authenticate`.',
   403: 'The API key lacks the scope, or may not touch a category, that the request needs (`FORBIDDEN`).',
-  404: 'No such record (`NOT_FOUND`), or no counted write of the compute job (`COMPUTE_JOB_NOT_FOUND`).',
+  404: 'No such record (`NOT_FOUND`); for a point-in-time read, none at that time (`NOT_FOUND_AT_TIME`) or a version no longer kept (`VERSION_NOT_KEPT`); no counted write of the compute job, or for a rollback no such job (`COMPUTE_JOB_NOT_FOUND`).',
   409: "The write's event time is older than the stored record's; nothing changed (`STALE_WRITE`).",
   413: "The body is over 1 MiB, or the record it would store is over the store's limit (`PAYLOAD_TOO_LARGE`).",
   414: 'A path segment is over 12,288 characters (`URI_TOO_LONG`).',
@@ -85,6 +89,9 @@ const ROUTE_DESCRIPTIONS: Readonly<Record<string, Readonly<Record<string, string
     404: 'No write of this compute job has been counted (`COMPUTE_JOB_NOT_FOUND`); a job that just wrote may not be counted yet.',
   },
   'GET /api/v1/compute-jobs': { 200: 'One page of jobs, latest `last_write_at` first; `next_cursor` continues, `null` at the end.' },
+  'GET /api/v1/get/item/:entity_value/:category/versions': { 200: 'The current version, then the kept earlier ones, newest first.' },
+  'POST /api/v1/compute-jobs/:compute_id/rollback': { 202: 'The rollback runs in the background (`running`), or ran before (`done`: nothing new happens).' },
+  'GET /api/v1/compute-jobs/:compute_id/rollback': { 200: 'Progress of the rollback; `finished_at` once `done`.' },
   'DELETE /api/v1/items/:entity_type/:entity_value': { 200: 'Every category of the entity that existed was deleted (`deleted_categories`, possibly empty).' },
   'GET /api/v1/health': {
     200: 'The store answers (`healthy`); `events` may still be `degraded`, with `reason`.',
@@ -214,6 +221,7 @@ export async function registerOpenApi(app: FastifyInstance, config: Config): Pro
       tags: [
         { name: 'features', description: 'Write and read features' },
         { name: 'lineage', description: 'Which compute jobs wrote a record, and what a job wrote' },
+        { name: 'versions', description: 'Earlier versions of records, point-in-time reads, rollback of a compute job' },
         { name: 'operations', description: 'Health' },
       ],
     },

@@ -30,6 +30,7 @@ const BODY_LOCATION: Readonly<Record<InputField, readonly string[]>> = {
   features: ['body', 'data', 'features'],
   feature_list: ['body', 'data', 'feature_list'],
   cursor: ['query', 'cursor'],
+  as_of: ['query', 'as_of'],
 };
 
 /** Where fields sit in a request; `locations` overrides the body locations (e.g. a query parameter). */

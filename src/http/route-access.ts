@@ -59,3 +59,9 @@ export const computeJobRead: FastifyContextConfig = {
     return category === undefined ? 'all' : [category];
   },
 };
+
+/** Starting a rollback rewrites records of every category: the write right over all of them. */
+export const rollbackStart: FastifyContextConfig = { access: 'write', categories: () => 'all' };
+
+/** A rollback's progress: reading it takes the read right. */
+export const rollbackRead: FastifyContextConfig = { access: 'read', categories: () => 'all' };

@@ -12,6 +12,9 @@ import { checkFeatureValues } from './feature-checks.js';
 import { createDeleteOperations } from './record-deletes.js';
 import { parseFeatureList, selectFeatures } from './feature-selection.js';
 import { checkEventTime, computeIdRule, parseEventTime } from './write-meta.js';
+import { versionsKept } from '../config-sections.js';
+import { versionReads } from './versions.js';
+import type { RestoreSettings } from './rollback.js';
 
 export type {
   ComputeHistoryOutput,
@@ -132,8 +135,10 @@ export function createFeatureService(deps: FeatureServiceDeps) {
       now,
       expiresAt: expiry.expiresAt(key.category, nowMs),
       historySize: config.lineage.computeHistorySize,
+      versionsKept: versionsKept(config.versions, key.category),
       event: eventsOn ? changeEvent(key, 'feature_available', now, { computeId, eventTime }, names) : undefined,
     });
+    if (result.outcome === 'superseded') throw new Error('store reported a write without onlyIfComputeId as superseded');
     if (result.outcome === 'stale') {
       // Only a write with an event time can be stale: nothing changed and no event was recorded.
       if (eventTime === undefined) throw new Error(`store reported a write without event time as stale (stored ${result.storedEventTime})`);
@@ -167,6 +172,7 @@ export function createFeatureService(deps: FeatureServiceDeps) {
       computeId: input.computeId ?? null,
       now,
       historySize: config.lineage.computeHistorySize,
+      versionsKept: versionsKept(config.versions, key.category),
       // An expired record is merged into as if it were gone (its features do not come back).
       expiresAt: expiry.expiresAt(key.category, nowMs),
       expiredBefore: expiry.expiredBefore(key.category, nowMs),
@@ -292,17 +298,33 @@ export function createFeatureService(deps: FeatureServiceDeps) {
     };
   }
 
-    const deletes = createDeleteOperations({
+  const deletedEvent = eventsOn
+    ? (key: RecordKey, now: string, deleted: FeatureRecord) => changeEvent(key, 'feature_deleted', now, { computeId: null, eventTime: undefined }, Object.keys(deleted.data))
+    : undefined;
+  /** The rules a rollback's restore write follows as any write (rollback.ts). */
+  const restoreSettings: RestoreSettings = (key, now, nowMs, lineage) => ({
+    expiresAt: expiry.expiresAt(key.category, nowMs),
+    historySize: config.lineage.computeHistorySize,
+    versionsKept: versionsKept(config.versions, key.category),
+    event: eventsOn ? changeEvent(key, 'feature_available', now, lineage, lineage.names) : undefined,
+  });
+  const deletes = createDeleteOperations({
     store,
     categories: config.categories,
     clock,
     metrics,
     checkSource,
     isEntityType,
-    deletedEvent: eventsOn ? (key, now, deleted) => changeEvent(key, 'feature_deleted', now, { computeId: null, eventTime: undefined }, Object.keys(deleted.data)) : undefined,
+    deletedEvent,
   });
   const { findByComputeId } = computeJobQueries({ store, config });
   const { readComputeJob, listComputeJobs } = computeJobStats({ store, config });
+  const { readVersions, readAsOf } = versionReads({
+    store,
+    config: config.versions,
+    visible: (record) => visible(record, clock().getTime()),
+    checkReadable,
+  });
 
   return {
     checkSource,
@@ -311,6 +333,10 @@ export function createFeatureService(deps: FeatureServiceDeps) {
     mergeCategory,
     readCategory,
     readComputeHistory,
+    readVersions,
+    readAsOf,
+    restoreSettings,
+    deletedEvent,
     findByComputeId,
     readComputeJob,
     listComputeJobs,

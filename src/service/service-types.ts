@@ -23,7 +23,7 @@ export interface EventPipelineStatus {
 
 export interface FeatureServiceDeps {
   store: FeatureStore;
-  config: Pick<Config, 'entityTables' | 'categories' | 'writeSources' | 'batchMaxEntities' | 'kafka' | 'categoryTtlMs' | 'lineage'>;
+  config: Pick<Config, 'entityTables' | 'categories' | 'writeSources' | 'batchMaxEntities' | 'kafka' | 'categoryTtlMs' | 'lineage' | 'versions'>;
   clock: Clock;
   metrics: Metrics;
   /** Present when events are on; reported in health. */

@@ -51,8 +51,38 @@ export interface WriteRecordInput {
    * history is left as stored. A stale write changes no history.
    */
   readonly historySize?: number | undefined;
+  /**
+   * Earlier versions to keep (see `RecordStore.getVersions`): an applied write keeps the values
+   * it replaces as an earlier version, atomically with the write, and at most this many earlier
+   * versions of the record. 0 or undefined: versions are left as stored (nothing added, nothing
+   * read, no request or statement of its own). A stale or superseded write changes none.
+   */
+  readonly versionsKept?: number | undefined;
+  /**
+   * A restore (rollback of a compute job): the write applies only if the record exists and its
+   * current compute_id is this one, checked in the same atomic operation; otherwise it is
+   * `superseded` and changes nothing. The event-time condition is not checked (the restored
+   * version is older by design); `eventTime` is stored as given.
+   */
+  readonly onlyIfComputeId?: string | undefined;
   /** The change event to record atomically with the write; omitted when events are off. */
   readonly event?: OutboxEvent | undefined;
+}
+
+/** One kept earlier value of a record: what a write replaced. */
+export interface RecordVersion {
+  readonly data: FeatureMap;
+  readonly computeId: string | null;
+  /** Canonical; undefined when that write gave none. */
+  readonly eventTime?: string | undefined;
+  /** Canonical `updated_at` of that write. */
+  readonly updatedAt: string;
+}
+
+/** A record and its kept earlier versions, newest first. */
+export interface RecordVersions {
+  readonly record: FeatureRecord;
+  readonly earlier: RecordVersion[];
 }
 
 /** The metadata a write left on the record. */
@@ -72,7 +102,9 @@ export interface WrittenMeta {
 export type WriteResult =
   | { readonly outcome: 'applied'; readonly meta: WrittenMeta }
   /** Nothing changed and no event was recorded: the stored record has a later event time. */
-  | { readonly outcome: 'stale'; readonly storedEventTime: string };
+  | { readonly outcome: 'stale'; readonly storedEventTime: string }
+  /** Only with `onlyIfComputeId`: the record is gone or another write replaced it; nothing changed. */
+  | { readonly outcome: 'superseded' };
 
 export interface MergeRecordInput {
   readonly key: RecordKey;
@@ -85,6 +117,8 @@ export interface MergeRecordInput {
   readonly now: string;
   /** As `WriteRecordInput.historySize`: a merge is a write of its compute id to the history. */
   readonly historySize?: number | undefined;
+  /** As `WriteRecordInput.versionsKept`: the merged values replace the stored ones, which become an earlier version. */
+  readonly versionsKept?: number | undefined;
   /** As `WriteRecordInput.expiresAt`: the record's expiry after this merge (undefined: none). */
   readonly expiresAt?: string | undefined;
   /**
@@ -135,6 +169,8 @@ export interface DeleteRecordInput {
    * event); the store records it atomically with the delete. Omitted when events are off.
    */
   readonly event?: ((deleted: FeatureRecord) => OutboxEvent) | undefined;
+  /** Deletes only a record whose current compute_id is this one (a rollback's delete); else resolves with undefined. */
+  readonly onlyIfComputeId?: string | undefined;
 }
 
 /** Records: the data path. */
@@ -182,6 +218,14 @@ export interface RecordStore {
    * history goes with it. Read with the same consistency as `getRecords`.
    */
   getComputeHistory(key: RecordKey, limit: number): Promise<ComputeHistoryEntry[] | undefined>;
+
+  /**
+   * The record and at most `limit` of its kept earlier versions (`WriteRecordInput.versionsKept`),
+   * newest first; `undefined` when the record does not exist. A record written while versions
+   * were off has fewer (or none). A deleted record's versions go with it. Read with the same
+   * consistency as `getRecords`.
+   */
+  getVersions(key: RecordKey, limit: number): Promise<RecordVersions | undefined>;
 
   /**
    * The records of `query.entityType` whose **current** compute_id is `query.computeId` (a record
@@ -323,6 +367,39 @@ export interface StoreHealth {
   error?: string;
 }
 
+/** Progress of the rollback of one compute job (service rollback.ts), kept by the store so that it survives a restart. */
+export interface RollbackState {
+  readonly computeId: string;
+  readonly status: 'running' | 'done';
+  readonly deleteUnversioned: boolean;
+  readonly restored: number;
+  readonly skipped: number;
+  readonly deleted: number;
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+  /** Where the next batch starts: an entity type and the last record done in it (none: from its start). */
+  readonly position: { readonly entityType: string; readonly after?: { readonly entityValue: string; readonly category: string } | undefined } | null;
+}
+
+/**
+ * Rollback states, one per compute job. With several instances on one store, a lease on the
+ * state says which instance works on a rollback: only the holder saves progress.
+ */
+export interface RollbackStateStore {
+  /** Stores `state` unless the job has one; resolves with the stored state (the existing one, or `state`). */
+  create(state: RollbackState): Promise<RollbackState>;
+  get(computeId: string): Promise<RollbackState | undefined>;
+  /** Compute ids of the rollbacks still running (to resume after a restart). */
+  running(): Promise<string[]>;
+  /**
+   * Takes (or renews) the lease on a rollback for `owner` until `untilMs`, if nobody else holds
+   * an unexpired one at `nowMs`. Resolves with whether `owner` holds it.
+   */
+  lease(computeId: string, owner: string, nowMs: number, untilMs: number): Promise<boolean>;
+  /** Saves progress if `owner` still holds the lease; resolves with whether it did. */
+  save(state: RollbackState, owner: string): Promise<boolean>;
+}
+
 /** A backend: the record port, its outbox, and lifecycle. */
 export interface FeatureStore extends RecordStore {
   /** Backend name as reported in health and metrics (`sqlite`, `dynamodb`). */
@@ -333,6 +410,8 @@ export interface FeatureStore extends RecordStore {
 
   /** Per compute job statistics (job analytics). */
   readonly computeJobs: ComputeJobStatsStore;
+  /** Rollback states (persistent, leased). */
+  readonly rollbacks: RollbackStateStore;
 
   /** Present on backends that must remove expired records themselves. */
   readonly sweeper?: ExpiredRecordSweeper | undefined;

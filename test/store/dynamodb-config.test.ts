@@ -13,7 +13,7 @@ describe('DynamoDB configuration', () => {
     const defaults = loadConfig({}).dynamodb;
     assert.deepEqual(
       { ...defaults },
-      { region: undefined, endpoint: undefined, consistentRead: false, createTables: false, maxAttempts: 3, timeoutMs: 3000, maxSockets: 128, outboxTable: 'feature_store_outbox' },
+      { region: undefined, endpoint: undefined, consistentRead: false, createTables: false, maxAttempts: 3, timeoutMs: 3000, maxSockets: 128, outboxTable: 'feature_store_outbox', versionsTable: 'feature_store_versions' },
     );
     const set = loadConfig({
       AWS_REGION: 'eu-west-1',
@@ -24,10 +24,11 @@ describe('DynamoDB configuration', () => {
       DYNAMODB_TIMEOUT_MS: '250',
       DYNAMODB_MAX_SOCKETS: '16',
       DYNAMODB_OUTBOX_TABLE: 'events_outbox',
+      DYNAMODB_VERSIONS_TABLE: 'versions',
     }).dynamodb;
     assert.deepEqual(
       { ...set },
-      { region: 'eu-west-1', endpoint: 'http://127.0.0.1:8000', consistentRead: true, createTables: true, maxAttempts: 5, timeoutMs: 250, maxSockets: 16, outboxTable: 'events_outbox' },
+      { region: 'eu-west-1', endpoint: 'http://127.0.0.1:8000', consistentRead: true, createTables: true, maxAttempts: 5, timeoutMs: 250, maxSockets: 16, outboxTable: 'events_outbox', versionsTable: 'versions' },
     );
   });
 

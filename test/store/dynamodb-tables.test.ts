@@ -30,10 +30,11 @@ describe('DynamoDB tables', () => {
     const first = await cli(['tables', 'create'], instance.env);
     assert.equal(first.code, 0, first.stderr);
     const outbox = instance.outboxTable;
-    assert.equal(first.stdout, `${user} (records): created\n${account} (records): created\n${outbox} (outbox): created\n`);
+    const versions = instance.versionsTable;
+    assert.equal(first.stdout, `${user} (records): created\n${account} (records): created\n${outbox} (outbox): created\n${versions} (versions): created\n`);
     const again = await cli(['tables', 'create'], instance.env);
     assert.equal(again.code, 0, again.stderr);
-    assert.equal(again.stdout, `${user} (records): exists\n${account} (records): exists\n${outbox} (outbox): exists\n`);
+    assert.equal(again.stdout, `${user} (records): exists\n${account} (records): exists\n${outbox} (outbox): exists\n${versions} (versions): exists\n`);
     const described = await instance.raw.send(new DescribeTableCommand({ TableName: user }));
     assert.deepEqual(described.Table?.KeySchema, [
       { AttributeName: 'bright_uid', KeyType: 'HASH' },
@@ -56,6 +57,11 @@ describe('DynamoDB tables', () => {
     assert.deepEqual(jobs?.KeySchema, [
       { AttributeName: 'job_list', KeyType: 'HASH' },
       { AttributeName: 'last_write_at', KeyType: 'RANGE' },
+    ]);
+    const kept = await instance.raw.send(new DescribeTableCommand({ TableName: versions }));
+    assert.deepEqual(kept.Table?.KeySchema, [
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
     ]);
   });
 

@@ -21,18 +21,20 @@ describe('DynamoDB TTL: tables create (moto)', () => {
     await instance.teardown();
   });
 
-  test('turns TTL on for every record table once, then reports it exists', async () => {
-    const [user, account, outbox] = [instance.tables.bright_uid, instance.tables.account_pid, instance.outboxTable];
+  test('turns TTL on for every record table and the versions table once, then reports it exists', async () => {
+    const [user, account, outbox, versions] = [instance.tables.bright_uid, instance.tables.account_pid, instance.outboxTable, instance.versionsTable];
     const first = await cli(['tables', 'create'], instance.env);
     assert.equal(first.code, 0, first.stderr);
     assert.equal(
       first.stdout,
-      `${user} (records): created; TTL on expires_at: enabled\n${account} (records): created; TTL on expires_at: enabled\n${outbox} (outbox): created\n`,
+      `${user} (records): created; TTL on expires_at: enabled\n${account} (records): created; TTL on expires_at: enabled\n${outbox} (outbox): created\n` +
+        `${versions} (versions): created; TTL on expires_at: enabled\n`,
     );
     const again = await cli(['tables', 'create'], instance.env);
     assert.equal(
       again.stdout,
-      `${user} (records): exists; TTL on expires_at: exists\n${account} (records): exists; TTL on expires_at: exists\n${outbox} (outbox): exists\n`,
+      `${user} (records): exists; TTL on expires_at: exists\n${account} (records): exists; TTL on expires_at: exists\n${outbox} (outbox): exists\n` +
+        `${versions} (versions): exists; TTL on expires_at: exists\n`,
     );
     const ttl = await instance.raw.send(new DescribeTimeToLiveCommand({ TableName: user }));
     assert.equal(ttl.TimeToLiveDescription?.TimeToLiveStatus, 'ENABLED');

@@ -31,6 +31,11 @@ export interface TestBackend {
   type: 'sqlite' | 'dynamodb';
   /** Whether it can record change events (dynalite has no transactions, so it cannot). */
   events: boolean;
+  /**
+   * Whether it keeps record versions (and so can roll back jobs): they are written in the
+   * write's transaction, which dynalite does not have (its instances run with VERSIONS_KEPT=0).
+   */
+  versions: boolean;
   setup(): Promise<BackendInstance>;
 }
 

@@ -27,6 +27,8 @@ export interface DynamoDbInstance extends BackendInstance {
   requests: RequestLog;
   /** Outbox table of this instance. */
   outboxTable: string;
+  /** Versions table of this instance. */
+  versionsTable: string;
 }
 
 const REGION = 'us-east-1';
@@ -92,11 +94,15 @@ export async function startDynamoDbInstance(
     TABLE_NAME_BRIGHT_UID: `${prefix}user_feature_store`,
     TABLE_NAME_ACCOUNT_PID: `${prefix}account_feature_store`,
     DYNAMODB_OUTBOX_TABLE: `${prefix}feature_store_outbox`,
+    DYNAMODB_VERSIONS_TABLE: `${prefix}feature_store_versions`,
+    // Versions ride in the write's TransactWriteItems, which dynalite does not have.
+    ...(kind === 'dynalite' ? { VERSIONS_KEPT: '0' } : {}),
     ...options.env,
   };
   const config = loadConfig({ ...TEST_ENV, ...env });
   const tables = { ...config.entityTables };
   const outboxTable = config.dynamodb.outboxTable;
+  const versionsTable = config.dynamodb.versionsTable;
   if (options.createTables !== false) await createDynamoDbTables(config);
   const raw = new DynamoDBClient({ endpoint, region: REGION, maxAttempts: 1 });
   return {
@@ -104,6 +110,7 @@ export async function startDynamoDbInstance(
     endpoint,
     tables,
     outboxTable,
+    versionsTable,
     raw,
     requests,
     async insertLegacy(record) {
@@ -113,7 +120,7 @@ export async function startDynamoDbInstance(
     },
     async teardown() {
       if (kind === 'moto') {
-        for (const table of [...Object.values(tables), outboxTable]) {
+        for (const table of [...Object.values(tables), outboxTable, versionsTable]) {
           await raw.send(new DeleteTableCommand({ TableName: table })).catch(() => undefined);
         }
       }
@@ -127,6 +134,7 @@ export const dynamodbMotoBackend: TestBackend = {
   name: 'dynamodb (moto)',
   type: 'dynamodb',
   events: true,
+  versions: true,
   setup: () => startDynamoDbInstance({ server: 'moto' }),
 };
 
@@ -134,5 +142,6 @@ export const dynamodbDynaliteBackend: TestBackend = {
   name: 'dynamodb (dynalite)',
   type: 'dynamodb',
   events: false,
+  versions: false,
   setup: () => startDynamoDbInstance({ server: 'dynalite' }),
 };

@@ -19,8 +19,13 @@ export interface LiveService {
  * One `describe` per backend of BACKENDS, each with its own instance and a real service on it
  * (configured with `env` over the backend's), closed after the suite.
  */
-export function describeOnEveryBackend(title: string, env: Record<string, string>, body: (live: LiveService) => void): void {
-  for (const backend of BACKENDS) {
+export function describeOnEveryBackend(
+  title: string,
+  env: Record<string, string>,
+  body: (live: LiveService) => void,
+  backends: readonly TestBackend[] = BACKENDS,
+): void {
+  for (const backend of backends) {
     describe(`${title}: ${backend.name}`, () => {
       const live = { backend, time: manualClock() } as LiveService;
       before(async () => {

@@ -11,6 +11,7 @@ export const sqliteBackend: TestBackend = {
   name: 'sqlite',
   type: 'sqlite',
   events: true,
+  versions: true,
   async setup() {
     const dir = mkdtempSync(join(tmpdir(), 'feature-store-test-'));
     const path = join(dir, 'features.db');

@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
-  EntityTypeQuery,
   MultiReadRequest,
   MultiReadResponse,
   ReadByQueryParams,
@@ -10,7 +9,9 @@ import {
   WriteRequest,
   WriteResponse,
 } from '../../contract/schemas.js';
+import { ReadItemQuery } from '../../contract/versions.js';
 import type { FeatureService, WriteInput } from '../../service/feature-service.js';
+import { parseAsOf } from '../../service/versions.js';
 import { errorResponses } from '../error-responses.js';
 import { featureListRead, pathCategoryRead, queryCategoryRead, writeAccess } from '../route-access.js';
 import { issueOf, RequestValidationError } from '../request-validation-error.js';
@@ -76,20 +77,19 @@ export const itemRoutes: FastifyPluginAsyncTypebox<{ service: FeatureService }> 
       config: pathCategoryRead,
       schema: {
         summary: 'Read one category',
+        description:
+          'The record. With `as_of`, the record as it was at that time (a kept earlier version; see `GET …/versions`): 404 `NOT_FOUND_AT_TIME` before its first write, `VERSION_NOT_KEPT` when that version is no longer kept.',
         tags: ['features'],
         params: ReadParams,
-        querystring: EntityTypeQuery,
-        response: { 200: RecordResponse, ...errorResponses(400, 404, 414, 503) },
+        querystring: ReadItemQuery,
+        response: { 200: RecordResponse, ...errorResponses(400, 404, 414, 422, 503) },
       },
     },
-    async (request) =>
-      recordResponse(
-        await service.readCategory({
-          entityType: request.query.entity_type ?? DEFAULT_ENTITY_TYPE,
-          entityValue: request.params.entity_value,
-          category: request.params.category,
-        }),
-      ),
+    async (request) => {
+      const asOf = request.query.as_of === undefined ? undefined : parseAsOf(request.query.as_of);
+      const key = { entityType: request.query.entity_type ?? DEFAULT_ENTITY_TYPE, entityValue: request.params.entity_value, category: request.params.category };
+      return recordResponse(asOf === undefined ? await service.readCategory(key) : await service.readAsOf(key, asOf));
+    },
   );
 
   app.get(

@@ -4,6 +4,7 @@
  * is `feature-store tables create`.
  */
 import type { Config } from '../../config.js';
+import { maxVersionsKept } from '../../config-sections.js';
 import { ConfigError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { backfillLineage, type BackfillOptions, type BackfillProgress } from './backfill.js';
@@ -30,6 +31,10 @@ function checkNames(config: Config): void {
     }
     tables.set(table, type);
   }
+  const versionsOwner = tables.get(config.dynamodb.versionsTable);
+  if (versionsOwner !== undefined) {
+    throw new ConfigError(`DYNAMODB_VERSIONS_TABLE: '${config.dynamodb.versionsTable}' is the record table of entity type '${versionsOwner}'`);
+  }
   const outboxOwner = tables.get(config.dynamodb.outboxTable);
   if (outboxOwner !== undefined) {
     throw new ConfigError(`DYNAMODB_OUTBOX_TABLE: '${config.dynamodb.outboxTable}' is the record table of entity type '${outboxOwner}'`);
@@ -49,7 +54,7 @@ export async function createDynamoDbStore(config: Config, logger: Logger): Promi
   try {
     await assertRegion(clients.raw);
     if (config.dynamodb.createTables) {
-      for (const r of await ensureTables(clients.raw, specs, config.dynamodb.outboxTable, { ttl: hasTtl(config) })) {
+      for (const r of await ensureTables(clients.raw, specs, config.dynamodb.outboxTable, { ttl: hasTtl(config), versionsTable: config.dynamodb.versionsTable })) {
         logger.info({ table: r.table, kind: r.kind, action: r.action, ttl: r.ttl }, 'DynamoDB table ready');
       }
     }
@@ -61,6 +66,8 @@ export async function createDynamoDbStore(config: Config, logger: Logger): Promi
     clients,
     specs,
     outboxTable: config.dynamodb.outboxTable,
+    versionsTable: config.dynamodb.versionsTable,
+    requireVersions: maxVersionsKept(config.versions) > 0,
     consistentRead: config.dynamodb.consistentRead,
     requireOutbox: config.kafka !== undefined,
   });
@@ -72,7 +79,11 @@ export async function createDynamoDbTables(config: Config, options: { timeoutMs?
   const clients = createDynamoDbClients(config.dynamodb);
   try {
     await assertRegion(clients.raw);
-    return await ensureTables(clients.raw, tableSpecs(config.entityTables), config.dynamodb.outboxTable, { ...options, ttl: hasTtl(config) });
+    return await ensureTables(clients.raw, tableSpecs(config.entityTables), config.dynamodb.outboxTable, {
+      ...options,
+      ttl: hasTtl(config),
+      versionsTable: config.dynamodb.versionsTable,
+    });
   } finally {
     clients.raw.destroy();
   }

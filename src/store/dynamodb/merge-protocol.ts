@@ -5,6 +5,7 @@ import { cancelReasons, errorName, isConditionalCheckFailed, translateError } fr
 import { ATTR, encodeData, field, MalformedItemError, toRecord, type Item } from './layout.js';
 import { appendAction, type PendingEvent } from './outbox-item.js';
 import type { TableSpec } from './tables.js';
+import type { VersionsAction } from './versions.js';
 import { lineageActions } from './by-compute-id.js';
 import { historyShift } from './history.js';
 import { cancelOutcome, conditionOutcome, followExpiry, outboxFull, RECORD_NAMES, type UpdateRequest } from './write-protocol.js';
@@ -99,18 +100,22 @@ export async function mergeAction(
   table: string,
   update: UpdateRequest,
   pending: PendingEvent | undefined,
+  versions?: VersionsAction,
 ): Promise<MergeAttempt> {
+  const transaction = pending !== undefined || versions !== undefined;
   try {
-    if (pending === undefined) {
+    if (!transaction) {
       const res = await doc.send(new UpdateCommand({ ...update, ReturnValues: 'ALL_NEW' }));
       return { kind: 'applied', item: res.Attributes };
     }
-    await doc.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, { Update: appendAction(outboxTable, pending) }] }));
+    // The outbox append second (cancelOutcome reads its reason there), the versions update last.
+    const companions = [...(pending === undefined ? [] : [{ Update: appendAction(outboxTable, pending) }]), ...(versions === undefined ? [] : [{ Update: versions }])];
+    await doc.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, ...companions] }));
     return { kind: 'applied', item: undefined };
   } catch (err) {
     if (errorName(err) === 'ValidationException' || cancelReasons(err)?.some((r) => r.code === 'ValidationError')) return { kind: 'invalid', error: err };
     let oldItem: unknown;
-    if (pending !== undefined) {
+    if (transaction) {
       const cancel = cancelOutcome(err);
       if (cancel === undefined) throw translateError(err, table);
       if (cancel.kind === 'outboxFull') throw outboxFull();

@@ -1,10 +1,12 @@
 import { StoreUnavailableError } from '../../errors.js';
+import type { FeatureMap } from '../../model.js';
 import type { MergeRecordInput, MergeResult } from '../ports.js';
 import { translateError } from './errors.js';
 import { assertStorable, encodeData, encodeFeature, toRecord, unsafeKey, type Item } from './layout.js';
 import { expiredReplace, isExpired, mergeAction, mergedData, mergeUpdate, replaceAction, type MergeAttempt } from './merge-protocol.js';
 import { itemKey, jitter, type RecordIo } from './record-io.js';
 import type { TableSpec } from './tables.js';
+import { versionsAction } from './versions.js';
 import { newRecordItem } from './write-protocol.js';
 
 /**
@@ -19,7 +21,7 @@ const MERGE_ROUNDS = 8;
  * event, 1 consistent GetItem to count the features: a transaction returns nothing); a
  * record's first merge: 2.
  */
-export async function mergeRecord(io: RecordIo, spec: TableSpec, input: MergeRecordInput): Promise<MergeResult> {
+export async function mergeRecord(io: RecordIo, spec: TableSpec, input: MergeRecordInput, versionsTable: string): Promise<MergeResult> {
   assertStorable(input.key);
   const key = itemKey(spec, input.key);
   const pending = input.event === undefined ? undefined : io.pending(input.key, input.event, input.now);
@@ -27,7 +29,12 @@ export async function mergeRecord(io: RecordIo, spec: TableSpec, input: MergeRec
   io.assertFits(newRecordItem(key, { ...input, data: input.set }, encodeData(input.set)));
   const set: Item = {};
   for (const [name, value] of Object.entries(input.set)) set[name] = encodeFeature(value);
-  let update = names.some(unsafeKey) ? undefined : mergeUpdate(spec.table, key, input, set);
+  // With versions kept, the merged data goes into the versions item (versions.ts), so it must be
+  // known: the merge reads the record and replaces it if unchanged instead of per-feature paths.
+  const kept = input.versionsKept ?? 0;
+  const versions = (data: FeatureMap) =>
+    kept > 0 ? versionsAction(versionsTable, input.key, kept, { data, computeId: input.computeId, now: input.now, expiresAt: input.expiresAt }) : undefined;
+  let update = names.some(unsafeKey) || kept > 0 ? undefined : mergeUpdate(spec.table, key, input, set);
   // A put lost to an existing record after the update reported none: a racing first merge,
   // or (twice) a server that returns no item on a failed condition (dynalite).
   let putsLost = 0;
@@ -39,9 +46,13 @@ export async function mergeRecord(io: RecordIo, spec: TableSpec, input: MergeRec
       const read = await io.get(spec, key, true);
       if (read === undefined) attempt = { kind: 'missing' };
       else if (isExpired(spec, input, read)) {
-        attempt = await mergeAction(io.doc, io.outboxTable, spec.table, expiredReplace(spec.table, key, input, encodeData(input.set)), pending);
+        attempt = await mergeAction(io.doc, io.outboxTable, spec.table, expiredReplace(spec.table, key, input, encodeData(input.set)), pending, versions(input.set));
         if (attempt.kind === 'applied') return { featureCount: Object.keys(input.set).length, created: false };
-      } else attempt = await mergeAction(io.doc, io.outboxTable, spec.table, replaceAction(spec, key, input, read), pending);
+      } else {
+        const merged = mergedData(spec, input, read);
+        attempt = await mergeAction(io.doc, io.outboxTable, spec.table, replaceAction(spec, key, input, read), pending, versions(merged));
+        if (attempt.kind === 'applied') return { featureCount: Object.keys(merged).length, created: false };
+      }
     }
     if (attempt.kind === 'invalid') {
       // Refused as invalid: over the item size limit, or a bug. Only the first is the caller's.
@@ -57,7 +68,7 @@ export async function mergeRecord(io: RecordIo, spec: TableSpec, input: MergeRec
     if (attempt.kind === 'missing') {
       const data = input.set;
       const item = newRecordItem(key, { key: input.key, data, computeId: input.computeId, now: input.now, expiresAt: input.expiresAt }, encodeData(data));
-      const created = await io.put(spec, item, undefined, pending);
+      const created = await io.put(spec, item, undefined, pending, versions(data));
       if (created.kind === 'applied') return { featureCount: Object.keys(data).length, created: true };
       if (created.kind === 'stale') throw new Error('DynamoDbStore: a put without event time was stale');
       putsLost += 1;

@@ -5,8 +5,9 @@ import { readProjection } from './batch-get.js';
 import { isConditionalCheckFailed, translateError } from './errors.js';
 import { itemSize, MAX_ITEM_BYTES } from './item-size.js';
 import { ATTR, MalformedItemError, toRecord, type Item } from './layout.js';
-import { appendAction, eventFits, pendingEvent, type PendingEvent } from './outbox-item.js';
+import { appendAction, eventFits, pendingEvent, type PendingEvent, type UpdateAction } from './outbox-item.js';
 import type { TableSpec } from './tables.js';
+import type { VersionsAction } from './versions.js';
 import { cancelOutcome, conditionOutcome, outboxFull, recordPut, recordUpdate, type ConditionOutcome } from './write-protocol.js';
 
 /** Rounds before a write or delete gives up; a round is lost only to a concurrent writer. */
@@ -59,27 +60,47 @@ export class RecordIo {
     }
   }
 
-  /** The update of an existing record (with its event in one transaction, when there is one). */
-  async update(spec: TableSpec, key: Item, input: WriteRecordInput, data: Item | Uint8Array, pending: PendingEvent | undefined): Promise<Attempt> {
+  /**
+   * The actions that ride with a record action in its transaction, in a fixed order: the outbox
+   * append second (cancelOutcome reads its reason there), the versions update last.
+   */
+  companions(pending: PendingEvent | undefined, versions: VersionsAction | undefined): { Update: UpdateAction | VersionsAction }[] {
+    const actions: { Update: UpdateAction | VersionsAction }[] = [];
+    if (pending !== undefined) actions.push({ Update: appendAction(this.outboxTable, pending) });
+    if (versions !== undefined) actions.push({ Update: versions });
+    return actions;
+  }
+
+  /** The update of an existing record (with its event and versions in one transaction, when there are any). */
+  async update(
+    spec: TableSpec,
+    key: Item,
+    input: WriteRecordInput,
+    data: Item | Uint8Array,
+    pending: PendingEvent | undefined,
+    versions?: VersionsAction,
+  ): Promise<Attempt> {
     const update = recordUpdate(spec.table, key, input, data);
+    const companions = this.companions(pending, versions);
     try {
-      if (pending === undefined) await this.doc.send(new UpdateCommand(update));
-      else await this.doc.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, { Update: appendAction(this.outboxTable, pending) }] }));
+      if (companions.length === 0) await this.doc.send(new UpdateCommand(update));
+      else await this.doc.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, ...companions] }));
       return { kind: 'applied', created: false };
     } catch (err) {
-      return this.failed(err, spec, input.eventTime, pending !== undefined);
+      return this.failed(err, spec, input.eventTime, companions.length > 0);
     }
   }
 
   /** The put of a new record; `again` when a concurrent first write won (back to the update). */
-  async put(spec: TableSpec, item: Item, eventTime: string | undefined, pending: PendingEvent | undefined): Promise<Attempt> {
+  async put(spec: TableSpec, item: Item, eventTime: string | undefined, pending: PendingEvent | undefined, versions?: VersionsAction): Promise<Attempt> {
     const put = recordPut(spec.table, spec.entityType, item);
+    const companions = this.companions(pending, versions);
     try {
-      if (pending === undefined) await this.doc.send(new PutCommand(put));
-      else await this.doc.send(new TransactWriteCommand({ TransactItems: [{ Put: put }, { Update: appendAction(this.outboxTable, pending) }] }));
+      if (companions.length === 0) await this.doc.send(new PutCommand(put));
+      else await this.doc.send(new TransactWriteCommand({ TransactItems: [{ Put: put }, ...companions] }));
       return { kind: 'applied', created: true };
     } catch (err) {
-      const attempt = this.failed(err, spec, eventTime, pending !== undefined);
+      const attempt = this.failed(err, spec, eventTime, companions.length > 0);
       return attempt.kind === 'missing' ? { kind: 'again' } : attempt;
     }
   }

@@ -19,12 +19,24 @@ import { DeleteCommand, GetCommand, TransactWriteCommand, type DynamoDBDocumentC
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { StoreUnavailableError } from '../../errors.js';
 import type { ComputeHistoryEntry, FeatureRecord } from '../../model.js';
-import type { ComputeJobPage, ComputeJobQuery, DeleteRecordInput, FeatureStore, MergeRecordInput, MergeResult, RecordKey, StoreHealth, WriteRecordInput, WriteResult } from '../ports.js';
+import type {
+  ComputeJobPage,
+  ComputeJobQuery,
+  DeleteRecordInput,
+  FeatureStore,
+  MergeRecordInput,
+  MergeResult,
+  RecordKey,
+  RecordVersions,
+  StoreHealth,
+  WriteRecordInput,
+  WriteResult,
+} from '../ports.js';
 import { batchGet, type TableKeys } from './batch-get.js';
 import { countByComputeId, queryByComputeId } from './by-compute-id.js';
 import { DynamoDbComputeJobs } from './compute-jobs.js';
 import type { DynamoDbClients } from './client.js';
-import { translateError } from './errors.js';
+import { isConditionalCheckFailed, translateError } from './errors.js';
 import { decodeHistory, HISTORY_POSITION_MAX_BYTES, historyProjection } from './history.js';
 import { assertStorable, ATTR, encodeData, field, MalformedItemError, toRecord, unstorableField, type Item } from './layout.js';
 import { mergeRecord } from './merge-record.js';
@@ -33,11 +45,17 @@ import { itemKey, jitter, RecordIo, recordId, ROUNDS } from './record-io.js';
 import { appendAction } from './outbox-item.js';
 import { describeTables, type TableSpec } from './tables.js';
 import { cancelOutcome, newRecordItem, outboxFull, recordDelete } from './write-protocol.js';
+import { DynamoDbRollbacks } from './rollbacks.js';
+import { decodeVersions, versionsAction, versionsKey } from './versions.js';
 
 export interface DynamoDbStoreOptions {
   clients: DynamoDbClients;
   specs: readonly TableSpec[];
   outboxTable: string;
+  /** Versions and rollback states (versions.ts, rollbacks.ts). */
+  versionsTable: string;
+  /** Health fails without the versions table (set when versions are kept for any category). */
+  requireVersions: boolean;
   consistentRead: boolean;
   /** Health fails without the outbox table and its index (set when change events are on). */
   requireOutbox: boolean;
@@ -49,6 +67,9 @@ export class DynamoDbStore implements FeatureStore {
   readonly type = 'dynamodb';
   readonly outbox: DynamoDbOutbox;
   readonly computeJobs: DynamoDbComputeJobs;
+  readonly rollbacks: DynamoDbRollbacks;
+  readonly #versionsTable: string;
+  readonly #requireVersions: boolean;
   readonly #raw: DynamoDBClient;
   readonly #doc: DynamoDBDocumentClient;
   readonly #specs: readonly TableSpec[];
@@ -72,6 +93,9 @@ export class DynamoDbStore implements FeatureStore {
     this.#io = new RecordIo(this.#doc, options.outboxTable);
     this.computeJobs = new DynamoDbComputeJobs(this.#doc, options.outboxTable);
     this.outbox = new DynamoDbOutbox(this.#doc, options.outboxTable, () => !this.#closed, this.computeJobs);
+    this.#versionsTable = options.versionsTable;
+    this.#requireVersions = options.requireVersions;
+    this.rollbacks = new DynamoDbRollbacks(this.#doc, options.versionsTable);
   }
 
   async getRecords(keys: readonly RecordKey[]): Promise<(FeatureRecord | undefined)[]> {
@@ -125,9 +149,19 @@ export class DynamoDbStore implements FeatureStore {
     this.#io.assertFits(item, (input.historySize ?? 0) * HISTORY_POSITION_MAX_BYTES);
     const pending = input.event === undefined ? undefined : this.#io.pending(input.key, input.event, input.now);
     const meta = { updated_at: input.now, compute_id: input.computeId, ...(input.eventTime === undefined ? {} : { event_time: input.eventTime }) };
+    const kept = input.versionsKept ?? 0;
+    const versions = kept > 0 ? versionsAction(this.#versionsTable, input.key, kept, { ...input, data: input.data }) : undefined;
     for (let round = 0; round < ROUNDS; round++) {
-      let attempt = await this.#io.update(spec, key, input, data, pending);
-      if (attempt.kind === 'missing') attempt = await this.#io.put(spec, item, input.eventTime, pending);
+      let attempt = await this.#io.update(spec, key, input, data, pending, versions);
+      if (input.onlyIfComputeId !== undefined && attempt.kind !== 'applied') {
+        // A restore never creates a record; a failed condition is decided by one consistent read.
+        const current = await this.#io.get(spec, key, true);
+        const computeId = current === undefined ? undefined : toRecord(spec.table, spec.entityType, input.key.entityValue, current).meta.compute_id;
+        if (computeId !== input.onlyIfComputeId) return { outcome: 'superseded' };
+        await jitter(round);
+        continue;
+      }
+      if (attempt.kind === 'missing') attempt = await this.#io.put(spec, item, input.eventTime, pending, versions);
       if (attempt.kind === 'applied') {
         const created = attempt.created;
         return { outcome: 'applied', meta: { ...meta, created, created_at: created ? input.now : undefined } };
@@ -141,7 +175,29 @@ export class DynamoDbStore implements FeatureStore {
   /** Per-feature where it can, else a read and a conditioned replace (merge-record.ts). */
   async mergeRecord(input: MergeRecordInput): Promise<MergeResult> {
     const spec = this.#open(input.key.entityType);
-    return mergeRecord(this.#io, spec, input);
+    return mergeRecord(this.#io, spec, input, this.#versionsTable);
+  }
+
+  /** The record (as `getRecords` reads it) and its versions item, in parallel. */
+  async getVersions(key: RecordKey, limit: number): Promise<RecordVersions | undefined> {
+    const spec = this.#open(key.entityType);
+    if (unstorableField(key.entityValue, key.category) !== undefined) return undefined;
+    const [item, versions] = await Promise.all([
+      this.#io.get(spec, itemKey(spec, key), this.#consistentRead),
+      limit > 0 ? this.#versionsItem(key) : Promise.resolve(undefined),
+    ]);
+    if (item === undefined) return undefined;
+    const record = toRecord(spec.table, spec.entityType, key.entityValue, item);
+    return { record, earlier: decodeVersions(versions, record.meta.updated_at, limit) };
+  }
+
+  async #versionsItem(key: RecordKey): Promise<Item | undefined> {
+    try {
+      const res = await this.#doc.send(new GetCommand({ TableName: this.#versionsTable, Key: versionsKey(key), ConsistentRead: this.#consistentRead }));
+      return res.Item;
+    } catch (err) {
+      throw translateError(err, this.#versionsTable);
+    }
   }
 
   async getComputeHistory(key: RecordKey, limit: number): Promise<ComputeHistoryEntry[] | undefined> {
@@ -170,13 +226,30 @@ export class DynamoDbStore implements FeatureStore {
     const spec = this.#open(input.key.entityType);
     if (unstorableField(input.key.entityValue, input.key.category) !== undefined) return undefined;
     const key = itemKey(spec, input.key);
+    const only = input.onlyIfComputeId;
     if (input.event === undefined) {
+      let deleted: FeatureRecord | undefined;
       try {
-        const res = await this.#doc.send(new DeleteCommand({ TableName: spec.table, Key: key, ReturnValues: 'ALL_OLD' }));
-        return res.Attributes === undefined ? undefined : toRecord(spec.table, spec.entityType, input.key.entityValue, res.Attributes);
+        const res = await this.#doc.send(
+          new DeleteCommand({
+            TableName: spec.table,
+            Key: key,
+            ReturnValues: 'ALL_OLD',
+            ...(only === undefined
+              ? {}
+              : { ConditionExpression: '#f.#m.#ci = :only', ExpressionAttributeNames: { '#f': ATTR.features, '#m': ATTR.meta, '#ci': ATTR.computeId }, ExpressionAttributeValues: { ':only': only } }),
+          }),
+        );
+        deleted = res.Attributes === undefined ? undefined : toRecord(spec.table, spec.entityType, input.key.entityValue, res.Attributes);
       } catch (err) {
+        if (only !== undefined && isConditionalCheckFailed(err)) return undefined;
         throw translateError(err, spec.table);
       }
+      // Without transactions (events off) the versions item goes after the record: a crash in
+      // between leaves versions that the next write of the key shifts out or that a read skips
+      // (decodeVersions lists only versions older than the record).
+      if (deleted !== undefined && this.#requireVersions) await this.#dropVersions(input.key);
+      return deleted;
     }
     for (let round = 0; round < ROUNDS; round++) {
       // The event names the deleted features, so the record is read first; the delete is then
@@ -184,10 +257,17 @@ export class DynamoDbStore implements FeatureStore {
       const item = await this.#io.get(spec, key, true);
       if (item === undefined) return undefined;
       const record = toRecord(spec.table, spec.entityType, input.key.entityValue, item);
+      if (only !== undefined && record.meta.compute_id !== only) return undefined;
       const pending = this.#io.pending(input.key, input.event(record), input.now);
       const del = recordDelete(spec.table, key, field(field(item[ATTR.features], ATTR.meta), ATTR.updatedAt));
+      // The record's versions go with it, in the same transaction.
+      const dropVersions = { Delete: { TableName: this.#versionsTable, Key: versionsKey(input.key) } };
       try {
-        await this.#doc.send(new TransactWriteCommand({ TransactItems: [{ Delete: del }, { Update: appendAction(this.#outboxTable, pending) }] }));
+        await this.#doc.send(
+          new TransactWriteCommand({
+            TransactItems: [{ Delete: del }, { Update: appendAction(this.#outboxTable, pending) }, ...(this.#requireVersions ? [dropVersions] : [])],
+          }),
+        );
         return record;
       } catch (err) {
         const outcome = cancelOutcome(err);
@@ -200,9 +280,17 @@ export class DynamoDbStore implements FeatureStore {
     throw new StoreUnavailableError('The record kept changing during the delete; retry');
   }
 
+  async #dropVersions(key: RecordKey): Promise<void> {
+    try {
+      await this.#doc.send(new DeleteCommand({ TableName: this.#versionsTable, Key: versionsKey(key) }));
+    } catch (err) {
+      throw translateError(err, this.#versionsTable);
+    }
+  }
+
   async health(): Promise<StoreHealth> {
     if (this.#closed) return { ok: false, tablesAvailable: [], error: 'store is closed' };
-    const states = await describeTables(this.#raw, this.#specs, this.#outboxTable);
+    const states = await describeTables(this.#raw, this.#specs, this.#outboxTable, this.#requireVersions ? this.#versionsTable : undefined);
     const problems: string[] = [];
     for (const s of states) {
       if (s.kind === 'outbox' && !this.#requireOutbox) continue;

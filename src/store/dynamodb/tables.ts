@@ -15,6 +15,7 @@ import { JOB_ATTR, jobIndex } from './compute-jobs.js';
 import { errorName, translateError } from './errors.js';
 import { ATTR } from './layout.js';
 import { OUTBOX_ATTR, OUTBOX_INDEX } from './outbox-item.js';
+import { VERSIONS_ATTR } from './versions.js';
 
 /**
  * Table management, created on demand (`feature-store tables create`, or
@@ -25,7 +26,10 @@ import { OUTBOX_ATTR, OUTBOX_INDEX } from './outbox-item.js';
  *   tables included; it does not affect their items or the old service);
  * - the outbox table (`DYNAMODB_OUTBOX_TABLE`) with its `outbox_pending` index, and the
  *   `compute_jobs_by_last_write` index over the job statistics it also holds (compute-jobs.ts),
- *   which `tables create` adds to an outbox table created before it.
+ *   which `tables create` adds to an outbox table created before it;
+ * - the versions table (`DYNAMODB_VERSIONS_TABLE`, key `pk`, `sk`): earlier versions of records
+ *   (versions.ts) and rollback states (rollbacks.ts), with native TTL on `expires_at` when
+ *   `CATEGORY_TTL` is set.
  * Record tables created by an earlier version of this service may carry an `outbox_pending`
  * index of their own; it is no longer used and may be deleted once no item has pending
  * in-item events (see docs/decisions/1-dynamodb-outbox.md).
@@ -45,7 +49,7 @@ export type TableAction = 'created' | 'exists' | 'index added';
 
 export interface TableResult {
   table: string;
-  kind: 'records' | 'outbox';
+  kind: 'records' | 'outbox' | 'versions';
   action: TableAction;
   /** Record tables when `CATEGORY_TTL` is set: native TTL on `expires_at` turned on now, or already on. */
   ttl?: 'enabled' | 'exists';
@@ -53,7 +57,7 @@ export interface TableResult {
 
 export interface TableState {
   table: string;
-  kind: 'records' | 'outbox';
+  kind: 'records' | 'outbox' | 'versions';
   /** The table exists and serves requests (ACTIVE or UPDATING). */
   available: boolean;
   /** For the outbox table: its index exists. */
@@ -138,6 +142,21 @@ function outboxTableInput(table: string): CreateTableCommandInput {
   };
 }
 
+function versionsTableInput(table: string): CreateTableCommandInput {
+  return {
+    TableName: table,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: VERSIONS_ATTR.pk, AttributeType: 'S' },
+      { AttributeName: VERSIONS_ATTR.sk, AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: VERSIONS_ATTR.pk, KeyType: 'HASH' },
+      { AttributeName: VERSIONS_ATTR.sk, KeyType: 'RANGE' },
+    ],
+  };
+}
+
 async function describe(client: DynamoDBClient, table: string): Promise<TableDescription | undefined> {
   try {
     const res = await client.send(new DescribeTableCommand({ TableName: table }));
@@ -157,8 +176,9 @@ function isServing(description: TableDescription | undefined): boolean {
 }
 
 /** One DescribeTable per record table and for the outbox table, in parallel. Never rejects. */
-export async function describeTables(client: DynamoDBClient, specs: readonly TableSpec[], outboxTable: string): Promise<TableState[]> {
-  const all = [...specs.map((s) => ({ table: s.table, kind: 'records' as const })), { table: outboxTable, kind: 'outbox' as const }];
+export async function describeTables(client: DynamoDBClient, specs: readonly TableSpec[], outboxTable: string, versionsTable?: string): Promise<TableState[]> {
+  const all: { table: string; kind: TableState['kind'] }[] = [...specs.map((s) => ({ table: s.table, kind: 'records' as const })), { table: outboxTable, kind: 'outbox' as const }];
+  if (versionsTable !== undefined) all.push({ table: versionsTable, kind: 'versions' });
   return Promise.all(
     all.map(async ({ table, kind }): Promise<TableState> => {
       try {
@@ -238,7 +258,7 @@ export async function ensureTables(
   client: DynamoDBClient,
   specs: readonly TableSpec[],
   outboxTable: string,
-  options: { timeoutMs?: number; ttl?: boolean } = {},
+  options: { timeoutMs?: number; ttl?: boolean; versionsTable?: string } = {},
 ): Promise<TableResult[]> {
   const timeoutMs = options.timeoutMs ?? 120_000;
   const results: TableResult[] = [];
@@ -259,5 +279,13 @@ export async function ensureTables(
   }
   const jobIndexAdded = !created && (await addIndex(client, outboxTable, description, jobIndex(), [JOB_ATTR.list, JOB_ATTR.lastWriteAt]));
   results.push({ table: outboxTable, kind: 'outbox', action: created ? 'created' : jobIndexAdded ? 'index added' : 'exists' });
+  if (options.versionsTable !== undefined) {
+    const table = options.versionsTable;
+    const versionsCreated = await createIfMissing(client, versionsTableInput(table));
+    checkKeySchema(table, await waitServing(client, table, timeoutMs), VERSIONS_ATTR.pk, VERSIONS_ATTR.sk);
+    const result: TableResult = { table, kind: 'versions', action: versionsCreated ? 'created' : 'exists' };
+    if (options.ttl === true) result.ttl = await ensureTtl(client, table);
+    results.push(result);
+  }
   return results;
 }

@@ -75,6 +75,11 @@ export function recordUpdate(table: string, key: Item, input: WriteRecordInput, 
   const set = ['#f.#d = :data', '#f.#m.#u = :now', '#f.#m.#ci = :cid', '#f.#m.#c = if_not_exists(#f.#m.#c, :now)', ...history.set, ...lineage.set];
   const remove = [...lineage.remove];
   let condition = 'attribute_exists(#f.#m)';
+  if (input.onlyIfComputeId !== undefined) {
+    // A restore: conditional on the compute id, not on the event time (ports.ts `onlyIfComputeId`).
+    values[':only'] = input.onlyIfComputeId;
+    condition += ' AND #f.#m.#ci = :only';
+  }
   if (input.eventTime === undefined) {
     // A write without an event time leaves none stored (see WriteRecordInput.eventTime).
     remove.push('#f.#m.#et');
@@ -82,7 +87,7 @@ export function recordUpdate(table: string, key: Item, input: WriteRecordInput, 
     values[':et'] = input.eventTime;
     set.push('#f.#m.#et = :et');
     // Canonical timestamps compare correctly as strings.
-    condition += ' AND (attribute_not_exists(#f.#m.#et) OR #f.#m.#et <= :et)';
+    if (input.onlyIfComputeId === undefined) condition += ' AND (attribute_not_exists(#f.#m.#et) OR #f.#m.#et <= :et)';
   }
   followExpiry(input.expiresAt, set, remove, values);
   return {

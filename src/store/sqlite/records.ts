@@ -21,6 +21,8 @@ import type {
   MergeResult,
   OutboxStore,
   RecordKey,
+  RecordVersions,
+  RollbackStateStore,
   StoreHealth,
   WriteRecordInput,
   WriteResult,
@@ -30,6 +32,8 @@ import { guardFor, type Guard } from './errors.js';
 import { GroupCommit } from './group-commit.js';
 import { SqliteComputeJobs } from './compute-jobs.js';
 import { SqliteOutbox } from './outbox.js';
+import { SqliteRollbacks } from './rollbacks.js';
+import { SqliteVersions } from './versions.js';
 import { migrate, openDatabase, type Synchronous } from './schema.js';
 import { prepareTable, type ComputeJobRow, type Row, type TableStatements } from './statements.js';
 
@@ -46,6 +50,8 @@ export class SqliteStore implements FeatureStore {
   readonly type = 'sqlite';
   readonly outbox: OutboxStore;
   readonly computeJobs: SqliteComputeJobs;
+  readonly rollbacks: RollbackStateStore;
+  readonly #versions: SqliteVersions;
   readonly #db: Db;
   readonly #guard: Guard;
   readonly #commits: GroupCommit;
@@ -75,6 +81,8 @@ export class SqliteStore implements FeatureStore {
     this.#insertEvent = db.prepare('INSERT INTO outbox (event_id, msg_key, payload, created_at) VALUES (?, ?, ?, ?)');
     this.computeJobs = new SqliteComputeJobs(db, this.#guard);
     this.outbox = new SqliteOutbox(db, options.synchronous !== 'normal', this.#guard, this.computeJobs);
+    this.rollbacks = new SqliteRollbacks(db, this.#guard);
+    this.#versions = new SqliteVersions(db, this.#tableNames);
   }
 
   async getRecords(keys: readonly RecordKey[]): Promise<(FeatureRecord | undefined)[]> {
@@ -110,6 +118,19 @@ export class SqliteStore implements FeatureStore {
     if (row === undefined) return undefined;
     if (row.compute_history === null) return [];
     return (JSON.parse(row.compute_history) as ComputeHistoryEntry[]).slice(0, limit);
+  }
+
+  async getVersions(key: RecordKey, limit: number): Promise<RecordVersions | undefined> {
+    const s = this.#statements(key.entityType);
+    return this.#guard(() => {
+      // One read transaction, so the record and its versions are of the same moment.
+      const read = this.#db.transaction(() => {
+        const row = s.get.get(key.entityValue, key.category);
+        if (row === undefined) return undefined;
+        return { record: toRecord(key.entityType, key.entityValue, row), earlier: this.#versions.list(s.table, key, limit) };
+      });
+      return read();
+    });
   }
 
   async findByComputeId(query: ComputeJobQuery): Promise<ComputeJobPage> {
@@ -157,8 +178,10 @@ export class SqliteStore implements FeatureStore {
     const s = this.#statements(input.key.entityType);
     return this.#commits.enqueue(() => {
       const { entityType, entityValue, category } = input.key;
+      if (input.onlyIfComputeId !== undefined && s.probeComputeId.get(entityValue, category)?.compute_id !== input.onlyIfComputeId) return undefined;
       const row = s.delete.get(entityValue, category);
       if (row === undefined) return undefined;
+      this.#versions.drop(s.table, input.key);
       const deleted = toRecord(entityType, entityValue, row);
       if (input.event !== undefined) this.#recordEvent(input.event(deleted));
       return deleted;
@@ -176,6 +199,7 @@ export class SqliteStore implements FeatureStore {
           if (removed >= input.limit) break;
           for (const row of s.sweep.all(input.now, input.limit - removed)) {
             removed++;
+            this.#versions.drop(s.table, { entityType, entityValue: row.entity_value, category: row.category });
             if (input.event !== undefined) this.#recordEvent(input.event(toRecord(entityType, row.entity_value, row)));
           }
         }
@@ -207,10 +231,18 @@ export class SqliteStore implements FeatureStore {
   #write(s: TableStatements, input: WriteRecordInput): WriteResult {
     const { entityValue, category } = input.key;
     const eventTime = input.eventTime ?? null;
+    const restore = input.onlyIfComputeId !== undefined;
+    if (restore && s.probeComputeId.get(entityValue, category)?.compute_id !== input.onlyIfComputeId) return { outcome: 'superseded' };
     // The probe tells `created` apart: RETURNING shows the row after the upsert, which looks the
     // same whether it was inserted or updated. Same transaction, so it cannot go out of date.
     const before = s.probe.get(entityValue, category);
-    const upsert = eventTime === null ? s.upsert : s.upsertIfNotOlder;
+    // A restore is conditional on the compute id (checked above, same transaction), not on the event time.
+    const upsert = eventTime === null || restore ? s.upsert : s.upsertIfNotOlder;
+    const kept = input.versionsKept ?? 0;
+    // The version is copied only when the upsert will apply: the probe, in this transaction, says so.
+    if (kept > 0 && before !== undefined && (upsert === s.upsert || before.event_time === null || before.event_time <= (eventTime as string))) {
+      this.#versions.keep(s.table, input.key, kept);
+    }
     const history = nextHistory(input, before?.compute_history ?? null);
     const row = upsert.get(entityValue, category, JSON.stringify(input.data), input.now, input.now, input.computeId, eventTime, input.expiresAt ?? null, history);
     if (row === undefined) {
@@ -244,6 +276,7 @@ export class SqliteStore implements FeatureStore {
     if (row !== undefined && !expired) Object.assign(data, JSON.parse(row.data) as FeatureMap);
     for (const [name, value] of Object.entries(input.set)) data[name] = value;
     for (const name of input.remove) delete data[name];
+    if ((input.versionsKept ?? 0) > 0 && row !== undefined) this.#versions.keep(s.table, input.key, input.versionsKept ?? 0);
     const history = input.historySize ? nextHistory(input, s.probe.get(entityValue, category)?.compute_history ?? null) : null;
     s.upsert.get(entityValue, category, JSON.stringify(data), input.now, input.now, input.computeId, null, input.expiresAt ?? null, history);
     if (input.event !== undefined) this.#recordEvent(input.event);

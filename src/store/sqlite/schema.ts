@@ -86,6 +86,28 @@ const MIGRATIONS: readonly Migration[] = [
        writes     INTEGER NOT NULL,
        PRIMARY KEY (compute_id, kind, name)
      ) WITHOUT ROWID`),
+  // v8: earlier versions of records (versions.ts), one row per kept version of any entity
+  // table, and the rollback states of compute jobs. Column names differ from an entity table's
+  // (`record_value`, not `entity_value`) so that migrations of entity tables never touch them.
+  (db) =>
+    db.exec(`CREATE TABLE IF NOT EXISTS record_versions (
+       seq             INTEGER PRIMARY KEY,
+       record_table    TEXT NOT NULL,
+       record_value    TEXT NOT NULL,
+       record_category TEXT NOT NULL,
+       data            TEXT NOT NULL,
+       compute_id      TEXT,
+       event_time      TEXT,
+       updated_at      TEXT NOT NULL
+     );
+     CREATE INDEX IF NOT EXISTS record_versions_by_record ON record_versions (record_table, record_value, record_category, seq);
+     CREATE TABLE IF NOT EXISTS rollbacks (
+       compute_id  TEXT PRIMARY KEY,
+       state       TEXT NOT NULL,
+       status      TEXT NOT NULL,
+       lease_owner TEXT,
+       lease_until INTEGER NOT NULL DEFAULT 0
+     ) WITHOUT ROWID`),
 ];
 
 /** The schema version this build writes. */

@@ -52,6 +52,8 @@ export interface TableStatements {
    * transaction, so what the write builds from it cannot go out of date.
    */
   readonly probe: Statement<[string, string], { event_time: string | null; compute_history: string | null }>;
+  /** The same with the compute id, for the conditional writes and deletes of a rollback only (the write path stays as it was). */
+  readonly probeComputeId: Statement<[string, string], { event_time: string | null; compute_id: string | null }>;
   /** The compute history column of one record (a row: the record exists). */
   readonly history: Statement<[string, string], { compute_history: string | null }>;
   /**
@@ -103,6 +105,7 @@ export function prepareTable(db: Db, table: string): TableStatements {
       `${insert} WHERE ${t}.event_time IS NULL OR ${t}.event_time <= excluded.event_time RETURNING created_at`,
     ),
     probe: db.prepare(`SELECT event_time, compute_history FROM ${t} WHERE entity_value = ? AND category = ?`),
+    probeComputeId: db.prepare(`SELECT event_time, compute_id FROM ${t} WHERE entity_value = ? AND category = ?`),
     history: db.prepare(`SELECT compute_history FROM ${t} WHERE entity_value = ? AND category = ?`),
     byComputeId: db.prepare(
       `SELECT entity_value, category, updated_at FROM ${t} INDEXED BY ${quote(`${table}_by_compute_id`)}
