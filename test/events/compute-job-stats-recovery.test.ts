@@ -1,64 +1,18 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startServer, type Runtime } from '../../src/server.js';
 import type { BackendInstance } from '../support/backend.js';
 import { EVENT_BACKENDS } from '../support/backends.js';
-import { CLI, ROOT, serveProcess } from '../support/cli-process.js';
-import { accepts, createTopic } from '../support/kafka-broker.js';
-import { eventServiceConfig, eventsHealth, eventually, getJson, pool, tempDir, write } from '../support/kafka-service.js';
+import { CLI, serveProcess } from '../support/cli-process.js';
+import { createTopic, disposeStoppableBroker, stoppableBroker, type StoppableBroker } from '../support/kafka-broker.js';
+import { eventServiceConfig, eventsHealth, eventually, getJson, pool, write } from '../support/kafka-service.js';
 
 /**
  * Job statistics after a SIGKILL and after a broker outage: they catch up and are exact (each
  * write counted once, although the relay publishes at least once). These tests stop and start
- * a broker of their own (its own port and state directory), never the shared one.
+ * a broker, only one they may stop (`stoppableBroker`: the runner's own, or a private one).
  */
-const SCRIPT_TIMEOUT_MS = 180_000;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** A broker of this file's own, started and stopped with the project's scripts. */
-class OwnBroker {
-  readonly #env: Record<string, string>;
-  readonly brokers: string;
-
-  constructor(port: number, controllerPort: number, stateDir: string) {
-    this.#env = { KAFKA_PORT: String(port), KAFKA_CONTROLLER_PORT: String(controllerPort), KAFKA_STATE_DIR: stateDir, KAFKA_STOP_TIMEOUT: '20' };
-    this.brokers = `127.0.0.1:${port}`;
-  }
-
-  start(): Promise<void> {
-    return this.#run('kafka-start.sh');
-  }
-
-  async stop(): Promise<void> {
-    await this.#run('kafka-stop.sh');
-    assert.equal(await accepts(this.brokers), false, 'the test broker stopped');
-  }
-
-  #run(script: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      execFile('bash', [join(ROOT, 'scripts', script)], { env: { ...process.env, ...this.#env }, timeout: SCRIPT_TIMEOUT_MS, maxBuffer: 16 << 20 }, (err, _out, stderr) => {
-        if (err) reject(new Error(`${script} failed: ${err.message}\n${stderr}`));
-        else resolve();
-      });
-    });
-  }
-}
-
 interface Job {
   records_written: number;
   records_current: number;
@@ -83,21 +37,15 @@ async function assertExact(url: string, computeId: string, written: number, curr
 }
 
 describe('job statistics recover (own broker)', { timeout: 900_000 }, () => {
-  const state = tempDir('feature-store-jobs-kafka-');
   const topic = `feature-store-test-jobs-${randomUUID().slice(0, 8)}`;
-  let broker: OwnBroker;
+  let broker: StoppableBroker;
 
   before(async () => {
-    const port = await freePort();
-    broker = new OwnBroker(port, await freePort(), state.path);
-    await broker.start();
+    broker = await stoppableBroker();
     await createTopic(broker.brokers, topic);
   });
 
-  after(async () => {
-    await broker?.stop().catch(() => undefined);
-    state.remove();
-  });
+  after(disposeStoppableBroker);
 
   for (const backend of EVENT_BACKENDS) {
     describe(backend.name, () => {
@@ -165,7 +113,7 @@ describe('job statistics recover (own broker)', { timeout: 900_000 }, () => {
             await new Promise((r) => setTimeout(r, 1_000));
             assert.equal((await jobOf(url, job)).job.records_written, 5, 'nothing counted while events cannot be published');
           } finally {
-            await broker.start();
+            await broker.restart();
           }
           await assertExact(url, job, 5 + writes, 5 + writes);
         } finally {
