@@ -10,3 +10,4 @@ export * from './schemas.js';
 export * from './batch-read-schemas.js';
 export * from './delete-schemas.js';
 export * from './merge-schemas.js';
+export * from './category-list.js';

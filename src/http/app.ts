@@ -23,6 +23,7 @@ import { registerOpenApi } from './openapi.js';
 import { itemRoutes } from './routes/items.js';
 import { mergeWriteRoutes } from './routes/merge-write.js';
 import { lineageRoutes } from './routes/lineage.js';
+import { categoryListRoutes } from './routes/category-list.js';
 import { healthRoutes, metricsRoutes } from './routes/operations.js';
 import { validatorCompiler } from './validation.js';
 
@@ -153,6 +154,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(batchReadRoutes, { prefix: '/api/v1', service });
   await app.register(deleteRoutes, { prefix: '/api/v1', service });
   await app.register(lineageRoutes, { prefix: '/api/v1', service });
+  await app.register(categoryListRoutes, { prefix: '/api/v1', service });
   await app.register(healthRoutes, { prefix: '/api/v1', service });
   if (access.metrics !== 'off') await app.register(metricsRoutes, { metrics, access: access.metrics });
   return app;

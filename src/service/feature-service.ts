@@ -3,6 +3,7 @@ import { CategoryNotAllowedError, echo, InvalidEntityTypeError, InvalidInputErro
 import type { FeatureMap, FeatureRecord, OutboxEvent } from '../model.js';
 import type { RecordKey } from '../store/ports.js';
 import { formatTimestamp } from '../timestamps.js';
+import { categoryListing } from './category-list.js';
 import { computeJobQueries } from './compute-jobs.js';
 import { createExpiry } from './expiry.js';
 import type { ComputeHistoryOutput, FeatureBatchInput, FeatureBatchOutput, FeatureSelectionInput, FeatureSelectionOutput, FeatureServiceDeps, HealthReport, WriteInput, WriteOutput } from './service-types.js';
@@ -300,6 +301,7 @@ export function createFeatureService(deps: FeatureServiceDeps) {
     deletedEvent: eventsOn ? (key, now, deleted) => changeEvent(key, 'feature_deleted', now, { computeId: null, eventTime: undefined }, Object.keys(deleted.data)) : undefined,
   });
   const { findByComputeId } = computeJobQueries({ store, config });
+  const { listCategory } = categoryListing({ store, config, expiry, clock });
 
   return {
     checkSource,
@@ -309,6 +311,7 @@ export function createFeatureService(deps: FeatureServiceDeps) {
     readCategory,
     readComputeHistory,
     findByComputeId,
+    listCategory,
     readFeatures,
     readFeaturesBatch,
     ...deletes,

@@ -16,6 +16,7 @@ export function delegate(store: FeatureStore): FeatureStore {
     deleteRecord: (input) => store.deleteRecord(input),
     getComputeHistory: (key, limit) => store.getComputeHistory(key, limit),
     findByComputeId: (query) => store.findByComputeId(query),
+    listCategory: (query) => store.listCategory(query),
     health: () => store.health(),
     close: () => store.close(),
   };

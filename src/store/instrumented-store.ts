@@ -29,6 +29,7 @@ export function instrumentStore(store: FeatureStore, metrics: Metrics): FeatureS
     mergeRecord: timed('merge', store.mergeRecord.bind(store)),
     getComputeHistory: timed('get_history', store.getComputeHistory.bind(store)),
     findByComputeId: timed('find_by_compute_id', store.findByComputeId.bind(store)),
+    listCategory: timed('list_category', store.listCategory.bind(store)),
     deleteRecord: timed('delete', store.deleteRecord.bind(store)),
     sweeper: store.sweeper === undefined ? undefined : { sweepExpired: timed('sweep', store.sweeper.sweepExpired.bind(store.sweeper)) },
     health: store.health.bind(store),

@@ -1,5 +1,6 @@
 import type {
   BatchReadResponse,
+  CategoryListResponse,
   ComputeHistoryResponse,
   ComputeJobRecord,
   ComputeJobResponse,
@@ -73,6 +74,13 @@ export interface ByComputeIdOptions {
   pageSize?: number | undefined;
 }
 
+export interface ByCategoryOptions {
+  /** The entity type to list (default: the service's default, `bright_uid`). */
+  entityType?: string | undefined;
+  /** Records fetched per request, 1 to 1,000 (default 100). */
+  pageSize?: number | undefined;
+}
+
 export interface FeatureStoreClient {
   /** Replaces one category's features (`POST /api/v1/items`). */
   write(input: WriteInput): Promise<WriteResponse>;
@@ -91,6 +99,8 @@ export interface FeatureStoreClient {
   history(ref: RecordRef): Promise<ComputeHistoryResponse>;
   /** Every record whose current compute_id is `computeId`, fetching page after page as iterated. */
   byComputeId(computeId: string, options?: ByComputeIdOptions): AsyncIterableIterator<ComputeJobRecord>;
+  /** Every record of a category (whole records, as `read` returns them), page after page as iterated. */
+  byCategory(category: string, options?: ByCategoryOptions): AsyncIterableIterator<RecordResponse>;
   /** A compute job's statistics; `FeatureStoreNotFoundError` for an unknown job. */
   computeJob(computeId: string): Promise<ComputeJobStats>;
   /** The health report, for a healthy (200) and an unhealthy (503) service alike; never retried. */
@@ -125,6 +135,20 @@ export function createClient(options: ClientOptions): FeatureStoreClient {
         query: { entity_type: opts.entityType, category: opts.category, limit: opts.pageSize?.toString(), cursor },
       });
       const page = body as ComputeJobResponse;
+      yield* page.records;
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor !== undefined);
+  }
+
+  async function* byCategory(category: string, opts: ByCategoryOptions = {}): AsyncIterableIterator<RecordResponse> {
+    let cursor: string | undefined;
+    do {
+      const { body } = await send({
+        method: 'GET',
+        path: `/api/v1/features/by-category/${seg(category)}`,
+        query: { entity_type: opts.entityType, limit: opts.pageSize?.toString(), cursor },
+      });
+      const page = body as CategoryListResponse;
       yield* page.records;
       cursor = page.next_cursor ?? undefined;
     } while (cursor !== undefined);
@@ -182,6 +206,7 @@ export function createClient(options: ClientOptions): FeatureStoreClient {
         })
       ).body as ComputeHistoryResponse,
     byComputeId,
+    byCategory,
     computeJob: async (computeId: string) =>
       (await send({ method: 'GET', path: `/api/v1/compute-jobs/${seg(computeId)}` })).body as ComputeJobStats,
     health: async () => (await send({ method: 'GET', path: '/api/v1/health', accept: [503], retry: false })).body as HealthResponse,

@@ -6,6 +6,7 @@
  */
 export type {
   BatchReadResponse,
+  CategoryListResponse,
   ComputeHistoryResponse,
   ComputeJobResponse,
   DeleteCategoryResponse,

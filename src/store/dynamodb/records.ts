@@ -19,9 +19,10 @@ import { DeleteCommand, GetCommand, TransactWriteCommand, type DynamoDBDocumentC
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { StoreUnavailableError } from '../../errors.js';
 import type { ComputeHistoryEntry, FeatureRecord } from '../../model.js';
-import type { ComputeJobPage, ComputeJobQuery, DeleteRecordInput, FeatureStore, MergeRecordInput, MergeResult, RecordKey, StoreHealth, WriteRecordInput, WriteResult } from '../ports.js';
+import type { CategoryListPage, CategoryListQuery, ComputeJobPage, ComputeJobQuery, DeleteRecordInput, FeatureStore, MergeRecordInput, MergeResult, RecordKey, StoreHealth, WriteRecordInput, WriteResult } from '../ports.js';
 import { batchGet, type TableKeys } from './batch-get.js';
 import { queryByComputeId } from './by-compute-id.js';
+import { scanCategory } from './list-category.js';
 import type { DynamoDbClients } from './client.js';
 import { translateError } from './errors.js';
 import { decodeHistory, HISTORY_POSITION_MAX_BYTES, historyProjection } from './history.js';
@@ -157,6 +158,10 @@ export class DynamoDbStore implements FeatureStore {
   async findByComputeId(query: ComputeJobQuery): Promise<ComputeJobPage> {
     const spec = this.#open(query.entityType);
     return queryByComputeId(this.#doc, spec.table, spec.entityType, query);
+  }
+
+  async listCategory(query: CategoryListQuery): Promise<CategoryListPage> {
+    return scanCategory(this.#doc, this.#open(query.entityType), query);
   }
 
   async deleteRecord(input: DeleteRecordInput): Promise<FeatureRecord | undefined> {

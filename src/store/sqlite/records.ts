@@ -17,6 +17,8 @@ import type {
   DeleteRecordInput,
   ExpiredRecordSweeper,
   FeatureStore,
+  CategoryListPage,
+  CategoryListQuery,
   MergeRecordInput,
   MergeResult,
   OutboxStore,
@@ -130,6 +132,15 @@ export class SqliteStore implements FeatureStore {
       updatedAt: normalizeTimestamp(r.updated_at),
     }));
     return { records, more: rows.length > query.limit };
+  }
+
+  async listCategory(query: CategoryListQuery): Promise<CategoryListPage> {
+    const s = this.#statements(query.entityType);
+    // One row more than asked tells whether more follow; '' sorts before every entity value.
+    const rows = this.#guard(() => s.byCategory.all(query.category, query.after?.entityValue ?? '', query.limit + 1));
+    const records = rows.slice(0, query.limit).map((r) => toRecord(query.entityType, r.entity_value, r));
+    const last = records[records.length - 1];
+    return { records, next: rows.length > query.limit && last !== undefined ? { entityValue: last.entityValue, category: last.category } : undefined };
   }
 
   async writeRecord(input: WriteRecordInput): Promise<WriteResult> {

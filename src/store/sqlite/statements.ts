@@ -59,6 +59,11 @@ export interface TableStatements {
   readonly byComputeId: Statement<[string, string, string, number], ComputeJobRow>;
   /** The same within one category (`compute_id, category, after_entity_value, limit`). */
   readonly byComputeIdInCategory: Statement<[string, string, string, number], ComputeJobRow>;
+  /**
+   * A page of one category (`category, after_entity_value, limit`) in primary-key order: a walk
+   * of the primary key (entity_value, category) from the position on, skipping other categories.
+   */
+  readonly byCategory: Statement<[string, string, number], Row & { entity_value: string }>;
   /** The point read: the hottest path, kept a single prepared statement. */
   readonly get: Statement<[string, string], Row>;
   /**
@@ -115,6 +120,7 @@ export function prepareTable(db: Db, table: string): TableStatements {
        WHERE compute_id = ? AND category = ? AND entity_value > ?
        ORDER BY entity_value LIMIT ?`,
     ),
+    byCategory: db.prepare(`SELECT entity_value, ${COLUMNS} FROM ${t} WHERE category = ? AND entity_value > ? ORDER BY entity_value LIMIT ?`),
     get: db.prepare(`SELECT ${COLUMNS} FROM ${t} WHERE entity_value = ? AND category = ?`),
     getMany: db.prepare(
       `SELECT k.key AS idx, r.category, r.data, r.created_at, r.updated_at, r.compute_id, r.event_time
