@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { LIMITS } from './limits.js';
+import { PageCursor, PageLimit } from './lineage.js';
 import { Category, EXAMPLE_RECORD, RecordResponse } from './schemas.js';
 
 /**
@@ -18,15 +18,8 @@ export const CategoryListQuery = Type.Object({
       'x-enum-from': 'ENTITY_TYPES',
     }),
   ),
-  limit: Type.Optional(
-    Type.String({
-      pattern: '^(?:[1-9][0-9]{0,2}|1000)$',
-      description: `Records per page, 1 to ${LIMITS.computeJobPage} (default 100).`,
-      examples: ['100'],
-      'x-error': { type: 'value_error', msg: `Value error, limit must be an integer from 1 to ${LIMITS.computeJobPage}` },
-    }),
-  ),
-  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 8192, description: 'Opaque: `next_cursor` of the previous page of the same query.' })),
+  limit: Type.Optional(PageLimit),
+  cursor: Type.Optional(PageCursor),
 });
 
 export const CategoryListResponse = Type.Object(

@@ -5,6 +5,7 @@ import type { TSchema } from 'typebox';
 import type { Config } from '../config.js';
 import { BatchReadRequest, BatchReadResponse } from '../contract/batch-read-schemas.js';
 import { DeleteCategoryResponse, DeleteEntityResponse } from '../contract/delete-schemas.js';
+import { CategoryListResponse } from '../contract/category-list.js';
 import { ComputeHistoryResponse, ComputeJobResponse } from '../contract/lineage.js';
 import {
   EXAMPLE_RECORD,
@@ -47,6 +48,7 @@ export const NAMED_SCHEMAS: Readonly<Record<string, TSchema>> = {
   DeleteEntityResponse,
   ComputeHistoryResponse,
   ComputeJobResponse,
+  CategoryListResponse,
 };
 
 /** What each error status means, with the `code`s it carries (docs/api.md, "Errors"). */
@@ -77,6 +79,7 @@ const ROUTE_DESCRIPTIONS: Readonly<Record<string, Readonly<Record<string, string
   'DELETE /api/v1/items/:entity_type/:entity_value/:category': { 200: 'The record was deleted, with its `feature_deleted` event.' },
   'GET /api/v1/get/item/:entity_value/:category/history': { 200: "The record's compute history, newest first (at most `COMPUTE_HISTORY_SIZE`)." },
   'GET /api/v1/features/by-compute-id/:compute_id': { 200: 'The records whose current compute_id is this one, one page; `next_cursor` continues, `null` at the end.' },
+  'GET /api/v1/features/by-category/:category': { 200: 'One page of the records of the category, each as a read returns it; `next_cursor` continues, `null` at the end.' },
   'DELETE /api/v1/items/:entity_type/:entity_value': { 200: 'Every category of the entity that existed was deleted (`deleted_categories`, possibly empty).' },
   'GET /api/v1/health': {
     200: 'The store answers (`healthy`); `events` may still be `degraded`, with `reason`.',

@@ -1,43 +1,28 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
-import { createClient, FeatureStoreNotFoundError, type ComputeJobStats, type FeatureStoreClient } from '../../packages/client/src/index.js';
-import type { Runtime } from '../../src/server.js';
-import type { BackendInstance } from '../support/backend.js';
+import { describe, test } from 'node:test';
+import { FeatureStoreNotFoundError, type ComputeJobStats } from '../../packages/client/src/index.js';
+import { useLiveClient } from './live-client.js';
 import { eventually } from '../support/kafka-service.js';
-import { sqliteBackend } from '../support/sqlite-backend.js';
-import { startService } from '../support/service.js';
 
 /**
  * `computeJob`: the statistics of `GET /api/v1/compute-jobs/{compute_id}` (lineage, job
  * analytics). The statistics may be derived asynchronously, so the test waits for them.
  */
 describe('client: computeJob against a real service', () => {
-  let instance: BackendInstance;
-  let runtime: Runtime;
-  let fs: FeatureStoreClient;
-
-  before(async () => {
-    instance = await sqliteBackend.setup();
-    runtime = await startService(instance);
-    fs = createClient({ baseUrl: runtime.url, source: 'prediction_service' });
-  });
-  after(async () => {
-    await runtime.close();
-    await instance.teardown();
-  });
+  const live = useLiveClient();
 
   test("a job's writes, current records, categories and entity types", async () => {
     const job = `job-${randomUUID()}`;
     const id = `user-${randomUUID()}`;
-    await fs.write({ entityType: 'bright_uid', entityValue: id, category: 'd0_unauth_features', features: { v: 1 }, computeId: job });
-    await fs.write({ entityType: 'bright_uid', entityValue: id, category: 'd0_unauth_features', features: { v: 2 }, computeId: job });
-    await fs.write({ entityType: 'account_pid', entityValue: id, category: 'ncr_unauth_features', features: { v: 1 }, computeId: job });
+    await live.fs.write({ entityType: 'bright_uid', entityValue: id, category: 'd0_unauth_features', features: { v: 1 }, computeId: job });
+    await live.fs.write({ entityType: 'bright_uid', entityValue: id, category: 'd0_unauth_features', features: { v: 2 }, computeId: job });
+    await live.fs.write({ entityType: 'account_pid', entityValue: id, category: 'ncr_unauth_features', features: { v: 1 }, computeId: job });
     let stats: ComputeJobStats | undefined;
     await eventually(
       async () => {
         try {
-          stats = await fs.computeJob(job);
+          stats = await live.fs.computeJob(job);
           return stats.records_written === 3;
         } catch (err) {
           if (err instanceof FeatureStoreNotFoundError) return false;
@@ -58,7 +43,7 @@ describe('client: computeJob against a real service', () => {
 
   test('an unknown job is a FeatureStoreNotFoundError with code NOT_FOUND', async () => {
     const job = `job-${randomUUID()}`;
-    await assert.rejects(fs.computeJob(job), (err: unknown) => {
+    await assert.rejects(live.fs.computeJob(job), (err: unknown) => {
       assert.ok(err instanceof FeatureStoreNotFoundError);
       assert.equal(err.code, 'NOT_FOUND');
       assert.equal(err.detail, `Compute job not found: ${job}`);

@@ -1,9 +1,7 @@
 import type {
   BatchReadResponse,
-  CategoryListResponse,
   ComputeHistoryResponse,
   ComputeJobRecord,
-  ComputeJobResponse,
   ComputeJobStats,
   DeleteCategoryResponse,
   DeleteEntityResponse,
@@ -126,33 +124,19 @@ export function createClient(options: ClientOptions): FeatureStoreClient {
     data: { entity_type: input.entityType, entity_value: input.entityValue, category: input.category, features: input.features },
   });
 
-  async function* byComputeId(computeId: string, opts: ByComputeIdOptions = {}): AsyncIterableIterator<ComputeJobRecord> {
+  /** Follows `next_cursor` page after page (a page type with `records` and `next_cursor`). */
+  async function* paged<T>(path: string, query: Record<string, string | undefined>): AsyncIterableIterator<T> {
     let cursor: string | undefined;
     do {
-      const { body } = await send({
-        method: 'GET',
-        path: `/api/v1/features/by-compute-id/${seg(computeId)}`,
-        query: { entity_type: opts.entityType, category: opts.category, limit: opts.pageSize?.toString(), cursor },
-      });
-      const page = body as ComputeJobResponse;
+      const page = (await send({ method: 'GET', path, query: { ...query, cursor } })).body as { records: T[]; next_cursor: string | null };
       yield* page.records;
       cursor = page.next_cursor ?? undefined;
     } while (cursor !== undefined);
   }
 
-  async function* byCategory(category: string, opts: ByCategoryOptions = {}): AsyncIterableIterator<RecordResponse> {
-    let cursor: string | undefined;
-    do {
-      const { body } = await send({
-        method: 'GET',
-        path: `/api/v1/features/by-category/${seg(category)}`,
-        query: { entity_type: opts.entityType, limit: opts.pageSize?.toString(), cursor },
-      });
-      const page = body as CategoryListResponse;
-      yield* page.records;
-      cursor = page.next_cursor ?? undefined;
-    } while (cursor !== undefined);
-  }
+  /** A read's body: `meta.source` names the caller (any name on reads). */
+  const readRequest = (path: string, source: string | undefined, data: Record<string, unknown>) =>
+    send({ method: 'POST', path, body: { meta: { source: source ?? options.source ?? 'feature-store-client' }, data } });
 
   const client = {
     write: async (input: WriteInput) =>
@@ -169,24 +153,18 @@ export function createClient(options: ClientOptions): FeatureStoreClient {
       ).body as RecordResponse,
     readFeatures: async (input: ReadFeaturesInput) =>
       (
-        await send({
-          method: 'POST',
-          path: '/api/v1/get/items',
-          body: {
-            meta: { source: input.source ?? options.source ?? 'feature-store-client' },
-            data: { entity_type: input.entityType, entity_value: input.entityValue, feature_list: input.featureList },
-          },
+        await readRequest('/api/v1/get/items', input.source, {
+          entity_type: input.entityType,
+          entity_value: input.entityValue,
+          feature_list: input.featureList,
         })
       ).body as MultiReadResponse,
     readBatch: async (input: ReadBatchInput) =>
       (
-        await send({
-          method: 'POST',
-          path: '/api/v1/get/items/batch',
-          body: {
-            meta: { source: input.source ?? options.source ?? 'feature-store-client' },
-            data: { entity_type: input.entityType, entity_values: input.entityValues, feature_list: input.featureList },
-          },
+        await readRequest('/api/v1/get/items/batch', input.source, {
+          entity_type: input.entityType,
+          entity_values: input.entityValues,
+          feature_list: input.featureList,
         })
       ).body as BatchReadResponse,
     delete: async (input: DeleteInput) =>
@@ -205,8 +183,14 @@ export function createClient(options: ClientOptions): FeatureStoreClient {
           query: { entity_type: ref.entityType },
         })
       ).body as ComputeHistoryResponse,
-    byComputeId,
-    byCategory,
+    byComputeId: (computeId: string, opts: ByComputeIdOptions = {}) =>
+      paged<ComputeJobRecord>(`/api/v1/features/by-compute-id/${seg(computeId)}`, {
+        entity_type: opts.entityType,
+        category: opts.category,
+        limit: opts.pageSize?.toString(),
+      }),
+    byCategory: (category: string, opts: ByCategoryOptions = {}) =>
+      paged<RecordResponse>(`/api/v1/features/by-category/${seg(category)}`, { entity_type: opts.entityType, limit: opts.pageSize?.toString() }),
     computeJob: async (computeId: string) =>
       (await send({ method: 'GET', path: `/api/v1/compute-jobs/${seg(computeId)}` })).body as ComputeJobStats,
     health: async () => (await send({ method: 'GET', path: '/api/v1/health', accept: [503], retry: false })).body as HealthResponse,
