@@ -1,4 +1,5 @@
 import { EVENT_BACKENDS } from '../support/backends.js';
+import { categoryListContract } from './contract-category-list.js';
 import { computeJobContract } from './contract-compute-jobs.js';
 import { computeHistoryContract } from './contract-history.js';
 import { storeContract } from './contract.js';
@@ -9,4 +10,5 @@ for (const backend of EVENT_BACKENDS) {
   mergeContract(backend);
   computeHistoryContract(backend);
   computeJobContract(backend);
+  categoryListContract(backend);
 }
