@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { KEYS_HELP, runKeys, UsageError } from './cli-keys.js';
+import { EXPORT_HELP, runExportCommand } from './cli-export.js';
+import { IMPORT_HELP, runImportCommand } from './cli-import.js';
 import { loadConfig, type Config } from './config.js';
 import { ConfigError } from './errors.js';
 import { closeOnSignals, startServer } from './server.js';
@@ -16,6 +18,8 @@ ${KEYS_HELP}
                                  [--state ./lineage-backfill.json]
                                  Index older DynamoDB items for the by-compute-id query
                                  (parallel scan, throttled, resumable from the state file)
+${IMPORT_HELP}
+${EXPORT_HELP}
   feature-store --help           Show this help
 
 Configuration comes from environment variables (see .env.example and README.md), e.g.
@@ -103,7 +107,19 @@ async function backfill(cfg: Config, values: { segments?: string; 'max-writes-pe
   for (const r of results) process.stdout.write(`${r.table}: ${r.scanned} scanned, ${r.updated} indexed, ${r.skipped} skipped\n`);
 }
 
+/** `import` and `export`: clients of a running service, configured by options, not by its environment. */
+async function bulk(argv: string[]): Promise<void> {
+  try {
+    process.exitCode = argv[0] === 'import' ? await runImportCommand(argv.slice(1), process.env) : await runExportCommand(argv.slice(1), process.env);
+  } catch (err) {
+    if (!(err instanceof UsageError) && !(err instanceof TypeError && 'code' in err)) throw err;
+    process.stderr.write(`feature-store ${argv[0]}: ${err.message}\n\n${HELP}`);
+    process.exit(2);
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
+  if (argv[0] === 'import' || argv[0] === 'export') return bulk(argv);
   if (argv[0] === 'keys') {
     try {
       await runKeys(argv.slice(1), process.env, config);

@@ -11,3 +11,4 @@ export * from './batch-read-schemas.js';
 export * from './delete-schemas.js';
 export * from './merge-schemas.js';
 export * from './compute-jobs.js';
+export * from './category-list.js';

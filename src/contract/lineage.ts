@@ -55,22 +55,24 @@ export const ComputeJobParams = Type.Object({
   }),
 });
 
+/** `limit` of a paged listing (a query string value): 1 to 1,000 records per page. */
+export const PageLimit = Type.String({
+  pattern: '^(?:[1-9][0-9]{0,2}|1000)$',
+  description: `Records per page, 1 to ${LIMITS.computeJobPage} (default 100).`,
+  examples: ['100'],
+  'x-error': { type: 'value_error', msg: `Value error, limit must be an integer from 1 to ${LIMITS.computeJobPage}` },
+});
+
+/** `cursor` of a paged listing. */
+export const PageCursor = Type.String({ minLength: 1, maxLength: 8192, description: 'Opaque: `next_cursor` of the previous page of the same query.' });
+
 export const ComputeJobQuery = Type.Object({
   entity_type: Type.Optional(
     Type.String({ description: 'Only records of this configured entity type (default: every entity type).', examples: ['bright_uid'] }),
   ),
   category: Type.Optional(Type.String({ minLength: 1, description: 'Only records of this category (on the allow-list).', examples: ['d0_unauth_features'] })),
-  limit: Type.Optional(
-    Type.String({
-      pattern: '^(?:[1-9][0-9]{0,2}|1000)$',
-      description: `Records per page, 1 to ${LIMITS.computeJobPage} (default 100).`,
-      examples: ['100'],
-      'x-error': { type: 'value_error', msg: `Value error, limit must be an integer from 1 to ${LIMITS.computeJobPage}` },
-    }),
-  ),
-  cursor: Type.Optional(
-    Type.String({ minLength: 1, maxLength: 8192, description: 'Opaque: `next_cursor` of the previous page of the same query.' }),
-  ),
+  limit: Type.Optional(PageLimit),
+  cursor: Type.Optional(PageCursor),
 });
 
 export const ComputeJobRecordSchema = Type.Object({

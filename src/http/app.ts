@@ -28,6 +28,7 @@ import { computeJobRoutes } from './routes/compute-jobs.js';
 import { rollbackRoutes } from './routes/rollback.js';
 import { versionRoutes } from './routes/versions.js';
 import type { Rollbacks } from '../service/rollback.js';
+import { categoryListRoutes } from './routes/category-list.js';
 import { healthRoutes, metricsRoutes } from './routes/operations.js';
 import { validatorCompiler } from './validation.js';
 
@@ -191,6 +192,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(computeJobRoutes, { prefix: '/api/v1', service });
   await app.register(versionRoutes, { prefix: '/api/v1', service });
   if (deps.rollbacks !== undefined) await app.register(rollbackRoutes, { prefix: '/api/v1', rollbacks: deps.rollbacks });
+  await app.register(categoryListRoutes, { prefix: '/api/v1', service });
   await app.register(healthRoutes, { prefix: '/api/v1', service });
   if (access.metrics !== 'off') await app.register(metricsRoutes, { metrics, access: access.metrics });
   return app;

@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 import { BatchReadRequest, BatchReadResponse } from '../contract/batch-read-schemas.js';
 import { DeleteCategoryResponse, DeleteEntityResponse } from '../contract/delete-schemas.js';
 import { ComputeJobListResponse, ComputeJobStatsResponse } from '../contract/compute-jobs.js';
+import { CategoryListResponse } from '../contract/category-list.js';
 import { ComputeHistoryResponse, ComputeJobResponse } from '../contract/lineage.js';
 import { RollbackStarted, RollbackStatus, VersionsResponse } from '../contract/versions.js';
 import {
@@ -54,6 +55,7 @@ export const NAMED_SCHEMAS: Readonly<Record<string, TSchema>> = {
   VersionsResponse,
   RollbackStarted,
   RollbackStatus,
+  CategoryListResponse,
 };
 
 /** What each error status means, with the `code`s it carries (docs/api.md, "Errors"). */
@@ -92,6 +94,7 @@ const ROUTE_DESCRIPTIONS: Readonly<Record<string, Readonly<Record<string, string
   'GET /api/v1/get/item/:entity_value/:category/versions': { 200: 'The current version, then the kept earlier ones, newest first.' },
   'POST /api/v1/compute-jobs/:compute_id/rollback': { 202: 'The rollback runs in the background (`running`), or ran before (`done`: nothing new happens).' },
   'GET /api/v1/compute-jobs/:compute_id/rollback': { 200: 'Progress of the rollback; `finished_at` once `done`.' },
+  'GET /api/v1/features/by-category/:category': { 200: 'One page of the records of the category, each as a read returns it; `next_cursor` continues, `null` at the end.' },
   'DELETE /api/v1/items/:entity_type/:entity_value': { 200: 'Every category of the entity that existed was deleted (`deleted_categories`, possibly empty).' },
   'GET /api/v1/health': {
     200: 'The store answers (`healthy`); `events` may still be `degraded`, with `reason`.',

@@ -3,6 +3,7 @@ import { CategoryNotAllowedError, echo, InvalidEntityTypeError, InvalidInputErro
 import type { FeatureMap, FeatureRecord, OutboxEvent } from '../model.js';
 import type { RecordKey } from '../store/ports.js';
 import { formatTimestamp } from '../timestamps.js';
+import { categoryListing } from './category-list.js';
 import { computeJobQueries } from './compute-jobs.js';
 import { computeJobStats } from './job-stats.js';
 import { countWrite } from './write-metrics.js';
@@ -325,6 +326,7 @@ export function createFeatureService(deps: FeatureServiceDeps) {
     visible: (record) => visible(record, clock().getTime()),
     checkReadable,
   });
+  const { listCategory } = categoryListing({ store, config, expiry, clock });
 
   return {
     checkSource,
@@ -340,6 +342,7 @@ export function createFeatureService(deps: FeatureServiceDeps) {
     findByComputeId,
     readComputeJob,
     listComputeJobs,
+    listCategory,
     readFeatures,
     readFeaturesBatch,
     ...deletes,

@@ -20,6 +20,7 @@ export function delegate(store: FeatureStore): FeatureStore {
     getVersions: (key, limit) => store.getVersions(key, limit),
     findByComputeId: (query) => store.findByComputeId(query),
     countByComputeId: (entityType, computeId) => store.countByComputeId(entityType, computeId),
+    listCategory: (query) => store.listCategory(query),
     health: () => store.health(),
     close: () => store.close(),
   };

@@ -39,6 +39,7 @@ export function instrumentStore(store: FeatureStore, metrics: Metrics): FeatureS
     getVersions: timed('get_versions', store.getVersions.bind(store)),
     findByComputeId: timed('find_by_compute_id', store.findByComputeId.bind(store)),
     countByComputeId: timed('count_by_compute_id', store.countByComputeId.bind(store)),
+    listCategory: timed('list_category', store.listCategory.bind(store)),
     deleteRecord: timed('delete', store.deleteRecord.bind(store)),
     sweeper: store.sweeper === undefined ? undefined : { sweepExpired: timed('sweep', store.sweeper.sweepExpired.bind(store.sweeper)) },
     health: store.health.bind(store),

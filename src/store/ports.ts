@@ -160,6 +160,28 @@ export interface ComputeJobPage {
   readonly more: boolean;
 }
 
+/** A page of every record of one category of one entity type (see `RecordStore.listCategory`). */
+export interface CategoryListQuery {
+  readonly entityType: string;
+  readonly category: string;
+  /** At most this many records (≥ 1). */
+  readonly limit: number;
+  /** Continue after this position: the `next` of the previous page (same query). */
+  readonly after?: CategoryListPosition | undefined;
+}
+
+/** A position in a backend's listing order (a record key; on DynamoDB maybe of another category). */
+export interface CategoryListPosition {
+  readonly entityValue: string;
+  readonly category: string;
+}
+
+export interface CategoryListPage {
+  readonly records: FeatureRecord[];
+  /** Where the next page starts; undefined after the last. A page may be short, even empty, with a next. */
+  readonly next: CategoryListPosition | undefined;
+}
+
 export interface DeleteRecordInput {
   readonly key: RecordKey;
   /** Canonical timestamp of the delete. */
@@ -239,6 +261,15 @@ export interface RecordStore {
    * only items written by this version or later, or indexed by `feature-store lineage backfill`.
    */
   findByComputeId(query: ComputeJobQuery): Promise<ComputeJobPage>;
+  /**
+   * Every record of `query.category` of one entity type, whole, in pages of at most `limit`, in
+   * an order the backend keeps stable (records written after the listing started may or may not
+   * be in it). For export, not for serving: SQLite walks the primary key (entity value,
+   * category) skipping other categories; DynamoDB scans the table with a filter (a page reads at
+   * most a few MB, so a page of a rare category can be short or empty while more follow).
+   * Expired records are included (the service hides them).
+   */
+  listCategory(query: CategoryListQuery): Promise<CategoryListPage>;
 
   /**
    * How many records of `entityType` have `computeId` as their current compute_id: the count

@@ -1,4 +1,5 @@
 import { EVENT_BACKENDS } from '../support/backends.js';
+import { categoryListContract } from './contract-category-list.js';
 import { computeJobContract } from './contract-compute-jobs.js';
 import { computeHistoryContract } from './contract-history.js';
 import { storeContract } from './contract.js';
@@ -11,4 +12,5 @@ for (const backend of EVENT_BACKENDS) {
   computeHistoryContract(backend);
   computeJobContract(backend);
   if (backend.versions) versionsContract(backend);
+  categoryListContract(backend);
 }

@@ -20,6 +20,8 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { StoreUnavailableError } from '../../errors.js';
 import type { ComputeHistoryEntry, FeatureRecord } from '../../model.js';
 import type {
+  CategoryListPage,
+  CategoryListQuery,
   ComputeJobPage,
   ComputeJobQuery,
   DeleteRecordInput,
@@ -35,6 +37,7 @@ import type {
 import { batchGet, type TableKeys } from './batch-get.js';
 import { countByComputeId, queryByComputeId } from './by-compute-id.js';
 import { DynamoDbComputeJobs } from './compute-jobs.js';
+import { scanCategory } from './list-category.js';
 import type { DynamoDbClients } from './client.js';
 import { isConditionalCheckFailed, translateError } from './errors.js';
 import { decodeHistory, HISTORY_POSITION_MAX_BYTES, historyProjection } from './history.js';
@@ -220,6 +223,10 @@ export class DynamoDbStore implements FeatureStore {
 
   async countByComputeId(entityType: string, computeId: string): Promise<number> {
     return countByComputeId(this.#doc, this.#open(entityType).table, computeId);
+  }
+
+  async listCategory(query: CategoryListQuery): Promise<CategoryListPage> {
+    return scanCategory(this.#doc, this.#open(query.entityType), query);
   }
 
   async deleteRecord(input: DeleteRecordInput): Promise<FeatureRecord | undefined> {

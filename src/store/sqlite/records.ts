@@ -17,6 +17,8 @@ import type {
   DeleteRecordInput,
   ExpiredRecordSweeper,
   FeatureStore,
+  CategoryListPage,
+  CategoryListQuery,
   MergeRecordInput,
   MergeResult,
   OutboxStore,
@@ -159,6 +161,15 @@ export class SqliteStore implements FeatureStore {
   async countByComputeId(entityType: string, computeId: string): Promise<number> {
     const s = this.#statements(entityType);
     return this.#guard(() => s.countByComputeId.get(computeId))?.n ?? 0;
+  }
+
+  async listCategory(query: CategoryListQuery): Promise<CategoryListPage> {
+    const s = this.#statements(query.entityType);
+    // One row more than asked tells whether more follow; '' sorts before every entity value.
+    const rows = this.#guard(() => s.byCategory.all(query.category, query.after?.entityValue ?? '', query.limit + 1));
+    const records = rows.slice(0, query.limit).map((r) => toRecord(query.entityType, r.entity_value, r));
+    const last = records[records.length - 1];
+    return { records, next: rows.length > query.limit && last !== undefined ? { entityValue: last.entityValue, category: last.category } : undefined };
   }
 
   async writeRecord(input: WriteRecordInput): Promise<WriteResult> {

@@ -65,6 +65,11 @@ export interface TableStatements {
   readonly byComputeIdInCategory: Statement<[string, string, string, number], ComputeJobRow>;
   /** How many records have a compute_id: a count over the index. */
   readonly countByComputeId: Statement<[string], { n: number }>;
+  /**
+   * A page of one category (`category, after_entity_value, limit`) in primary-key order: a walk
+   * of the primary key (entity_value, category) from the position on, skipping other categories.
+   */
+  readonly byCategory: Statement<[string, string, number], Row & { entity_value: string }>;
   /** The point read: the hottest path, kept a single prepared statement. */
   readonly get: Statement<[string, string], Row>;
   /**
@@ -118,6 +123,7 @@ export function prepareTable(db: Db, table: string): TableStatements {
        ORDER BY entity_value LIMIT ?`,
     ),
     countByComputeId: db.prepare(`SELECT count(*) AS n FROM ${t} INDEXED BY ${quote(`${table}_by_compute_id`)} WHERE compute_id = ?`),
+    byCategory: db.prepare(`SELECT entity_value, ${COLUMNS} FROM ${t} WHERE category = ? AND entity_value > ? ORDER BY entity_value LIMIT ?`),
     get: db.prepare(`SELECT ${COLUMNS} FROM ${t} WHERE entity_value = ? AND category = ?`),
     getMany: db.prepare(
       `SELECT k.key AS idx, r.category, r.data, r.created_at, r.updated_at, r.compute_id, r.event_time
