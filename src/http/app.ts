@@ -24,6 +24,7 @@ import { itemRoutes } from './routes/items.js';
 import { mergeWriteRoutes } from './routes/merge-write.js';
 import { lineageRoutes } from './routes/lineage.js';
 import { healthRoutes, metricsRoutes } from './routes/operations.js';
+import { uiRoutes } from './routes/ui.js';
 import { validatorCompiler } from './validation.js';
 
 export interface AppDeps {
@@ -155,5 +156,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(lineageRoutes, { prefix: '/api/v1', service });
   await app.register(healthRoutes, { prefix: '/api/v1', service });
   if (access.metrics !== 'off') await app.register(metricsRoutes, { metrics, access: access.metrics });
+  await app.register(uiRoutes, { config });
   return app;
 }
