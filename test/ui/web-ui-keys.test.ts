@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import type { Browser } from 'puppeteer-core';
+import type { Browser, Page } from 'puppeteer-core';
 import { formatKeyFile, newSecret, type ApiKey } from '../../src/auth/api-keys.js';
 import type { Runtime } from '../../src/server.js';
 import type { BackendInstance } from '../support/backend.js';
@@ -60,6 +60,19 @@ describe('web UI in a browser (API keys on)', () => {
 
   const url = () => `${runtime.url}/ui/?entity_type=bright_uid&entity_value=${encodeURIComponent(entity)}`;
 
+  /** A fresh session (its own sessionStorage) on the entity's page, showing the key prompt. */
+  const promptedPage = async () => {
+    const context = await browser.createBrowserContext();
+    const { page, problems } = await watchedPage(context);
+    await page.goto(url());
+    await page.waitForSelector('#message p');
+    return { context, page, problems };
+  };
+  const enterKey = async (page: Page, secret: string) => {
+    await page.type('#api-key', secret);
+    await page.keyboard.press('Enter');
+  };
+
   test('without a key the page loads and asks for one; entered once, it is kept for the session', async () => {
     const context = await browser.createBrowserContext();
     const { page, problems } = await watchedPage(context);
@@ -95,16 +108,11 @@ describe('web UI in a browser (API keys on)', () => {
   });
 
   test('a wrong key, and a key without the read scope, are explained with a prompt for another', async () => {
-    const context = await browser.createBrowserContext();
-    const { page, problems } = await watchedPage(context);
-    await page.goto(url());
-    await page.waitForSelector('#message p');
-    await page.type('#api-key', 'fsk.reader.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
-    await page.keyboard.press('Enter');
+    const { context, page, problems } = await promptedPage();
+    await enterKey(page, 'fsk.reader.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
     await untilText(page, '#message p:nth-child(2)', 'The API key was not accepted: enter a valid one above.');
 
-    await page.type('#api-key', admin.secret);
-    await page.keyboard.press('Enter');
+    await enterKey(page, admin.secret);
     await untilText(page, '#message p', "403 FORBIDDEN: API key 'ops' lacks the 'read' scope");
     assert.match((await texts(page, '#message p'))[1] ?? '', /enter a key with the read scope/);
     assert.equal(await page.evaluate('document.activeElement.id'), 'api-key');
@@ -114,12 +122,8 @@ describe('web UI in a browser (API keys on)', () => {
   });
 
   test('a key limited to some categories sees those, without a refusal for the others', async () => {
-    const context = await browser.createBrowserContext();
-    const { page, problems } = await watchedPage(context);
-    await page.goto(url());
-    await page.waitForSelector('#message p');
-    await page.type('#api-key', d0Reader.secret);
-    await page.keyboard.press('Enter');
+    const { context, page, problems } = await promptedPage();
+    await enterKey(page, d0Reader.secret);
     await page.waitForSelector('section[data-category]');
     assert.deepEqual(await texts(page, 'section[data-category] h2'), [D0]);
     assert.equal(await shown(page, '.summary'), '1 of 1 categories');
