@@ -146,6 +146,30 @@ describe('web UI in a browser (open mode)', () => {
     assert.deepEqual(problems, []);
   });
 
+  test('a 503 from the store is shown with its detail and when to retry', async () => {
+    const { page, problems } = await watchedPage(browser);
+    // The answer the service gives when its store cannot be reached, put in place of the multi-read's.
+    await page.setRequestInterception(true);
+    page.on('request', (request) => {
+      if (request.url().endsWith('/api/v1/get/items')) {
+        void request.respond({
+          status: 503,
+          headers: { 'retry-after': '2' },
+          contentType: 'application/json',
+          body: '{"detail":"Feature store is temporarily unavailable","code":"STORE_UNAVAILABLE"}',
+        });
+      } else void request.continue();
+    });
+    await page.goto(entityUrl('user-2'));
+    await page.waitForSelector('#message p');
+    assert.deepEqual(await texts(page, '#message p'), [
+      '503 STORE_UNAVAILABLE: Feature store is temporarily unavailable',
+      'The service or its store is unavailable right now; retry in 2 s.',
+    ]);
+    assert.equal(await page.$('section[data-category]'), null);
+    assert.deepEqual(problems, []);
+  });
+
   // Needs GET /api/v1/compute-jobs/{id} (job analytics); until it is served this test fails.
   test('a compute job\'s statistics: writes, current records, first and last write, per category and entity type', async () => {
     // Job statistics may be derived from the change events, a little after the writes.
