@@ -43,4 +43,22 @@ export default tseslint.config(
       globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', fetch: 'readonly' },
     },
   },
+  {
+    // The web UI's modules run in the browser as they are (no build step).
+    files: ['ui/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      parserOptions: { projectService: false, project: false },
+      globals: {
+        document: 'readonly',
+        window: 'readonly',
+        history: 'readonly',
+        location: 'readonly',
+        sessionStorage: 'readonly',
+        fetch: 'readonly',
+        URLSearchParams: 'readonly',
+        Element: 'readonly',
+      },
+    },
+  },
 );

@@ -30,6 +30,7 @@ import { versionRoutes } from './routes/versions.js';
 import type { Rollbacks } from '../service/rollback.js';
 import { categoryListRoutes } from './routes/category-list.js';
 import { healthRoutes, metricsRoutes } from './routes/operations.js';
+import { uiRoutes } from './routes/ui.js';
 import { validatorCompiler } from './validation.js';
 
 export interface AppDeps {
@@ -195,5 +196,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(categoryListRoutes, { prefix: '/api/v1', service });
   await app.register(healthRoutes, { prefix: '/api/v1', service });
   if (access.metrics !== 'off') await app.register(metricsRoutes, { metrics, access: access.metrics });
+  await app.register(uiRoutes, { config });
   return app;
 }
