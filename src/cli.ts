@@ -4,6 +4,7 @@ import { KEYS_HELP, runKeys, UsageError } from './cli-keys.js';
 import { loadConfig, type Config } from './config.js';
 import { ConfigError } from './errors.js';
 import { closeOnSignals, startServer } from './server.js';
+import { serveWorkers } from './workers.js';
 
 const HELP = `feature-store — online feature store service
 
@@ -132,7 +133,12 @@ async function main(argv: string[]): Promise<void> {
   }
   switch (command) {
     case 'serve': {
-      const starting = startServer(config());
+      const cfg = config();
+      if (cfg.workers > 1) {
+        await serveWorkers(cfg);
+        return;
+      }
+      const starting = startServer(cfg);
       closeOnSignals(starting);
       await starting;
       return;
