@@ -1,9 +1,10 @@
 import { createServer, request as httpRequest, Agent, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { runLoad, type LoadResult, type NextRequest, type QuietState } from './load.js';
+import { runLoad, type LoadGenerator, type LoadResult, type NextRequest, type QuietState } from './load.js';
+import { requestSources, type RequestSource } from './scenarios.js';
 import { baseEnv, freePort, processMemory, runCommand, spawnChild, stopChild, waitUntil, type Child, type MemoryStatus } from './procs.js';
-import { batchReadBody, D0, dataSet, entityValue, featurePool, multiReadBody, seedViaApi, singleReadPath, writeBody } from './seed.js';
+import { D0, dataSet, entityValue, featurePool, seedViaApi, writeBody } from './seed.js';
 import { profileService, type ProfileSummary } from './profile.js';
 import { startService, type RunningService, type ServiceCommand } from './service.js';
 
@@ -149,6 +150,7 @@ export interface DynamoOptions {
   profile: boolean;
   log: (line: string) => void;
   settle?: () => Promise<QuietState>;
+  loadgen?: LoadGenerator;
 }
 
 const EXACT_CALLS = 50;
@@ -264,40 +266,12 @@ export async function runDynamo(o: DynamoOptions): Promise<DynamoSection> {
       return section;
     }
 
-    const pool = featurePool(500, 11);
-    let writes = 0;
-    const batch = (n: number) => (): NextRequest => ({
-      path: '/api/v1/get/items/batch',
-      body: batchReadBody(Array.from({ length: n }, () => entityValue(Math.floor(Math.random() * set.dual)))),
-    });
-    const scenarios: { label: string; method: 'GET' | 'POST'; next: () => NextRequest; entities?: number }[] = [
-      {
-        label: 'single-category read',
-        method: 'GET',
-        next: () => ({ path: singleReadPath(entityValue(Math.floor(Math.random() * set.entities))) }),
-      },
-      {
-        label: 'multi-category read (2 categories)',
-        method: 'POST',
-        next: () => ({ path: '/api/v1/get/items', body: multiReadBody(entityValue(Math.floor(Math.random() * set.dual))) }),
-      },
-      {
-        label: 'write',
-        method: 'POST',
-        next: () => {
-          const f = pool[writes++ % pool.length] ?? { category: 'd0_unauth_features', json: '{"x":1}' };
-          return {
-            path: '/api/v1/items',
-            body: writeBody(entityValue(Math.floor(Math.random() * set.entities * 2)), f.category, f.json, 'bench-dynamo'),
-          };
-        },
-      },
-      ...DYNAMO_BATCH_SIZES.map((n) => ({
-        label: `batch read, ${n} entit${n === 1 ? 'y' : 'ies'} per request`,
-        method: 'POST' as const,
-        next: batch(n),
-        entities: n,
-      })),
+    const src = requestSources(set, { poolSize: 500, poolSeed: 11, computeId: () => 'bench-dynamo' });
+    const scenarios: { label: string; source: RequestSource; entities?: number }[] = [
+      { label: 'single-category read', source: src.single },
+      { label: 'multi-category read (2 categories)', source: src.multi },
+      { label: 'write', source: src.write },
+      ...DYNAMO_BATCH_SIZES.map((n) => ({ label: `batch read, ${n} entit${n === 1 ? 'y' : 'ies'} per request`, source: src.batch(n), entities: n })),
     ];
     for (const s of scenarios) {
       o.log(`  dynamodb ${s.label} …`);
@@ -306,8 +280,10 @@ export async function runDynamo(o: DynamoOptions): Promise<DynamoSection> {
         target: 'service (dynamodb)',
         baseUrl: url,
         pid: service.child.pid,
-        method: s.method,
-        next: s.next,
+        method: s.source.method,
+        next: s.source.next,
+        lua: s.source.lua,
+        ...(o.loadgen === undefined ? {} : { loadgen: o.loadgen }),
         connections: o.connections,
         warmupSeconds: o.warmupSeconds,
         durationSeconds: o.durationSeconds,
@@ -322,18 +298,18 @@ export async function runDynamo(o: DynamoOptions): Promise<DynamoSection> {
     }
 
     // Exact request counts per API call, by kind of call.
-    const [single, multi] = scenarios;
+    const single = src.single;
     let fresh = 0;
-    const f0 = pool[0] ?? { category: D0, json: '{"x":1}' };
+    const f0 = featurePool(1, 11)[0] ?? { category: D0, json: '{"x":1}' };
     const exact: [string, 'GET' | 'POST', () => NextRequest][] = [
-      ['single-category read', 'GET', single?.next ?? (() => ({ path: '/' }))],
-      ['multi-category read (2 categories)', 'POST', multi?.next ?? (() => ({ path: '/' }))],
+      ['single-category read', 'GET', src.single.next],
+      ['multi-category read (2 categories)', 'POST', src.multi.next],
       [
         'write, existing record',
         'POST',
         () => ({ path: '/api/v1/items', body: writeBody(entityValue(Math.floor(Math.random() * set.entities)), D0, f0.json, 'bench-exact') }),
       ],
-      ['batch read, 100 entities × 2 categories', 'POST', batch(100)],
+      ['batch read, 100 entities × 2 categories', 'POST', src.batch(100).next],
       [
         'write, new record',
         'POST',
@@ -344,7 +320,7 @@ export async function runDynamo(o: DynamoOptions): Promise<DynamoSection> {
     section.memory = processMemory(service.child.pid);
     section.measured = true;
 
-    if (o.profile && single !== undefined) {
+    if (o.profile) {
       await stopChild(service.child);
       service = undefined;
       o.log('  profiling a service process (node --cpu-prof) on the DynamoDB single-category read …');
@@ -361,6 +337,8 @@ export async function runDynamo(o: DynamoOptions): Promise<DynamoSection> {
           pid,
           method: 'GET',
           next: single.next,
+          lua: single.lua,
+          ...(o.loadgen === undefined ? {} : { loadgen: o.loadgen }),
           connections: o.connections,
           warmupSeconds: o.warmupSeconds,
           durationSeconds: o.durationSeconds,

@@ -1,13 +1,16 @@
 import type { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { machineCpuSeconds, processCpuSeconds } from './procs.js';
+import { machineCpuSeconds, processCpuSeconds, treeCpuSeconds } from './procs.js';
+import { abortWrk, luaScript, QUANTILE_MASS, runWrk, type LuaScenario } from './wrk.js';
 
 /**
- * Load generation with autocannon's programmatic API, in the harness process. Each scenario is
- * a warm-up run (discarded) and a measured run; around the measured run the harness samples
- * the CPU time of the target process (and of helpers such as the broker) from /proc.
+ * Load generation: wrk (bench/wrk.ts, its own process) or autocannon's programmatic API (in
+ * the harness process). Each scenario is a warm-up run (discarded) and measured runs; around
+ * each measured run the harness samples from /proc the CPU time of the target process and its
+ * children (`WORKERS`), of helpers such as the broker, and of the load generator itself.
  */
+export type LoadGenerator = 'wrk' | 'autocannon';
 
 // ------------------------------------------------------------------ autocannon (untyped package)
 
@@ -55,14 +58,15 @@ const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
  */
 class LatencyHistogram {
   static readonly RESOLUTION_MS = 0.01;
-  readonly #counts = new Uint32Array(200_001);
+  /** Counts may be fractional: wrk's runs arrive as quantiles, each standing for a share of the responses. */
+  readonly #counts = new Float64Array(200_001);
   #total = 0;
   #max = 0;
 
-  record(ms: number): void {
+  record(ms: number, weight = 1): void {
     const i = Math.min(Math.floor(ms / LatencyHistogram.RESOLUTION_MS), this.#counts.length - 1);
-    this.#counts[i] = (this.#counts[i] ?? 0) + 1;
-    this.#total++;
+    this.#counts[i] = (this.#counts[i] ?? 0) + weight;
+    this.#total += weight;
     if (ms > this.#max) this.#max = ms;
   }
 
@@ -77,7 +81,7 @@ class LatencyHistogram {
   /** Upper bound of the bucket holding the p-th percentile (0 < p ≤ 100), in ms. */
   percentile(p: number): number {
     if (this.#total === 0) return NaN;
-    const rank = Math.ceil((p / 100) * this.#total);
+    const rank = (p / 100) * this.#total * (1 - 1e-9);
     let seen = 0;
     for (let i = 0; i < this.#counts.length; i++) {
       seen += this.#counts[i] ?? 0;
@@ -105,6 +109,12 @@ export interface LoadSpec {
   method: 'GET' | 'POST';
   /** Chooses the next request (random key); called once per request, keep it cheap. */
   next: () => NextRequest;
+  /** The same requests for wrk; without it the scenario runs on autocannon whatever `loadgen` says. */
+  lua?: LuaScenario;
+  /** Default autocannon. */
+  loadgen?: LoadGenerator;
+  /** wrk threads (default 1: one core's worth of load generator at most). */
+  wrkThreads?: number;
   connections: number;
   warmupSeconds: number;
   durationSeconds: number;
@@ -147,6 +157,10 @@ export interface LoadResult {
   cpuUsPerRequest: number;
   cpuPct: number;
   harnessCpuPct: number;
+  /** What generated the load, and its CPU (autocannon: the harness process it runs in). */
+  loadgen: LoadGenerator;
+  loadgenCpuPct: number;
+  loadgenCpuUsPerRequest: number;
   machineBusyPct: number;
   /** Machine CPU not used by the target, the harness or the helpers (other tenants). */
   otherCpuPct: number;
@@ -162,12 +176,63 @@ export interface LoadResult {
 
 let current: AcInstance | undefined;
 
-/** Stops the running autocannon instance, if any (Ctrl-C). */
+/** Stops the running load generator, if any (Ctrl-C). */
 export function abortLoad(): void {
   current?.stop();
+  abortWrk();
 }
 
-function drive(spec: LoadSpec, seconds: number, onResponse?: (ms: number) => void): Promise<AcResult> {
+/** One run of either generator, in common terms. */
+interface Driven {
+  seconds: number;
+  responses: number;
+  ok: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  bytes: number;
+  statusCodes: Record<string, number>;
+  /** wrk's CPU seconds (autocannon's is the harness's). */
+  loadgenCpuSeconds?: number;
+}
+
+function generatorOf(spec: LoadSpec): LoadGenerator {
+  return spec.loadgen === 'wrk' && spec.lua !== undefined ? 'wrk' : 'autocannon';
+}
+
+async function drive(spec: LoadSpec, seconds: number, histogram?: LatencyHistogram): Promise<Driven> {
+  if (generatorOf(spec) === 'wrk' && spec.lua !== undefined) {
+    const r = await runWrk({ url: spec.baseUrl, connections: spec.connections, threads: spec.wrkThreads ?? 1, seconds, script: luaScript(spec.lua) });
+    if (histogram !== undefined) r.quantilesMs.forEach((ms, i) => histogram.record(ms, r.responses * (QUANTILE_MASS[i] ?? 0)));
+    const ok = r.responses - r.non2xx;
+    return {
+      seconds: r.seconds,
+      responses: r.responses,
+      ok,
+      non2xx: r.non2xx,
+      errors: r.errors,
+      timeouts: r.timeouts,
+      bytes: r.bytes,
+      statusCodes: { '2xx': ok, ...(r.non2xx > 0 ? { '4xx/5xx': r.non2xx } : {}) },
+      loadgenCpuSeconds: r.cpuSeconds,
+    };
+  }
+  const r = await driveAutocannon(spec, seconds, histogram === undefined ? undefined : (ms) => histogram.record(ms));
+  const statusCodes: Record<string, number> = {};
+  for (const [code, st] of Object.entries(r.statusCodeStats)) statusCodes[code] = st.count;
+  return {
+    seconds: r.duration,
+    responses: r.requests.total,
+    ok: r['2xx'],
+    non2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    bytes: r.throughput.total,
+    statusCodes,
+  };
+}
+
+function driveAutocannon(spec: LoadSpec, seconds: number, onResponse?: (ms: number) => void): Promise<AcResult> {
   const headers: Record<string, string> = spec.method === 'POST' ? { 'content-type': 'application/json' } : {};
   const instance = autocannon({
     url: spec.baseUrl,
@@ -221,6 +286,8 @@ class Accumulator {
   bytes = 0;
   cpuSeconds = 0;
   harnessSeconds = 0;
+  /** wrk's own CPU (0 with autocannon, which runs in the harness). */
+  wrkSeconds = 0;
   busySeconds = 0;
   from = NaN;
   to = NaN;
@@ -234,30 +301,31 @@ class Accumulator {
   /** One measured run of `seconds`, added to the totals. */
   async measure(seconds: number): Promise<void> {
     const { spec, helpers } = this;
-    const cpu0 = processCpuSeconds(spec.pid) ?? NaN;
+    const cpu0 = treeCpuSeconds(spec.pid) ?? NaN;
     const helper0 = helpers.map(([, pid]) => processCpuSeconds(pid) ?? NaN);
     const machine0 = machineCpuSeconds();
     const harness0 = process.cpuUsage();
     const t0 = performance.now();
-    const r = await drive(spec, seconds, (ms) => this.histogram.record(ms));
+    const r = await drive(spec, seconds, this.histogram);
     const t1 = performance.now();
-    const cpu1 = processCpuSeconds(spec.pid) ?? NaN;
+    const cpu1 = treeCpuSeconds(spec.pid) ?? NaN;
     const helper1 = helpers.map(([, pid]) => processCpuSeconds(pid) ?? NaN);
     const machine1 = machineCpuSeconds();
     const harness = process.cpuUsage(harness0);
     if (Number.isNaN(this.from)) this.from = t0;
     this.to = t1;
     this.wall += (t1 - t0) / 1000;
-    this.seconds += r.duration > 0 ? r.duration : (t1 - t0) / 1000;
-    this.responses += r.requests.total;
-    this.ok += r['2xx'];
+    this.seconds += r.seconds > 0 ? r.seconds : (t1 - t0) / 1000;
+    this.responses += r.responses;
+    this.ok += r.ok;
     this.non2xx += r.non2xx;
     this.errors += r.errors;
     this.timeouts += r.timeouts;
-    this.bytes += r.throughput.total;
-    for (const [code, st] of Object.entries(r.statusCodeStats)) this.statusCodes[code] = (this.statusCodes[code] ?? 0) + st.count;
+    this.bytes += r.bytes;
+    for (const [code, n] of Object.entries(r.statusCodes)) this.statusCodes[code] = (this.statusCodes[code] ?? 0) + n;
     this.cpuSeconds += cpu1 - cpu0;
     this.harnessSeconds += (harness.user + harness.system) / 1e6;
+    this.wrkSeconds += r.loadgenCpuSeconds ?? 0;
     this.busySeconds += machine1.busy - machine0.busy;
     helpers.forEach((_, i) => (this.helperSeconds[i] = (this.helperSeconds[i] ?? 0) + ((helper1[i] ?? NaN) - (helper0[i] ?? NaN))));
   }
@@ -265,7 +333,9 @@ class Accumulator {
   result(before: QuietState | undefined): LoadResult {
     const { spec, wall, helpers, helperSeconds } = this;
     const helperTotal = helperSeconds.reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0);
-    const other = this.busySeconds - this.cpuSeconds - this.harnessSeconds - helperTotal;
+    const other = this.busySeconds - this.cpuSeconds - this.harnessSeconds - this.wrkSeconds - helperTotal;
+    const loadgen = generatorOf(spec);
+    const loadgenSeconds = loadgen === 'wrk' ? this.wrkSeconds : this.harnessSeconds;
     return {
       label: spec.label,
       target: spec.target,
@@ -288,6 +358,9 @@ class Accumulator {
       cpuUsPerRequest: this.responses > 0 ? (this.cpuSeconds / this.responses) * 1e6 : NaN,
       cpuPct: (this.cpuSeconds / wall) * 100,
       harnessCpuPct: (this.harnessSeconds / wall) * 100,
+      loadgen,
+      loadgenCpuPct: (loadgenSeconds / wall) * 100,
+      loadgenCpuUsPerRequest: this.responses > 0 ? (loadgenSeconds / this.responses) * 1e6 : NaN,
       machineBusyPct: (this.busySeconds / wall) * 100,
       otherCpuPct: Math.max(0, (other / wall) * 100),
       helperCpuPct: Object.fromEntries(helpers.map(([name], i) => [name, ((helperSeconds[i] ?? NaN) / wall) * 100])),
@@ -313,7 +386,7 @@ export async function runRounds(specs: LoadSpec[], rounds: number, settle?: () =
   for (const acc of accs) {
     if (acc.spec.warmupSeconds > 0) {
       const w = await drive(acc.spec, acc.spec.warmupSeconds);
-      acc.warmup = { responses: w.requests.total, non2xx: w.non2xx, errors: w.errors + w.timeouts };
+      acc.warmup = { responses: w.responses, non2xx: w.non2xx, errors: w.errors + w.timeouts };
     }
   }
   for (const acc of accs) acc.spec.beforeMeasure?.();

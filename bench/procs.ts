@@ -1,5 +1,6 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
@@ -122,6 +123,54 @@ export function processCpuSeconds(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The process and its descendants (a `WORKERS` primary and its workers), from /proc. */
+export function processTree(pid: number): number[] {
+  const parents = new Map<number, number[]>();
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return [pid];
+  }
+  for (const e of entries) {
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = parents.get(ppid) ?? [];
+      list.push(Number(e));
+      parents.set(ppid, list);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number): void => {
+    out.push(p);
+    for (const c of parents.get(p) ?? []) walk(c);
+  };
+  walk(pid);
+  return out;
+}
+
+/**
+ * CPU seconds of `pid` and its descendants; undefined if `pid` is gone. A child that exited
+ * during the window takes its CPU with it (a restarted worker): a bench run reports those.
+ */
+export function treeCpuSeconds(pid: number): number | undefined {
+  const own = processCpuSeconds(pid);
+  if (own === undefined) return undefined;
+  return processTree(pid)
+    .slice(1)
+    .reduce((sum, p) => sum + (processCpuSeconds(p) ?? 0), own);
+}
+
+/** Memory of `pid` and its descendants, summed (RSS double-counts pages they share). */
+export function treeMemory(pid: number): MemoryStatus | undefined {
+  const all = processTree(pid).map(processMemory);
+  if (all[0] === undefined) return undefined;
+  return all.reduce<MemoryStatus>((a, m) => ({ rssMiB: a.rssMiB + (m?.rssMiB ?? 0), hwmMiB: a.hwmMiB + (m?.hwmMiB ?? 0) }), { rssMiB: 0, hwmMiB: 0 });
 }
 
 export interface MemoryStatus {

@@ -187,6 +187,9 @@ function conditionsTable(rows: LoadResult[], helperNames: string[]): string {
       'p90 ms',
       'p99.9 ms',
       'max ms',
+      'Load generator',
+      'Load generator CPU',
+      'Load generator CPU µs/req',
       'Harness CPU',
       ...helperNames.map((h) => `${h} CPU`),
       'Machine busy',
@@ -201,6 +204,9 @@ function conditionsTable(rows: LoadResult[], helperNames: string[]): string {
       fix(r.p90),
       fix(r.p999),
       fix(r.max),
+      r.loadgen,
+      pct(r.loadgenCpuPct),
+      fix(r.loadgenCpuUsPerRequest, 0),
       pct(r.harnessCpuPct),
       ...helperNames.map((h) => pct(r.helperCpuPct[h] ?? NaN)),
       pct(r.machineBusyPct),
@@ -209,7 +215,7 @@ function conditionsTable(rows: LoadResult[], helperNames: string[]): string {
         ? 'not checked'
         : `${pct(r.before.foreignPct)}${r.before.waitedMs > 1_500 ? ` (waited ${fix(r.before.waitedMs / 1000, 0)} s)` : ''}`,
     ]),
-    [false, false, true, true, true, true, true, true, ...helperNames.map(() => true), true, true, true],
+    [false, false, true, true, true, true, true, false, true, true, true, ...helperNames.map(() => true), true, true, true],
   );
 }
 
@@ -392,6 +398,12 @@ function batchPart(d: ReportData): string {
   );
 }
 
+function loadgenText(s: BenchSettings): string {
+  return s.loadgen === 'wrk'
+    ? `wrk (\`/usr/bin/wrk\`, its own process, ${s.wrkThreads} thread${s.wrkThreads === 1 ? '' : 's'}; a Lua \`request()\` builds each request from the same templates as the autocannon scenarios)`
+    : 'autocannon (programmatic API) in the harness process';
+}
+
 export function renderReport(d: ReportData): string {
   const s = d.settings;
   const m = d.machine;
@@ -411,14 +423,15 @@ export function renderReport(d: ReportData): string {
     '- The baseline is a bare `node:http` server in its own process (bench/bare-server.ts) that answers every GET and POST with ' +
       `the same ${int(d.responseBytes)}-byte JSON document the service returns for a single-category read (serialized per request; POST ` +
       'bodies are read and parsed). Reads are compared with bare GET, writes with bare POST.',
-    `- Load: autocannon (programmatic API) in the harness process, ${s.connections} connections, keys drawn at random per request. ` +
+    `- Load: ${loadgenText(s)}, ${s.connections} connections, keys drawn at random over all seeded entities per request. ` +
       'Scenarios that are compared run as a group: a warm-up of each ' +
       `(${s.warmup} s, discarded), then ${s.rounds} rounds in which each runs for ${fix(s.duration / s.rounds, 1)} s, so each gets ${s.duration} s ` +
       'measured, spread over the same stretch of time as the others (groups: reads = bare GET, single, multi; writes = bare POST, ' +
       'write; events = write events off, write events on). This VM\'s throughput drifts by ±20 % from one 6 s run to the next even ' +
-      'when it is otherwise idle; interleaving keeps that drift out of the ratios. The harness shares the ' +
-      `${m.cores} cores with the process under test (autocannon alone needs most of a core at 20–30k req/s), so absolute numbers ` +
-      'include that competition; ratios compare like with like.',
+      'when it is otherwise idle; interleaving keeps that drift out of the ratios. The load generator shares the ' +
+      `${m.cores} cores with the process under test, so absolute numbers include that competition; its own CPU is in *Run conditions* ` +
+      '(*Load generator CPU*, from its /proc/<pid>/stat; autocannon\'s is the harness process it runs in). Ratios compare like with like: ' +
+      'the bare server is driven by the same generator in the same run.',
     `- Data: ${int(d.seed.records)} records seeded straight through \`SqliteStore\` into a fresh file in ${int(d.seed.seconds)} s ` +
       `(${fix(d.seed.dbMiB, 0)} MiB database): ${int(d.seed.entities)} \`bright_uid\` entities with \`d0_unauth_features\` ` +
       `(11 features: ints, floats, strings, a boolean, a null, a 6-int array), the first ${int(d.seed.dual)} of them also with ` +

@@ -1,9 +1,29 @@
+import { parseArgs } from 'node:util';
+import type { LoadGenerator } from './load.js';
+import { wrkAvailable } from './wrk.js';
+
 /**
  * Benchmark settings. Everything is overridable through `BENCH_*` environment variables so a
  * quick smoke run (`BENCH_DURATION=2 BENCH_WARMUP=1 BENCH_SEED=5000 npm run bench`) uses the
- * same code path as the full run.
+ * same code path as the full run. Flags (`npm run bench -- --flag=…`) choose the load generator
+ * and the optional runs: `--loadgen=wrk|autocannon` (default wrk when /usr/bin/wrk exists),
+ * `--scale=10m` (the scale run, see bench/scale.ts), `--workers=1,2` (the WORKERS run, see
+ * bench/workers.ts).
  */
 export interface BenchSettings {
+  loadgen: LoadGenerator;
+  /** wrk threads per run (BENCH_WRK_THREADS, default 1). */
+  wrkThreads: number;
+  /** `--scale`: records of the large data set (0: no scale run). */
+  scaleRecords: number;
+  /** `--scale-only`: skip the default scenarios, run only the scale comparison. */
+  scaleOnly: boolean;
+  /** Where the seeded large file is kept between runs (BENCH_SCALE_CACHE). */
+  scaleCacheDir: string;
+  /** `--workers`: WORKERS values to compare (empty: no workers run). */
+  workers: number[];
+  /** `--workers-only`: skip the default scenarios. */
+  workersOnly: boolean;
   /** Measured seconds per scenario. */
   duration: number;
   /** Warm-up seconds per scenario (not measured). */
@@ -62,8 +82,44 @@ function flag(env: Env, name: string, fallback: boolean): boolean {
   throw new Error(`${name} must be true or false, got '${raw}'`);
 }
 
-export function loadSettings(env: Env): BenchSettings {
+/** `10m`, `500k`, `2000000` → records. */
+function count(flag: string, raw: string): number {
+  const m = /^(\d+(?:\.\d+)?)([km]?)$/i.exec(raw.trim());
+  const n = m === null ? NaN : Number(m[1]) * ({ k: 1e3, m: 1e6 }[(m[2] ?? '').toLowerCase()] ?? 1);
+  if (!Number.isFinite(n) || n < 1_000 || n > 100_000_000) throw new Error(`--${flag} must be a record count such as 10m or 500k, got '${raw}'`);
+  return Math.round(n);
+}
+
+function workerList(raw: string): number[] {
+  const list = raw.split(',').map((x) => Number(x.trim()));
+  if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 1 || n > 16)) {
+    throw new Error(`--workers must be a list of process counts such as 1,2, got '${raw}'`);
+  }
+  return [...new Set(list)];
+}
+
+export function loadSettings(env: Env, argv: readonly string[] = []): BenchSettings {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      loadgen: { type: 'string' },
+      scale: { type: 'string' },
+      'scale-only': { type: 'boolean' },
+      workers: { type: 'string' },
+      'workers-only': { type: 'boolean' },
+    },
+  });
+  const loadgen = values.loadgen ?? (wrkAvailable() ? 'wrk' : 'autocannon');
+  if (loadgen !== 'wrk' && loadgen !== 'autocannon') throw new Error(`--loadgen must be wrk or autocannon, got '${loadgen}'`);
+  if (loadgen === 'wrk' && !wrkAvailable()) throw new Error('--loadgen=wrk: /usr/bin/wrk is not installed (apt-get install wrk)');
   return Object.freeze({
+    loadgen,
+    wrkThreads: Math.round(num(env, 'BENCH_WRK_THREADS', 1, 1, 16)),
+    scaleRecords: values.scale === undefined ? 0 : count('scale', values.scale),
+    scaleOnly: values['scale-only'] === true,
+    scaleCacheDir: env.BENCH_SCALE_CACHE?.trim() || 'bench/.cache',
+    workers: values.workers === undefined ? [] : workerList(values.workers),
+    workersOnly: values['workers-only'] === true,
     duration: num(env, 'BENCH_DURATION', 10, 1, 600),
     warmup: num(env, 'BENCH_WARMUP', 3, 0, 120),
     connections: Math.round(num(env, 'BENCH_CONNECTIONS', 50, 1, 1000)),
@@ -79,8 +135,9 @@ export function loadSettings(env: Env): BenchSettings {
     drainSeconds: num(env, 'BENCH_DRAIN_SECONDS', 60, 0, 600),
     timeoutSeconds: num(env, 'BENCH_TIMEOUT', 1200, 30, 7200),
     quietThresholdPct: num(env, 'BENCH_QUIET_THRESHOLD', 25, 1, 200),
-    quietMaxWaitSeconds: num(env, 'BENCH_QUIET_WAIT', 60, 0, 600),
-    quietBudgetSeconds: num(env, 'BENCH_QUIET_BUDGET', 300, 0, 3600),
+    // Bounded so that a default run stays under 5 minutes on a busy machine.
+    quietMaxWaitSeconds: num(env, 'BENCH_QUIET_WAIT', 10, 0, 600),
+    quietBudgetSeconds: num(env, 'BENCH_QUIET_BUDGET', 30, 0, 3600),
     keepTmp: flag(env, 'BENCH_KEEP_TMP', false),
     output: env.BENCH_OUTPUT?.trim() || 'docs/performance.md',
     kafkaBrokers: env.KAFKA_BROKERS?.trim() || undefined,

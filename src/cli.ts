@@ -6,6 +6,7 @@ import { IMPORT_HELP, runImportCommand } from './cli-import.js';
 import { loadConfig, type Config } from './config.js';
 import { ConfigError } from './errors.js';
 import { closeOnSignals, startServer } from './server.js';
+import { serveWorkers } from './workers.js';
 
 const HELP = `feature-store — online feature store service
 
@@ -148,7 +149,12 @@ async function main(argv: string[]): Promise<void> {
   }
   switch (command) {
     case 'serve': {
-      const starting = startServer(config());
+      const cfg = config();
+      if (cfg.workers > 1) {
+        await serveWorkers(cfg);
+        return;
+      }
+      const starting = startServer(cfg);
       closeOnSignals(starting);
       await starting;
       return;

@@ -84,6 +84,11 @@ export interface Config {
     readonly leaseMs: number;
   };
   readonly shutdownTimeoutMs: number;
+  /**
+   * Service processes sharing the port (`WORKERS`, node:cluster; default 1: no cluster). See
+   * src/workers.ts for what they share and README "Several processes" for SQLite.
+   */
+  readonly workers: number;
   readonly access: AccessConfig;
   /** Undefined when `STATSD_HOST` is unset: no StatsD metrics are sent. */
   readonly statsd: StatsdConfig | undefined;
@@ -244,6 +249,7 @@ export function loadConfig(env: Env): Config {
       leaseMs: int(env, 'OUTBOX_LEASE_MS', 30000, 1000, 3600000),
     }),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
+    workers: int(env, 'WORKERS', 1, 1, 64),
     access: access(env, str(env, 'HOST', '127.0.0.1')),
     http: httpLimits(env),
     corsOrigins: Object.freeze(corsOrigins(env)),

@@ -45,6 +45,8 @@ export interface RuntimeOverrides {
   /** A store to use instead of the one `config.store` selects (tests). */
   store?: FeatureStore;
   metrics?: Metrics;
+  /** Whether this process runs the expiry sweeper (default true; `WORKERS` runs it in one worker). */
+  expirySweeper?: boolean;
 }
 
 /**
@@ -82,6 +84,7 @@ export async function startServer(config: Config, overrides: RuntimeOverrides = 
   });
   // Only backends without native expiry sweep, and only when some category has a TTL.
   const sweeper =
+    overrides.expirySweeper === false ||
     store.sweeper === undefined || Object.keys(config.categoryTtlMs).length === 0
       ? undefined
       : createExpirySweeper({ sweep: () => service.sweepExpired(config.ttl.sweepBatch), intervalMs: config.ttl.sweepIntervalMs, logger });

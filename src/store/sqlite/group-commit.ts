@@ -55,7 +55,11 @@ export class GroupCommit {
     if (batch.length === 0) return;
     let results: unknown[];
     try {
-      results = this.#guard(() => this.#db.transaction(() => batch.map((p) => p.run()))());
+      // IMMEDIATE: the write lock is taken at BEGIN, waiting up to the busy timeout. A deferred
+      // transaction that reads first (a write checks the stored event time) could not upgrade
+      // to writing once another process (`WORKERS`) committed since its read began
+      // (SQLITE_BUSY_SNAPSHOT, no waiting); with one process it makes no difference.
+      results = this.#guard(() => this.#db.transaction(() => batch.map((p) => p.run())).immediate());
     } catch (err) {
       for (const p of batch) p.reject(err);
       return;
