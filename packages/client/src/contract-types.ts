@@ -21,7 +21,7 @@ export type {
   WriteResponse,
 } from '../../../src/contract/index.js';
 
-import type { ComputeJobResponse } from '../../../src/contract/index.js';
+import type { ComputeJobResponse, ComputeJobStatsResponse } from '../../../src/contract/index.js';
 
 /** One record of a by-compute-id page. */
 export type ComputeJobRecord = ComputeJobResponse['records'][number];
@@ -31,12 +31,4 @@ export type ComputeJobRecord = ComputeJobResponse['records'][number];
  * analytics). `records_written` counts every write by the job (rewrites included),
  * `records_current` the records whose latest compute_id is still this one.
  */
-export interface ComputeJobStats {
-  compute_id: string;
-  records_written: number;
-  records_current: number;
-  first_write_at: string;
-  last_write_at: string;
-  categories: Record<string, number>;
-  entity_types: Record<string, number>;
-}
+export type ComputeJobStats = ComputeJobStatsResponse;
