@@ -41,11 +41,11 @@ describe('client: computeJob against a real service', () => {
     assert.ok(stats.first_write_at <= stats.last_write_at);
   });
 
-  test('an unknown job is a FeatureStoreNotFoundError with code NOT_FOUND', async () => {
+  test('an unknown job is a FeatureStoreNotFoundError with code COMPUTE_JOB_NOT_FOUND', async () => {
     const job = `job-${randomUUID()}`;
     await assert.rejects(live.fs.computeJob(job), (err: unknown) => {
       assert.ok(err instanceof FeatureStoreNotFoundError);
-      assert.equal(err.code, 'NOT_FOUND');
+      assert.equal(err.code, 'COMPUTE_JOB_NOT_FOUND');
       assert.equal(err.detail, `Compute job not found: ${job}`);
       return true;
     });
