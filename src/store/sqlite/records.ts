@@ -9,7 +9,7 @@
  */
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { StoreUnavailableError } from '../../errors.js';
-import type { ComputeHistoryEntry, FeatureMap, FeatureRecord, OutboxEvent, RecordMeta } from '../../model.js';
+import type { ComputeHistoryEntry, FeatureMap, FeatureRecord, OutboxEvent } from '../../model.js';
 import { normalizeTimestamp } from '../../timestamps.js';
 import type {
   ComputeJobPage,
@@ -37,7 +37,8 @@ import { SqliteOutbox } from './outbox.js';
 import { SqliteRollbacks } from './rollbacks.js';
 import { SqliteVersions } from './versions.js';
 import { migrate, openDatabase, type Synchronous } from './schema.js';
-import { prepareTable, type ComputeJobRow, type Row, type TableStatements } from './statements.js';
+import { nextHistory, toRecord } from './rows.js';
+import { prepareTable, type ComputeJobRow, type TableStatements } from './statements.js';
 
 export interface SqliteStoreOptions {
   /** Database file; created with its directory on first start. */
@@ -280,7 +281,7 @@ export class SqliteStore implements FeatureStore {
    */
   #merge(s: TableStatements, input: MergeRecordInput): MergeResult {
     const { entityValue, category } = input.key;
-    const row = s.get.get(entityValue, category);
+    const row = s.getWithHistory.get(entityValue, category);
     const expired = row !== undefined && input.expiredBefore !== undefined && normalizeTimestamp(row.updated_at) < input.expiredBefore;
     // A null prototype, so that a feature named `__proto__` is a feature like any other.
     const data = Object.create(null) as FeatureMap;
@@ -288,7 +289,7 @@ export class SqliteStore implements FeatureStore {
     for (const [name, value] of Object.entries(input.set)) data[name] = value;
     for (const name of input.remove) delete data[name];
     if ((input.versionsKept ?? 0) > 0 && row !== undefined) this.#versions.keep(s.table, input.key, input.versionsKept ?? 0);
-    const history = input.historySize ? nextHistory(input, s.probe.get(entityValue, category)?.compute_history ?? null) : null;
+    const history = nextHistory(input, row?.compute_history ?? null);
     s.upsert.get(entityValue, category, JSON.stringify(data), input.now, input.now, input.computeId, null, input.expiresAt ?? null, history);
     if (input.event !== undefined) this.#recordEvent(input.event);
     return { featureCount: Object.keys(data).length, created: row === undefined };
@@ -303,29 +304,4 @@ export class SqliteStore implements FeatureStore {
     if (s === undefined) throw new Error(`SqliteStore: entity type '${entityType}' is not configured`);
     return s;
   }
-}
-
-/** A row as a record; `event_time` appears in the meta only when stored (responses are compared byte for byte). */
-function toRecord(entityType: string, entityValue: string, row: Row): FeatureRecord {
-  const meta: RecordMeta = {
-    created_at: normalizeTimestamp(row.created_at),
-    updated_at: normalizeTimestamp(row.updated_at),
-    compute_id: row.compute_id,
-  };
-  if (row.event_time !== null) meta.event_time = normalizeTimestamp(row.event_time);
-  return { entityType, entityValue, category: row.category, data: JSON.parse(row.data) as FeatureMap, meta };
-}
-
-/**
- * The compute history after this write, as the JSON array to store: this write's entry, then the
- * stored entries, cut to `historySize` (newest first). Null when history is off: the stored
- * history is kept as it is.
- */
-function nextHistory(input: { historySize?: number | undefined; computeId: string | null; now: string }, stored: string | null): string | null {
-  const size = input.historySize ?? 0;
-  if (size <= 0) return null;
-  const entries = stored === null ? [] : (JSON.parse(stored) as ComputeHistoryEntry[]);
-  entries.unshift({ compute_id: input.computeId, timestamp: input.now });
-  if (entries.length > size) entries.length = size;
-  return JSON.stringify(entries);
 }

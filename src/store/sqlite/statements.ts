@@ -72,6 +72,8 @@ export interface TableStatements {
   readonly byCategory: Statement<[string, string, number], Row & { entity_value: string }>;
   /** The point read: the hottest path, kept a single prepared statement. */
   readonly get: Statement<[string, string], Row>;
+  /** The point read with the compute history, for a merge (which replaces both from them). */
+  readonly getWithHistory: Statement<[string, string], Row & { compute_history: string | null }>;
   /**
    * The batch read: one statement for any number of keys, given as one JSON array of
    * `[entity_value, category]` pairs. CROSS JOIN keeps json_each as the outer loop so each
@@ -125,6 +127,7 @@ export function prepareTable(db: Db, table: string): TableStatements {
     countByComputeId: db.prepare(`SELECT count(*) AS n FROM ${t} INDEXED BY ${quote(`${table}_by_compute_id`)} WHERE compute_id = ?`),
     byCategory: db.prepare(`SELECT entity_value, ${COLUMNS} FROM ${t} WHERE category = ? AND entity_value > ? ORDER BY entity_value LIMIT ?`),
     get: db.prepare(`SELECT ${COLUMNS} FROM ${t} WHERE entity_value = ? AND category = ?`),
+    getWithHistory: db.prepare(`SELECT ${COLUMNS}, compute_history FROM ${t} WHERE entity_value = ? AND category = ?`),
     getMany: db.prepare(
       `SELECT k.key AS idx, r.category, r.data, r.created_at, r.updated_at, r.compute_id, r.event_time
        FROM json_each(?) AS k CROSS JOIN ${t} AS r
