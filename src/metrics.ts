@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { BoundCounter, BoundHistogram } from './bound-metrics.js';
 import { replaceEventLoopDelayMetrics } from './event-loop-metrics.js';
 
 /**
@@ -8,9 +9,10 @@ import { replaceEventLoopDelayMetrics } from './event-loop-metrics.js';
  */
 export interface Metrics {
   readonly registry: Registry;
-  readonly httpRequests: Counter<'route' | 'method' | 'status_class'>;
-  readonly httpDuration: Histogram<'route' | 'method' | 'status_class'>;
-  readonly reads: Counter<'entity_type' | 'category' | 'result'>;
+  // Per request or per read: label sets bound once (bound-metrics.ts).
+  readonly httpRequests: BoundCounter<'route' | 'method' | 'status_class'>;
+  readonly httpDuration: BoundHistogram<'route' | 'method' | 'status_class'>;
+  readonly reads: BoundCounter<'entity_type' | 'category' | 'result'>;
   readonly writes: Counter<'entity_type' | 'category'>;
   readonly deletes: Counter<'entity_type' | 'category'>;
   readonly staleWrites: Counter<'entity_type' | 'category'>;
@@ -18,7 +20,7 @@ export interface Metrics {
   readonly lastWrite: Gauge<'entity_type' | 'category'>;
   /** Applied writes and merges that named their compute job (`present`) or not (`absent`). */
   readonly lineageWrites: Counter<'compute_id'>;
-  readonly storeDuration: Histogram<'backend' | 'operation' | 'outcome'>;
+  readonly storeDuration: BoundHistogram<'backend' | 'operation' | 'outcome'>;
   readonly eventsPublished: Counter;
   readonly eventsFailed: Counter;
   readonly outboxPending: Gauge;
@@ -43,20 +45,20 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registers = [registry];
   return {
     registry,
-    httpRequests: new Counter({
+    httpRequests: new BoundCounter({
       name: 'feature_store_http_requests_total',
       help: 'HTTP requests by route template, method and status class.',
       labelNames: ['route', 'method', 'status_class'] as const,
       registers,
     }),
-    httpDuration: new Histogram({
+    httpDuration: new BoundHistogram({
       name: 'feature_store_http_request_duration_seconds',
       help: 'HTTP request duration by route template, method and status class.',
       labelNames: ['route', 'method', 'status_class'] as const,
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     }),
-    reads: new Counter({
+    reads: new BoundCounter({
       name: 'feature_store_reads_total',
       help: 'Category reads by entity type, category and result (hit or miss).',
       labelNames: ['entity_type', 'category', 'result'] as const,
@@ -92,7 +94,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       labelNames: ['compute_id'] as const,
       registers,
     }),
-    storeDuration: new Histogram({
+    storeDuration: new BoundHistogram({
       name: 'feature_store_store_operation_duration_seconds',
       help: 'Store operation duration by backend, operation and outcome.',
       labelNames: ['backend', 'operation', 'outcome'] as const,

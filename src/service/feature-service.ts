@@ -194,7 +194,7 @@ export function createFeatureService(deps: FeatureServiceDeps) {
     checkReadable(key);
     const [stored] = await store.getRecords([key]);
     const record = visible(stored, clock().getTime());
-    metrics.reads.inc({ entity_type: key.entityType, category: key.category, result: record === undefined ? 'miss' : 'hit' });
+    metrics.reads.labels(key.entityType, key.category, record === undefined ? 'miss' : 'hit').inc();
     if (record === undefined) throw new ItemNotFoundError(key.entityValue, key.category);
     return record;
   }
@@ -259,8 +259,8 @@ export function createFeatureService(deps: FeatureServiceDeps) {
     // One counter update per category and result, not per key: a batch may read thousands.
     permitted.forEach((category, c) => {
       const hit = hits[c] ?? 0;
-      if (hit > 0) metrics.reads.inc({ entity_type: entityType, category, result: 'hit' }, hit);
-      if (hit < entityValues.length) metrics.reads.inc({ entity_type: entityType, category, result: 'miss' }, entityValues.length - hit);
+      if (hit > 0) metrics.reads.labels(entityType, category, 'hit').inc(hit);
+      if (hit < entityValues.length) metrics.reads.labels(entityType, category, 'miss').inc(entityValues.length - hit);
     });
     return results;
   }
