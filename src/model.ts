@@ -42,6 +42,27 @@ export interface ComputeJobRecord {
   updatedAt: string;
 }
 
+/**
+ * The JSON text of feature maps that a store parsed from text `JSON.stringify` wrote (SQLite
+ * keeps `data` so). Responses splice the text instead of serializing the map again; the bytes
+ * are the same, since `JSON.stringify(JSON.parse(t)) === t` for any `t` that `JSON.stringify`
+ * wrote. Keyed by the map itself: a record whose `data` was replaced (a selection, a version)
+ * has a map without text and is serialized as usual. Maps a store returns are never mutated.
+ */
+const featureMapTexts = new WeakMap<FeatureMap, string>();
+
+/** Remembers `text` as the JSON of `map`, which was parsed from it. */
+export function parsedFeatureMap(text: string): FeatureMap {
+  const map = JSON.parse(text) as FeatureMap;
+  featureMapTexts.set(map, text);
+  return map;
+}
+
+/** The JSON text `map` was parsed from, if a store remembered it. */
+export function featureMapText(map: FeatureMap): string | undefined {
+  return featureMapTexts.get(map);
+}
+
 /** One (entity type, entity value, category) record as stored. */
 export interface FeatureRecord {
   entityType: string;

@@ -3,7 +3,7 @@ import { BatchReadRequest, BatchReadResponse } from '../../contract/batch-read-s
 import type { FeatureService } from '../../service/feature-service.js';
 import { featureListRead } from '../route-access.js';
 import { errorResponses } from '../error-responses.js';
-import { batchReadResponse } from '../responses.js';
+import { batchReadJson, sendJson } from '../response-json.js';
 
 /** The batch read: the multi-read for many entities of one type, one store call for all. */
 export const batchReadRoutes: FastifyPluginAsyncTypebox<{ service: FeatureService }> = async (app, { service }) => {
@@ -20,11 +20,10 @@ export const batchReadRoutes: FastifyPluginAsyncTypebox<{ service: FeatureServic
         response: { 200: BatchReadResponse, ...errorResponses(413, 415, 503) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { data } = request.body;
-      return batchReadResponse(
-        await service.readFeaturesBatch({ entityType: data.entity_type, entityValues: data.entity_values, featureList: data.feature_list }),
-      );
+      const out = await service.readFeaturesBatch({ entityType: data.entity_type, entityValues: data.entity_values, featureList: data.feature_list });
+      return sendJson(reply, batchReadJson(out));
     },
   );
 };

@@ -15,7 +15,8 @@ import { parseAsOf } from '../../service/versions.js';
 import { errorResponses } from '../error-responses.js';
 import { featureListRead, pathCategoryRead, queryCategoryRead, writeAccess } from '../route-access.js';
 import { issueOf, RequestValidationError } from '../request-validation-error.js';
-import { multiReadResponse, recordResponse, writeResponse } from '../responses.js';
+import { writeResponse } from '../responses.js';
+import { multiReadJson, recordJson, sendJson } from '../response-json.js';
 
 /** The entity type of a read without `entity_type`, as the old service had it. */
 export const DEFAULT_ENTITY_TYPE = 'bright_uid';
@@ -85,10 +86,10 @@ export const itemRoutes: FastifyPluginAsyncTypebox<{ service: FeatureService }> 
         response: { 200: RecordResponse, ...errorResponses(400, 404, 414, 422, 503) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const asOf = request.query.as_of === undefined ? undefined : parseAsOf(request.query.as_of);
       const key = { entityType: request.query.entity_type ?? DEFAULT_ENTITY_TYPE, entityValue: request.params.entity_value, category: request.params.category };
-      return recordResponse(asOf === undefined ? await service.readCategory(key) : await service.readAsOf(key, asOf));
+      return sendJson(reply, recordJson(asOf === undefined ? await service.readCategory(key) : await service.readAsOf(key, asOf)));
     },
   );
 
@@ -104,13 +105,16 @@ export const itemRoutes: FastifyPluginAsyncTypebox<{ service: FeatureService }> 
         response: { 200: RecordResponse, ...errorResponses(400, 404, 414, 503) },
       },
     },
-    async (request) =>
-      recordResponse(
-        await service.readCategory({
-          entityType: request.query.entity_type ?? DEFAULT_ENTITY_TYPE,
-          entityValue: request.params.entity_value,
-          category: request.query.category,
-        }),
+    async (request, reply) =>
+      sendJson(
+        reply,
+        recordJson(
+          await service.readCategory({
+            entityType: request.query.entity_type ?? DEFAULT_ENTITY_TYPE,
+            entityValue: request.params.entity_value,
+            category: request.query.category,
+          }),
+        ),
       ),
   );
 
@@ -127,11 +131,10 @@ export const itemRoutes: FastifyPluginAsyncTypebox<{ service: FeatureService }> 
         response: { 200: MultiReadResponse, ...errorResponses(413, 415, 503) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { data } = request.body;
-      return multiReadResponse(
-        await service.readFeatures({ entityType: data.entity_type, entityValue: data.entity_value, featureList: data.feature_list }),
-      );
+      const out = await service.readFeatures({ entityType: data.entity_type, entityValue: data.entity_value, featureList: data.feature_list });
+      return sendJson(reply, multiReadJson(out));
     },
   );
 };
