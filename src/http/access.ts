@@ -34,6 +34,24 @@ declare module 'fastify' {
 
 const BEARER = /^Bearer[ ]+(\S+)[ ]*$/i;
 
+/** The key an `Authorization: Bearer …` header carries, when it is one of the ring's. */
+export function bearerKey(keys: KeyRing, header: string | undefined): ApiKey | undefined {
+  const match = header === undefined ? null : BEARER.exec(header);
+  return match === null ? undefined : keys.verify(match[1] as string);
+}
+
+/** The 403 for a key limited to some categories that a request touching `touched` gets, if any. */
+export function categoryRefusal(key: ApiKey, touched: readonly string[] | 'all'): ForbiddenError | undefined {
+  if (key.categories === undefined) return undefined;
+  const refused = touched === 'all' ? '*' : touched.find((c) => !(key.categories as readonly string[]).includes(c));
+  if (refused === undefined) return undefined;
+  return new ForbiddenError(
+    refused === '*'
+      ? `API key '${key.id}' is limited to categories ${key.categories.join(', ')} and may not act on every category`
+      : `API key '${key.id}' may not access category '${refused}'`,
+  );
+}
+
 export function registerAccessControl(app: FastifyInstance, keys: KeyRing, metrics: Metrics): void {
   app.decorateRequest('apiKey', undefined);
 
@@ -44,9 +62,7 @@ export function registerAccessControl(app: FastifyInstance, keys: KeyRing, metri
       done();
       return;
     }
-    const header = request.headers.authorization;
-    const match = header === undefined ? null : BEARER.exec(header);
-    const key = match === null ? undefined : keys.verify(match[1] as string);
+    const key = bearerKey(keys, request.headers.authorization);
     if (key === undefined) {
       reply.header('www-authenticate', 'Bearer');
       done(new NotAuthenticatedError());
@@ -70,17 +86,10 @@ export function registerAccessControl(app: FastifyInstance, keys: KeyRing, metri
       return;
     }
     const config = request.routeOptions.config;
-    if (key.categories !== undefined && config.categories !== undefined && request.validationError === undefined) {
-      const touched = config.categories(request);
-      const refused = touched === 'all' ? '*' : touched.find((c) => !(key.categories as readonly string[]).includes(c));
+    if (config.categories !== undefined && request.validationError === undefined) {
+      const refused = categoryRefusal(key, config.categories(request));
       if (refused !== undefined) {
-        done(
-          new ForbiddenError(
-            refused === '*'
-              ? `API key '${key.id}' is limited to categories ${key.categories.join(', ')} and may not act on every category`
-              : `API key '${key.id}' may not access category '${refused}'`,
-          ),
-        );
+        done(refused);
         return;
       }
     }

@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyHttpOptions, type FastifyInstance } from 'fastify';
 import type { KeyRing } from '../auth/key-ring.js';
@@ -32,6 +31,9 @@ import { categoryListRoutes } from './routes/category-list.js';
 import { healthRoutes, metricsRoutes } from './routes/operations.js';
 import { uiRoutes } from './routes/ui.js';
 import { validatorCompiler } from './validation.js';
+import { fastPaths } from './fast-read.js';
+import { httpMetricsOf } from './http-metrics.js';
+import { requestId } from './request-id.js';
 
 export interface AppDeps {
   config: Config;
@@ -44,14 +46,6 @@ export interface AppDeps {
   statsd?: Statsd;
   /** Rollbacks of compute jobs; without it the rollback routes are not served. */
   rollbacks?: Rollbacks;
-}
-
-const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
-
-/** The caller's `x-request-id` when it is sane (printable ASCII, ≤ 128 chars), else a UUID. */
-function requestId(req: IncomingMessage): string {
-  const given = req.headers['x-request-id'];
-  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
 /** Server options shared by production and tests, so tests exercise what runs. */
@@ -93,6 +87,26 @@ function timeouts(limits: HttpLimits): FastifyHttpOptions<Server> {
   };
 }
 
+type FrontListener = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+/**
+ * Fastify's HTTP/1 server (as Fastify builds it from the same options) with a listener in
+ * front of Fastify's: `front()` gets each request first and returns true when it answered it.
+ */
+function frontedServer(limits: HttpLimits, front: () => FrontListener | undefined): NonNullable<FastifyHttpOptions<Server>['serverFactory']> {
+  const options = timeouts(limits);
+  return (handler) => {
+    const server = createServer(options.http ?? {}, (req, res) => {
+      const listener = front();
+      if (listener === undefined || !listener(req, res)) handler(req, res);
+    });
+    server.keepAliveTimeout = options.keepAliveTimeout as number;
+    server.requestTimeout = options.requestTimeout as number;
+    server.setTimeout(options.connectionTimeout as number);
+    return server;
+  };
+}
+
 /**
  * At most `maxConnections` open connections: Node drops the ones over the limit at once, and
  * each drop closes the idle keep-alive connections, so idle holders cannot lock clients out.
@@ -102,38 +116,11 @@ function boundConnections(server: Server, maxConnections: number): void {
   server.on('drop', () => server.closeIdleConnections());
 }
 
-const STATUS_CLASS = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
-
-/**
- * The request counter and duration histogram of one route, method and status class, as one
- * `observe`. prom-client hashes a label object on every call; the bound children are cached
- * instead (bounded: route templates, the methods Node's parser accepts, six classes).
- */
-function httpMetricsOf(metrics: Metrics): (route: string, method: string, status: number) => { observe: (seconds: number) => void } {
-  const cache = new Map<string, { observe: (seconds: number) => void }>();
-  return (route, method, status) => {
-    const statusClass = STATUS_CLASS[Math.floor(status / 100)] ?? 'other';
-    const key = `${method} ${statusClass} ${route}`;
-    let bound = cache.get(key);
-    if (bound === undefined) {
-      const counter = metrics.httpRequests.labels(route, method, statusClass);
-      const histogram = metrics.httpDuration.labels(route, method, statusClass);
-      bound = {
-        observe: (seconds) => {
-          counter.inc();
-          histogram.observe(seconds);
-        },
-      };
-      cache.set(key, bound);
-    }
-    return bound;
-  };
-}
-
 /** The whole HTTP application as one Fastify instance; `server.ts` only listens. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, service, metrics, logger } = deps;
-  const app = Fastify(serverOptions(logger, config.http)).withTypeProvider<TypeBoxTypeProvider>();
+  let front: FrontListener | undefined;
+  const app = Fastify({ ...serverOptions(logger, config.http), serverFactory: frontedServer(config.http, () => front) }).withTypeProvider<TypeBoxTypeProvider>();
   boundConnections(app.server, config.http.maxConnections);
   app.setValidatorCompiler(validatorCompiler);
   // Responses keep the key order the service builds (the record's entity-type key first, as the
@@ -157,7 +144,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // keys), and browsers can read every later refusal (503, 401, 415, …).
   await registerCors(app, config.corsOrigins);
   // Before access control: refusing under overload must cost as little as possible.
-  registerOverloadGuard(app, config.http.maxEventLoopDelayMs);
+  const overloaded = registerOverloadGuard(app, config.http.maxEventLoopDelayMs);
   const access = deps.config.access;
   // The documentation routes (Swagger UI's among them) take their access from DOCS_ACCESS.
   const docsAccess: RouteAccess = access.docs === 'admin' ? 'admin' : 'open';
@@ -182,6 +169,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
     done();
   });
+
+  // The hot reads skip Fastify's pipeline (fast-read.ts); off where they would have to repeat
+  // more of it than a read costs.
+  if (config.corsOrigins.length === 0 && config.http.rateLimitPerSecond <= 0 && deps.statsd === undefined && !debug) {
+    let closing = false;
+    app.addHook('preClose', (done) => {
+      closing = true;
+      done();
+    });
+    front = fastPaths({ service, metrics, httpMetrics, logger, deadline, keys: deps.keys, overloaded, closing: () => closing });
+  }
 
   await registerOpenApi(app, deps.config);
 

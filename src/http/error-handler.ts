@@ -15,34 +15,61 @@ function codeOfStatus(status: number): ErrorCode {
   return 'BAD_REQUEST';
 }
 
+/** An error as an answer: status, body and the `Retry-After` seconds it carries, if any. */
+export interface ErrorAnswer {
+  status: number;
+  body: { detail: unknown; code: string };
+  retryAfterSeconds?: number | undefined;
+  /** The log line a 5xx gets (its body never carries internals). */
+  log?: 'store error' | 'unhandled error';
+}
+
+/**
+ * The answer to an error of ours (validation, invalid input, a `FeatureStoreError`) or, for
+ * anything else, the 500 that hides it. Shared by Fastify's error handler and the hot read path
+ * (fast-read.ts), so both answer the same bytes.
+ */
+export function errorAnswer(error: unknown): ErrorAnswer {
+  if (error instanceof RequestValidationError) return { status: 422, body: { detail: error.issues, code: 'VALIDATION_FAILED' } };
+  if (error instanceof InvalidInputError) return { status: 422, body: { detail: issuesOf(error.problems), code: 'VALIDATION_FAILED' } };
+  if (error instanceof FeatureStoreError && error.code !== 'CONFIG_INVALID') {
+    return {
+      status: error.status,
+      body: { detail: error.message, code: error.code },
+      retryAfterSeconds: error.retryAfterSeconds,
+      ...(error.status >= 500 ? { log: 'store error' as const } : {}),
+    };
+  }
+  return { status: 500, body: { detail: 'Internal server error', code: 'INTERNAL' }, log: 'unhandled error' };
+}
+
+/** Fastify's own errors: a body over the limit, or another typed 4xx. */
+function frameworkAnswer(error: FastifyError): ErrorAnswer | undefined {
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return { status: 413, body: { detail: `Request body is larger than the limit of ${LIMITS.bodyBytes} bytes`, code: 'PAYLOAD_TOO_LARGE' } };
+  }
+  const status = error.statusCode;
+  if (status !== undefined && status >= 400 && status < 500 && !(error instanceof FeatureStoreError)) {
+    return { status, body: { detail: STATUS_CODES[status] ?? 'Bad Request', code: codeOfStatus(status) } };
+  }
+  return undefined;
+}
+
 /**
  * The one place where errors become HTTP responses. Status codes come from error types (or from
  * Fastify's own typed errors), never from message text; 5xx bodies never carry internals.
  */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    if (error instanceof RequestValidationError) {
-      return reply.code(422).send({ detail: error.issues, code: 'VALIDATION_FAILED' });
+    const own = errorAnswer(error);
+    const answer = own.log === 'unhandled error' ? (frameworkAnswer(error) ?? own) : own;
+    if (answer.log === 'store error') {
+      request.log.error({ reqId: request.id, err: error, cause: (error as { cause?: unknown }).cause }, answer.log);
+    } else if (answer.log !== undefined) {
+      request.log.error({ reqId: request.id, err: error }, answer.log);
     }
-    if (error instanceof InvalidInputError) {
-      return reply.code(422).send({ detail: issuesOf(error.problems), code: 'VALIDATION_FAILED' });
-    }
-    if (error instanceof FeatureStoreError && error.code !== 'CONFIG_INVALID') {
-      if (error.status >= 500) request.log.error({ reqId: request.id, err: error, cause: error.cause }, 'store error');
-      if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
-      return reply.code(error.status).send({ detail: error.message, code: error.code });
-    }
-    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply
-        .code(413)
-        .send({ detail: `Request body is larger than the limit of ${LIMITS.bodyBytes} bytes`, code: 'PAYLOAD_TOO_LARGE' });
-    }
-    const status = error.statusCode;
-    if (status !== undefined && status >= 400 && status < 500) {
-      return reply.code(status).send({ detail: STATUS_CODES[status] ?? 'Bad Request', code: codeOfStatus(status) });
-    }
-    request.log.error({ reqId: request.id, err: error }, 'unhandled error');
-    return reply.code(500).send({ detail: 'Internal server error', code: 'INTERNAL' });
+    if (answer.retryAfterSeconds !== undefined) reply.header('retry-after', String(answer.retryAfterSeconds));
+    return reply.code(answer.status).send(answer.body);
   });
 
   // Unknown path → 404; known path with another method → 405 with `Allow`.

@@ -46,27 +46,28 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
       done(null, undefined);
       return;
     }
-    const text = body as string;
-    if (text.trim() === '') {
-      done(new RequestValidationError([{ type: 'missing', loc: ['body'], msg: 'Field required' }]), undefined);
-      return;
-    }
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (err) {
-      const reason = err instanceof Error ? err.message.replace(/, ".*" is not valid JSON$/s, '') : 'Invalid JSON';
-      const offset = jsonErrorOffset(text);
-      done(
-        new RequestValidationError([
-          { type: 'json_invalid', loc: ['body', offset], msg: 'JSON decode error', ctx: { error: reason } },
-        ]),
-        undefined,
-      );
-      return;
-    }
-    const issues = [...unpairedSurrogateIssues(text, value), ...underflowIssues(text)];
-    if (issues.length > 0) done(new RequestValidationError(issues), undefined);
-    else done(null, value);
+    const parsed = parseJsonBody(body as string);
+    if (parsed instanceof RequestValidationError) done(parsed, undefined);
+    else done(null, parsed.value);
   });
+}
+
+/** Whether a `Content-Type` names JSON (`application/json` or `…/…+json`). */
+export function isJsonMediaType(type: string): boolean {
+  return JSON_MEDIA_TYPE.test(type);
+}
+
+/** A request body's text as JSON, or the 422 problems it has (see `registerJsonBodyParser`). */
+export function parseJsonBody(text: string): { value: unknown } | RequestValidationError {
+  if (text.trim() === '') return new RequestValidationError([{ type: 'missing', loc: ['body'], msg: 'Field required' }]);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message.replace(/, ".*" is not valid JSON$/s, '') : 'Invalid JSON';
+    const offset = jsonErrorOffset(text);
+    return new RequestValidationError([{ type: 'json_invalid', loc: ['body', offset], msg: 'JSON decode error', ctx: { error: reason } }]);
+  }
+  const issues = [...unpairedSurrogateIssues(text, value), ...underflowIssues(text)];
+  return issues.length > 0 ? new RequestValidationError(issues) : { value };
 }

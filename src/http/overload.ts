@@ -13,10 +13,11 @@ const RESOLUTION_MS = 10;
  * refused at once with 503 `SERVICE_OVERLOADED` and `Retry-After: 1`. A lagging loop means
  * every queued request already waits that long; answering fast lets clients back off or go to
  * another instance. Health and metrics stay served so operators see the state.
- * `maxDelayMs` 0 turns the guard off.
+ * `maxDelayMs` 0 turns the guard off. Returns whether feature requests are being refused now
+ * (the hot read path leaves those to the hook).
  */
-export function registerOverloadGuard(app: FastifyInstance, maxDelayMs: number): void {
-  if (maxDelayMs <= 0) return;
+export function registerOverloadGuard(app: FastifyInstance, maxDelayMs: number): () => boolean {
+  if (maxDelayMs <= 0) return () => false;
   const histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   histogram.enable();
   let previousMaxMs = 0;
@@ -27,9 +28,10 @@ export function registerOverloadGuard(app: FastifyInstance, maxDelayMs: number):
   window.unref();
   // The histogram reports timer lateness plus its own interval.
   const lagMs = (): number => Math.max(previousMaxMs, histogram.max / 1e6) - RESOLUTION_MS;
+  const overloaded = (): boolean => lagMs() > maxDelayMs;
 
   app.addHook('onRequest', (request, _reply, done) => {
-    if (request.url.startsWith('/api/') && !request.url.startsWith('/api/v1/health') && lagMs() > maxDelayMs) {
+    if (request.url.startsWith('/api/') && !request.url.startsWith('/api/v1/health') && overloaded()) {
       done(
         new FeatureStoreError('SERVICE_OVERLOADED', 503, 'The service is overloaded, retry later', { retryAfterSeconds: 1 }),
       );
@@ -42,4 +44,5 @@ export function registerOverloadGuard(app: FastifyInstance, maxDelayMs: number):
     histogram.disable();
     done();
   });
+  return overloaded;
 }

@@ -1,6 +1,11 @@
 import type { FastifyReply } from 'fastify';
 
-const DETAIL = 'The request was not answered in time, retry later';
+export const LATE_DETAIL = 'The request was not answered in time, retry later';
+
+/** A request answered outside Fastify (fast-read.ts), which answers itself when late. */
+export interface OwnAnswer {
+  answerLate(): void;
+}
 
 /**
  * `REQUEST_TIMEOUT_MS`: a request not answered within `timeoutMs` of its arrival gets 503
@@ -17,7 +22,7 @@ const DETAIL = 'The request was not answered in time, retry later';
  * deadline, so the Map never holds more than the requests of one bound.
  */
 export class ResponseDeadline {
-  readonly #arrived = new Map<FastifyReply, number>();
+  readonly #arrived = new Map<FastifyReply | OwnAnswer, number>();
   readonly #timeoutMs: number;
   readonly #timer: NodeJS.Timeout;
 
@@ -28,12 +33,12 @@ export class ResponseDeadline {
   }
 
   /** A request arrived (its first hook). */
-  arrive(reply: FastifyReply): void {
+  arrive(reply: FastifyReply | OwnAnswer): void {
     this.#arrived.set(reply, Date.now());
   }
 
   /** Its response went out (`onResponse`). */
-  leave(reply: FastifyReply): void {
+  leave(reply: FastifyReply | OwnAnswer): void {
     this.#arrived.delete(reply);
   }
 
@@ -47,9 +52,13 @@ export class ResponseDeadline {
     for (const [reply, at] of this.#arrived) {
       if (at > due) break;
       this.#arrived.delete(reply);
+      if ('answerLate' in reply) {
+        reply.answerLate();
+        continue;
+      }
       if (reply.sent || reply.raw.headersSent || reply.raw.destroyed) continue;
       reply.log.warn({ reqId: reply.request.id, route: reply.request.routeOptions.url }, 'no response within the request timeout');
-      void reply.code(503).header('retry-after', '1').send({ detail: DETAIL, code: 'RESPONSE_TIMEOUT' });
+      void reply.code(503).header('retry-after', '1').send({ detail: LATE_DETAIL, code: 'RESPONSE_TIMEOUT' });
     }
   };
 }

@@ -10,9 +10,12 @@ type Body = { meta?: { source?: unknown }; data?: { category?: unknown; feature_
 const body = (request: FastifyRequest): Body => (request.body ?? {});
 
 /** The categories a `feature_list` names (`category:feature` entries). */
-function featureListCategories(request: FastifyRequest): string[] {
-  const list = body(request).data?.feature_list;
+export function categoriesOfFeatureList(list: unknown): string[] {
   return Array.isArray(list) ? list.map((ref) => String(ref).slice(0, String(ref).indexOf(':'))) : [];
+}
+
+function featureListCategories(request: FastifyRequest): string[] {
+  return categoriesOfFeatureList(body(request).data?.feature_list);
 }
 
 /** A write or merge: `data.category`, claiming `meta.source`. */

@@ -142,3 +142,9 @@ export const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, http
     return { error: new RequestValidationError(toIssues(schema, part, checker.Errors(value))) };
   };
 };
+
+/** A request body's check against `schema`: the 422 error Fastify's validation gives, or undefined. */
+export function bodyValidator(schema: TSchema): (value: unknown) => RequestValidationError | undefined {
+  const checker = Compile(schema);
+  return (value) => (checker.Check(value) ? undefined : new RequestValidationError(toIssues(schema, 'body', checker.Errors(value))));
+}

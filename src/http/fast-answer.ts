@@ -1,0 +1,90 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { ApiKey } from '../auth/api-keys.js';
+import type { KeyRing } from '../auth/key-ring.js';
+import { bearerKey } from './access.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import type { FeatureService } from '../service/feature-service.js';
+import { errorAnswer } from './error-handler.js';
+import type { HttpMetrics } from './http-metrics.js';
+import { LATE_DETAIL, type OwnAnswer, type ResponseDeadline } from './response-deadline.js';
+import { JSON_CONTENT_TYPE } from './response-json.js';
+
+/** What the fast paths (fast-read.ts) need from the application. */
+export interface FastPathDeps {
+  service: FeatureService;
+  metrics: Metrics;
+  httpMetrics: HttpMetrics;
+  logger: Logger;
+  deadline: ResponseDeadline;
+  /** API keys in force; undefined in open mode. */
+  keys: KeyRing | undefined;
+  /** Whether the overload guard refuses feature requests now. */
+  overloaded: () => boolean;
+  /** Whether the server is closing (Fastify answers 503 then). */
+  closing: () => boolean;
+}
+
+/**
+ * With keys on, the request's key when it may read (else undefined: Fastify answers the 401 or
+ * 403). Counted per key as the access hook counts it. Open mode: null.
+ */
+export function readerKey(deps: FastPathDeps, req: IncomingMessage): ApiKey | null | undefined {
+  if (deps.keys === undefined) return null;
+  const key = bearerKey(deps.keys, req.headers.authorization);
+  if (key === undefined || !key.scopes.includes('read')) return undefined;
+  return key;
+}
+
+/**
+ * One request taken by a fast path, answered as the Fastify pipeline answers it: the standard
+ * headers (protocol-errors.ts `standardHeaders`), error bodies and logs from `errorAnswer`, the
+ * request counted and timed under its route template, and the response deadline kept.
+ */
+export class FastAnswer implements OwnAnswer {
+  readonly started = performance.now();
+
+  constructor(
+    readonly res: ServerResponse,
+    readonly id: string,
+    readonly method: string,
+    readonly route: string,
+    readonly deps: FastPathDeps,
+  ) {
+    deps.deadline.arrive(this);
+  }
+
+  send(status: number, body: string, retryAfter?: string): void {
+    const { res } = this;
+    this.deps.deadline.leave(this);
+    if (res.headersSent || res.destroyed) return;
+    const headers: Record<string, string | number> = { 'x-request-id': this.id, 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' };
+    if (retryAfter !== undefined) headers['retry-after'] = retryAfter;
+    headers['content-type'] = JSON_CONTENT_TYPE;
+    headers['content-length'] = Buffer.byteLength(body);
+    res.writeHead(status, headers);
+    res.end(body);
+    this.deps.httpMetrics(this.route, this.method, status).observe((performance.now() - this.started) / 1000);
+  }
+
+  failed(error: unknown): void {
+    const answer = errorAnswer(error);
+    if (answer.log !== undefined) {
+      const cause = answer.log === 'store error' ? { cause: (error as { cause?: unknown }).cause } : {};
+      this.deps.logger.error({ reqId: this.id, err: error, ...cause }, answer.log);
+    }
+    this.send(answer.status, JSON.stringify(answer.body), answer.retryAfterSeconds === undefined ? undefined : String(answer.retryAfterSeconds));
+  }
+
+  /** The request ended before its answer (the client went away): nothing to send. */
+  dropped(): void {
+    this.deps.deadline.leave(this);
+  }
+
+  answerLate(): void {
+    if (this.res.headersSent || this.res.destroyed) return;
+    this.deps.logger.warn({ reqId: this.id, route: this.route }, 'no response within the request timeout');
+    this.send(503, JSON.stringify({ detail: LATE_DETAIL, code: 'RESPONSE_TIMEOUT' }), '1');
+  }
+}

@@ -1,0 +1,68 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Compile } from 'typebox/compile';
+import { ReadParams } from '../contract/schemas.js';
+import { FastAnswer, readerKey, type FastPathDeps } from './fast-answer.js';
+import { fastFeatureReads } from './fast-feature-reads.js';
+import { requestId } from './request-id.js';
+import { recordJson } from './response-json.js';
+import { DEFAULT_ENTITY_TYPE } from './routes/items.js';
+
+/**
+ * The hot reads answered on node:http without Fastify's request pipeline: the one-category read
+ * `GET /api/v1/get/item/{entity_value}/{category}` (optionally `?entity_type=…`) here, the
+ * multi-read and batch read in fast-feature-reads.ts. A prediction service's call costs about
+ * half the CPU this way (docs/performance.md).
+ *
+ * Contract: for every request a fast path answers, the status, headers, body bytes, metrics,
+ * logs and deadline are those of the Fastify route and hooks (routes/, app.ts); the API tests
+ * run through it. It answers only what it is sure of: a URL in plain form (no percent-encoding,
+ * trailing slash or other query parameters), valid parameters, and with keys on a key with the
+ * `read` scope. Anything else goes to Fastify, which answers as always. With CORS, a rate
+ * limit, StatsD or debug logging configured the fast paths are off (app.ts), and they step
+ * aside while the overload guard refuses requests and once the server is closing.
+ */
+
+const PREFIX = '/api/v1/get/item/';
+const ROUTE = '/api/v1/get/item/:entity_value/:category';
+const ENTITY_TYPE_QUERY = 'entity_type=';
+/** Characters that mean the URL is not in plain form (encoded, or a query with more in it). */
+const NOT_PLAIN = /[%+&#]/;
+const checkParams = Compile(ReadParams);
+
+/** A read's key when the URL is in plain form and valid, else undefined (exported for tests). */
+export function fastReadKey(url: string): { entityType: string; entityValue: string; category: string } | undefined {
+  if (!url.startsWith(PREFIX) || NOT_PLAIN.test(url)) return undefined;
+  const q = url.indexOf('?', PREFIX.length);
+  const path = q === -1 ? url.slice(PREFIX.length) : url.slice(PREFIX.length, q);
+  const slash = path.indexOf('/');
+  if (slash <= 0 || slash === path.length - 1 || path.indexOf('/', slash + 1) !== -1) return undefined;
+  let entityType = DEFAULT_ENTITY_TYPE;
+  if (q !== -1) {
+    const query = url.slice(q + 1);
+    if (!query.startsWith(ENTITY_TYPE_QUERY) || query.length === ENTITY_TYPE_QUERY.length) return undefined;
+    entityType = query.slice(ENTITY_TYPE_QUERY.length);
+  }
+  const params = { entity_value: path.slice(0, slash), category: path.slice(slash + 1) };
+  if (!checkParams.Check(params)) return undefined;
+  return { entityType, entityValue: params.entity_value, category: params.category };
+}
+
+/** The fast paths as one request listener in front of Fastify's: true when one took the request. */
+export function fastPaths(deps: FastPathDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const featureReads = fastFeatureReads(deps);
+  return (req, res) => {
+    if (req.method === 'POST') return featureReads(req, res);
+    if (req.method !== 'GET') return false;
+    const key = fastReadKey(req.url as string);
+    if (key === undefined || deps.overloaded() || deps.closing()) return false;
+    const apiKey = readerKey(deps, req);
+    if (apiKey === undefined || (apiKey !== null && apiKey.categories !== undefined && !apiKey.categories.includes(key.category))) return false;
+    if (apiKey !== null) deps.metrics.apiKeyRequests.inc({ key_id: apiKey.id });
+    const answer = new FastAnswer(res, requestId(req), 'GET', ROUTE, deps);
+    deps.service.readCategory(key).then(
+      (record) => answer.send(200, recordJson(record)),
+      (error: unknown) => answer.failed(error),
+    );
+    return true;
+  };
+}

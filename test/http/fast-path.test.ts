@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { fastReadKey } from '../../src/http/fast-read.js';
+import type { TestBackend } from '../support/backend.js';
+import { BACKENDS } from '../support/backends.js';
+import type { HttpResult } from '../support/service.js';
+import { serviceForSuite } from '../support/suite-service.js';
+
+/**
+ * The hot reads answered without Fastify's pipeline (src/http/fast-read.ts) give the same bytes
+ * as the Fastify routes. Each request is sent twice: in plain form, which the fast path takes,
+ * and in a form only Fastify takes (a trailing slash or an extra query parameter for a GET, a
+ * chunked body for a POST), and the two answers are compared, then checked against the exact
+ * body expected.
+ */
+
+const CAT = 'd0_unauth_features';
+const NCR = 'ncr_unauth_features';
+const T0 = '2025-10-16T10:00:00.000Z';
+/** Values whose serialization is easy to get wrong: key order, numbers, escapes, non-ASCII. */
+const TRICKY = {
+  z: 1,
+  '10': 'ten',
+  '2': 'two',
+  ['__proto__']: 0.1,
+  tiny: 1.2345678901234567e-7,
+  small: 5e-324,
+  neg: -0.5,
+  text: 'line\nbreak "quoted" \\ back \u2028 é 😀',
+  nested: { b: [1, { a: null }], a: true },
+  empty: {},
+};
+
+let counter = 0;
+const uid = (): string => `fast-${process.pid}-${Date.now()}-${++counter}`;
+
+/** A POST whose body goes out chunked (no Content-Length), which only Fastify takes. */
+function chunked(body: unknown): RequestInit {
+  const bytes = new TextEncoder().encode(typeof body === 'string' ? body : JSON.stringify(body));
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(bytes.subarray(0, 7));
+      controller.enqueue(bytes.subarray(7));
+      controller.close();
+    },
+  });
+  return { method: 'POST', body: stream, headers: { 'content-type': 'application/json' }, duplex: 'half' } as RequestInit;
+}
+
+const HEADERS = ['content-type', 'content-length', 'cache-control', 'x-content-type-options', 'retry-after'];
+
+function assertSameAnswer(fast: HttpResult, slow: { status: number; headers: Headers; text: string }): void {
+  assert.equal(fast.status, slow.status, fast.text);
+  assert.equal(fast.text, slow.text);
+  for (const h of HEADERS) assert.equal(fast.headers.get(h), slow.headers.get(h), h);
+  assert.match(fast.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+}
+
+function fastPathSuite(backend: TestBackend): void {
+  describe(`fast read paths: ${backend.name}`, () => {
+    const service = serviceForSuite(backend);
+    const { http, time } = service;
+    const url = (path: string) => `${service.runtime.url}${path}`;
+    const write = (entityValue: string, category: string, features: unknown) =>
+      http.post('/api/v1/items', { meta: { source: 'prediction_service', compute_id: 'job-f' }, data: { entity_type: 'bright_uid', entity_value: entityValue, category, features } });
+    const postChunked = async (path: string, body: unknown) => {
+      const res = await fetch(url(path), chunked(body));
+      return { status: res.status, headers: res.headers, text: await res.text() };
+    };
+
+    test('a one-category read: same bytes and headers on both paths, exactly the record', async () => {
+      time.set(T0);
+      const id = uid();
+      assert.equal((await write(id, CAT, TRICKY)).status, 200);
+      const fast = await http.get(`/api/v1/get/item/${id}/${CAT}`);
+      assertSameAnswer(fast, await http.get(`/api/v1/get/item/${id}/${CAT}/`));
+      assertSameAnswer(fast, await http.get(`/api/v1/get/item/${id}/${CAT}?entity_type=bright_uid&x=1`));
+      const meta = { created_at: T0, updated_at: T0, compute_id: 'job-f' };
+      assert.equal(fast.text, JSON.stringify({ bright_uid: id, category: CAT, features: { data: TRICKY, meta } }));
+      assert.equal((await http.get(`/api/v1/get/item/${id}/${CAT}?entity_type=bright_uid`)).text, fast.text);
+      assert.equal((await http.get(`/api/v1/get/item/${id}/${CAT}`, { 'x-request-id': 'trace-42' })).headers.get('x-request-id'), 'trace-42');
+    });
+
+    test('refusals: same status and body on both paths (missing record, unknown entity type, category off the list)', async () => {
+      const id = uid();
+      for (const [fastPath, slowPath] of [
+        [`/api/v1/get/item/${id}/${CAT}`, `/api/v1/get/item/${id}/${CAT}/`],
+        [`/api/v1/get/item/${id}/${CAT}?entity_type=nope`, `/api/v1/get/item/${id}/${CAT}?entity_type=nope&x=1`],
+        [`/api/v1/get/item/${id}/not_listed`, `/api/v1/get/item/${id}/not_listed/`],
+      ] as const) {
+        const fast = await http.get(fastPath);
+        assert.ok(fast.status >= 400 && fast.status < 500, fast.text);
+        assertSameAnswer(fast, await http.get(slowPath));
+      }
+    });
+
+    test('multi-read and batch read: same bytes on both paths, also for invalid and malformed bodies', async () => {
+      time.set(T0);
+      const a = uid();
+      const b = uid();
+      await write(a, CAT, TRICKY);
+      await write(a, NCR, { credit_score: 700, ncr_score: 0.25 });
+      await write(b, CAT, { only: 'one' });
+      const list = [`${CAT}:*`, `${NCR}:ncr_score`, `${NCR}:missing`, 'not_listed:x'];
+      const meta = { source: 'prediction_service' };
+      const bodies: [string, unknown][] = [
+        ['/api/v1/get/items', { meta, data: { entity_type: 'bright_uid', entity_value: a, feature_list: list } }],
+        ['/api/v1/get/items', { meta, data: { entity_type: 'bright_uid', entity_value: b, feature_list: list } }],
+        ['/api/v1/get/items/batch', { meta, data: { entity_type: 'bright_uid', entity_values: [a, b, uid(), a], feature_list: list } }],
+        ['/api/v1/get/items', { meta, data: { entity_type: 'bright_uid', entity_value: a } }],
+        ['/api/v1/get/items/batch', { meta, data: { entity_type: 'nope', entity_values: [a], feature_list: list } }],
+      ];
+      for (const [path, body] of bodies) assertSameAnswer(await http.post(path, body), await postChunked(path, body));
+      const one = await http.post('/api/v1/get/items', bodies[0]?.[1]);
+      const record = (category: string, data: unknown) => ({ bright_uid: a, category, features: { data, meta: { created_at: T0, updated_at: T0, compute_id: 'job-f' } } });
+      assert.equal(
+        one.text,
+        JSON.stringify({
+          entity_value: a,
+          entity_type: 'bright_uid',
+          items: { [CAT]: record(CAT, TRICKY), [NCR]: record(NCR, { ncr_score: 0.25 }) },
+          unavailable_feature_categories: ['not_listed'],
+        }),
+      );
+      const malformed = await http.request('POST', '/api/v1/get/items', '{"meta": {', { 'content-type': 'application/json' });
+      assert.equal(malformed.status, 422);
+      assertSameAnswer(malformed, await postChunked('/api/v1/get/items', '{"meta": {'));
+    });
+
+    test('both paths count and time requests under the same route template', async () => {
+      const id = uid();
+      const count = async () => {
+        const text = await (await fetch(url('/metrics'))).text();
+        const line = text.split('\n').find((l) => l.startsWith('feature_store_http_requests_total{route="/api/v1/get/item/:entity_value/:category",method="GET",status_class="4xx"}'));
+        return Number(line?.split(' ')[1] ?? 0);
+      };
+      const before = await count();
+      await http.get(`/api/v1/get/item/${id}/${CAT}`);
+      await http.get(`/api/v1/get/item/${id}/${CAT}/`);
+      assert.equal(await count(), before + 2);
+    });
+  });
+}
+
+for (const backend of BACKENDS) fastPathSuite(backend);
+
+test('the fast GET takes plain URLs only', () => {
+  assert.deepEqual(fastReadKey('/api/v1/get/item/u1/cat'), { entityType: 'bright_uid', entityValue: 'u1', category: 'cat' });
+  assert.deepEqual(fastReadKey('/api/v1/get/item/u1/cat?entity_type=account_pid'), { entityType: 'account_pid', entityValue: 'u1', category: 'cat' });
+  for (const url of [
+    '/api/v1/get/item/u1/cat/',
+    '/api/v1/get/item/u%31/cat',
+    '/api/v1/get/item/u1',
+    '/api/v1/get/item//cat',
+    '/api/v1/get/item/u1/cat?entity_type=',
+    '/api/v1/get/item/u1/cat?entity_type=a&as_of=2025-10-16T10:00:00Z',
+    '/api/v1/get/item/u1/cat?as_of=2025-10-16T10:00:00Z',
+    '/api/v1/get/item/u1/cat?',
+    `/api/v1/get/item/${'x'.repeat(1025)}/cat`,
+    '/api/v1/get/items',
+  ]) {
+    assert.equal(fastReadKey(url), undefined, url);
+  }
+});
