@@ -42,27 +42,6 @@ export interface ComputeJobRecord {
   updatedAt: string;
 }
 
-/**
- * The JSON text of feature maps that a store parsed from text `JSON.stringify` wrote (SQLite
- * keeps `data` so). Responses splice the text instead of serializing the map again; the bytes
- * are the same, since `JSON.stringify(JSON.parse(t)) === t` for any `t` that `JSON.stringify`
- * wrote. Keyed by the map itself: a record whose `data` was replaced (a selection, a version)
- * has a map without text and is serialized as usual. Maps a store returns are never mutated.
- */
-const featureMapTexts = new WeakMap<FeatureMap, string>();
-
-/** Remembers `text` as the JSON of `map`, which was parsed from it. */
-export function parsedFeatureMap(text: string): FeatureMap {
-  const map = JSON.parse(text) as FeatureMap;
-  featureMapTexts.set(map, text);
-  return map;
-}
-
-/** The JSON text `map` was parsed from, if a store remembered it. */
-export function featureMapText(map: FeatureMap): string | undefined {
-  return featureMapTexts.get(map);
-}
-
 /** One (entity type, entity value, category) record as stored. */
 export interface FeatureRecord {
   entityType: string;
@@ -70,6 +49,36 @@ export interface FeatureRecord {
   category: string;
   data: FeatureMap;
   meta: RecordMeta;
+}
+
+/**
+ * Records a store read from JSON text that `JSON.stringify` wrote (SQLite keeps `data` so): their
+ * `data` is parsed on first use, and responses splice the text instead of serializing `data`
+ * again. The bytes are the same, since `JSON.stringify(JSON.parse(t)) === t` for any `t` that
+ * `JSON.stringify` wrote. Keyed by the record object: a record built from another (a selection,
+ * a version, one with `expires_at`) has no text and is serialized as usual.
+ */
+const recordTexts = new WeakMap<FeatureRecord, string>();
+
+/** A record whose `data` is `text` parsed on first use (an own, enumerable getter: spreads copy the value). */
+export function recordFromText(fields: Omit<FeatureRecord, 'data'>, text: string): FeatureRecord {
+  let data: FeatureMap | undefined;
+  const record: FeatureRecord = {
+    entityType: fields.entityType,
+    entityValue: fields.entityValue,
+    category: fields.category,
+    get data(): FeatureMap {
+      return (data ??= JSON.parse(text) as FeatureMap);
+    },
+    meta: fields.meta,
+  };
+  recordTexts.set(record, text);
+  return record;
+}
+
+/** The JSON text of `record.data` as stored, when the store read the record from it. */
+export function recordDataText(record: FeatureRecord): string | undefined {
+  return recordTexts.get(record);
 }
 
 /** The change event emitted for every applied write or delete (see docs/event.schema.json). */

@@ -1,12 +1,12 @@
 import type { FastifyReply } from 'fastify';
-import { featureMapText, type FeatureRecord } from '../model.js';
+import { recordDataText, type FeatureRecord } from '../model.js';
 import type { FeatureBatchOutput, FeatureSelectionOutput } from '../service/feature-service.js';
 import { batchReadResponse, multiReadResponse, recordResponse } from './responses.js';
 
 /**
  * The read responses as JSON text, byte for byte what `JSON.stringify` gives for the objects in
  * responses.ts, with each record's `data` spliced in as the text the store read it from (see
- * `featureMapText`) instead of serialized again. Where splicing could change the bytes (a key
+ * `recordDataText`) instead of serialized again. Where splicing could change the bytes (a key
  * that would reorder or collide in the object), the object is serialized as it is.
  */
 
@@ -23,7 +23,7 @@ function splicesAsRecord(record: FeatureRecord): boolean {
 }
 
 export function recordJson(record: FeatureRecord): string {
-  const text = featureMapText(record.data);
+  const text = recordDataText(record);
   if (text === undefined || !splicesAsRecord(record)) return JSON.stringify(recordResponse(record));
   return `{${JSON.stringify(record.entityType)}:${JSON.stringify(record.entityValue)},"category":${JSON.stringify(record.category)},"features":{"data":${text},"meta":${JSON.stringify(record.meta)}}}`;
 }

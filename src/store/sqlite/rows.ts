@@ -1,5 +1,5 @@
 /** Rows of an entity table as records, and the compute history a write stores. */
-import { parsedFeatureMap, type ComputeHistoryEntry, type FeatureRecord, type RecordMeta } from '../../model.js';
+import { recordFromText, type ComputeHistoryEntry, type FeatureRecord, type RecordMeta } from '../../model.js';
 import { normalizeTimestamp } from '../../timestamps.js';
 import type { Row } from './statements.js';
 
@@ -11,7 +11,7 @@ export function toRecord(entityType: string, entityValue: string, row: Row): Fea
     compute_id: row.compute_id,
   };
   if (row.event_time !== null) meta.event_time = normalizeTimestamp(row.event_time);
-  return { entityType, entityValue, category: row.category, data: parsedFeatureMap(row.data), meta };
+  return recordFromText({ entityType, entityValue, category: row.category, meta }, row.data);
 }
 
 /**
