@@ -37,7 +37,7 @@ import { SqliteOutbox } from './outbox.js';
 import { SqliteRollbacks } from './rollbacks.js';
 import { SqliteVersions } from './versions.js';
 import { migrate, openDatabase, type Synchronous } from './schema.js';
-import { nextHistory, toRecord } from './rows.js';
+import { columnsToRecord, nextHistory, toRecord } from './rows.js';
 import { prepareTable, type ComputeJobRow, type TableStatements } from './statements.js';
 
 export interface SqliteStoreOptions {
@@ -93,7 +93,7 @@ export class SqliteStore implements FeatureStore {
       // The hot path: one point read on the prepared statement, no JSON key array.
       const key = keys[0] as RecordKey;
       const row = this.#guard(() => this.#statements(key.entityType).get.get(key.entityValue, key.category));
-      return [row === undefined ? undefined : toRecord(key.entityType, key.entityValue, row)];
+      return [row === undefined ? undefined : columnsToRecord(key.entityType, key.entityValue, row)];
     }
     const result: (FeatureRecord | undefined)[] = new Array<FeatureRecord | undefined>(keys.length).fill(undefined);
     if (keys.length === 0) return result;
@@ -109,8 +109,8 @@ export class SqliteStore implements FeatureStore {
       const stmt = this.#statements(entityType).getMany;
       const rows = this.#guard(() => stmt.all(JSON.stringify(pairs)));
       for (const row of rows) {
-        const i = positions[row.idx] as number;
-        result[i] = toRecord(entityType, (keys[i] as RecordKey).entityValue, row);
+        const i = positions[row[0]] as number;
+        result[i] = columnsToRecord(entityType, (keys[i] as RecordKey).entityValue, row, 1);
       }
     }
     return result;
@@ -130,7 +130,7 @@ export class SqliteStore implements FeatureStore {
       const read = this.#db.transaction(() => {
         const row = s.get.get(key.entityValue, key.category);
         if (row === undefined) return undefined;
-        return { record: toRecord(key.entityType, key.entityValue, row), earlier: this.#versions.list(s.table, key, limit) };
+        return { record: columnsToRecord(key.entityType, key.entityValue, row), earlier: this.#versions.list(s.table, key, limit) };
       });
       return read();
     });

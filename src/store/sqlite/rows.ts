@@ -1,7 +1,7 @@
 /** Rows of an entity table as records, and the compute history a write stores. */
 import { recordFromText, type ComputeHistoryEntry, type FeatureRecord, type RecordMeta } from '../../model.js';
 import { normalizeTimestamp } from '../../timestamps.js';
-import type { Row } from './statements.js';
+import type { Row, RowColumns } from './statements.js';
 
 /** A row as a record; `event_time` appears in the meta only when stored (responses are compared byte for byte). */
 export function toRecord(entityType: string, entityValue: string, row: Row): FeatureRecord {
@@ -12,6 +12,18 @@ export function toRecord(entityType: string, entityValue: string, row: Row): Fea
   };
   if (row.event_time !== null) meta.event_time = normalizeTimestamp(row.event_time);
   return recordFromText({ entityType, entityValue, category: row.category, meta }, row.data);
+}
+
+/** A row of the raw point or batch read (its columns from `offset` on) as a record. */
+export function columnsToRecord(entityType: string, entityValue: string, c: RowColumns | [number, ...RowColumns], offset: 0 | 1 = 0): FeatureRecord {
+  const eventTime = c[offset + 5] as string | null;
+  const meta: RecordMeta = {
+    created_at: normalizeTimestamp(c[offset + 2] as string),
+    updated_at: normalizeTimestamp(c[offset + 3] as string),
+    compute_id: c[offset + 4] as string | null,
+  };
+  if (eventTime !== null) meta.event_time = normalizeTimestamp(eventTime);
+  return recordFromText({ entityType, entityValue, category: c[offset] as string, meta }, c[offset + 1] as string);
 }
 
 /**
