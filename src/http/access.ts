@@ -52,6 +52,19 @@ export function categoryRefusal(key: ApiKey, touched: readonly string[] | 'all')
   );
 }
 
+/** The 422 for a `source` the key may not claim, at the source's place, if any. */
+export function sourceRefusal(key: ApiKey, claimed: { value: string; loc: (string | number)[] }): RequestValidationError | undefined {
+  if ((key.sources ?? []).includes(claimed.value)) return undefined;
+  const allowed = (key.sources ?? []).join(', ') || 'none';
+  return new RequestValidationError([
+    {
+      type: 'value_error',
+      loc: claimed.loc,
+      msg: `Value error, source '${echo(claimed.value)}' may not be claimed with API key '${key.id}'. Allowed sources: ${allowed}`,
+    },
+  ]);
+}
+
 export function registerAccessControl(app: FastifyInstance, keys: KeyRing, metrics: Metrics): void {
   app.decorateRequest('apiKey', undefined);
 
@@ -94,17 +107,9 @@ export function registerAccessControl(app: FastifyInstance, keys: KeyRing, metri
       }
     }
     const claimed = config.source?.(request);
-    if (claimed !== undefined && !(key.sources ?? []).includes(claimed.value)) {
-      const allowed = (key.sources ?? []).join(', ') || 'none';
-      done(
-        new RequestValidationError([
-          {
-            type: 'value_error',
-            loc: claimed.loc,
-            msg: `Value error, source '${echo(claimed.value)}' may not be claimed with API key '${key.id}'. Allowed sources: ${allowed}`,
-          },
-        ]),
-      );
+    const refused = claimed === undefined ? undefined : sourceRefusal(key, claimed);
+    if (refused !== undefined) {
+      done(refused);
       return;
     }
     done();

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import type { ApiKey } from '../auth/api-keys.js';
+import type { ApiKey, Scope } from '../auth/api-keys.js';
 import type { KeyRing } from '../auth/key-ring.js';
 import { bearerKey } from './access.js';
 import type { Logger } from '../logger.js';
@@ -27,13 +27,13 @@ export interface FastPathDeps {
 }
 
 /**
- * With keys on, the request's key when it may read (else undefined: Fastify answers the 401 or
- * 403). Counted per key as the access hook counts it. Open mode: null.
+ * With keys on, the request's key when it has `scope` (else undefined: Fastify answers the 401
+ * or 403). Open mode: null.
  */
-export function readerKey(deps: FastPathDeps, req: IncomingMessage): ApiKey | null | undefined {
+export function scopedKey(deps: FastPathDeps, req: IncomingMessage, scope: Scope): ApiKey | null | undefined {
   if (deps.keys === undefined) return null;
   const key = bearerKey(deps.keys, req.headers.authorization);
-  if (key === undefined || !key.scopes.includes('read')) return undefined;
+  if (key === undefined || !key.scopes.includes(scope)) return undefined;
   return key;
 }
 

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Compile } from 'typebox/compile';
 import { ReadParams } from '../contract/schemas.js';
-import { FastAnswer, readerKey, type FastPathDeps } from './fast-answer.js';
-import { fastFeatureReads } from './fast-feature-reads.js';
+import { FastAnswer, scopedKey, type FastPathDeps } from './fast-answer.js';
+import { fastPosts } from './fast-posts.js';
 import { requestId } from './request-id.js';
 import { recordJson } from './response-json.js';
 import { DEFAULT_ENTITY_TYPE } from './routes/items.js';
@@ -10,14 +10,14 @@ import { DEFAULT_ENTITY_TYPE } from './routes/items.js';
 /**
  * The hot reads answered on node:http without Fastify's request pipeline: the one-category read
  * `GET /api/v1/get/item/{entity_value}/{category}` (optionally `?entity_type=…`) here, the
- * multi-read and batch read in fast-feature-reads.ts. A prediction service's call costs about
- * half the CPU this way (docs/performance.md).
+ * multi-read, batch read and write in fast-posts.ts. A prediction service's read costs about
+ * two thirds of the CPU this way (docs/performance.md).
  *
  * Contract: for every request a fast path answers, the status, headers, body bytes, metrics,
  * logs and deadline are those of the Fastify route and hooks (routes/, app.ts); the API tests
  * run through it. It answers only what it is sure of: a URL in plain form (no percent-encoding,
  * trailing slash or other query parameters), valid parameters, and with keys on a key with the
- * `read` scope. Anything else goes to Fastify, which answers as always. With CORS, a rate
+ * route's scope. Anything else goes to Fastify, which answers as always. With CORS, a rate
  * limit, StatsD or debug logging configured the fast paths are off (app.ts), and they step
  * aside while the overload guard refuses requests and once the server is closing.
  */
@@ -49,13 +49,13 @@ export function fastReadKey(url: string): { entityType: string; entityValue: str
 
 /** The fast paths as one request listener in front of Fastify's: true when one took the request. */
 export function fastPaths(deps: FastPathDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const featureReads = fastFeatureReads(deps);
+  const posts = fastPosts(deps);
   return (req, res) => {
-    if (req.method === 'POST') return featureReads(req, res);
+    if (req.method === 'POST') return posts(req, res);
     if (req.method !== 'GET') return false;
     const key = fastReadKey(req.url as string);
     if (key === undefined || deps.overloaded() || deps.closing()) return false;
-    const apiKey = readerKey(deps, req);
+    const apiKey = scopedKey(deps, req, 'read');
     if (apiKey === undefined || (apiKey !== null && apiKey.categories !== undefined && !apiKey.categories.includes(key.category))) return false;
     if (apiKey !== null) deps.metrics.apiKeyRequests.inc({ key_id: apiKey.id });
     const answer = new FastAnswer(res, requestId(req), 'GET', ROUTE, deps);

@@ -5,9 +5,9 @@ import type { FastifyContextConfig, FastifyRequest } from 'fastify';
  * a request touches and the `source` it claims. Kept beside each other so that routes with the
  * same body shape declare the same thing.
  */
-type Body = { meta?: { source?: unknown }; data?: { category?: unknown; feature_list?: unknown } };
+export type AccessBody = { meta?: { source?: unknown }; data?: { category?: unknown; feature_list?: unknown } };
 
-const body = (request: FastifyRequest): Body => (request.body ?? {});
+const body = (request: FastifyRequest): AccessBody => (request.body ?? {});
 
 /** The categories a `feature_list` names (`category:feature` entries). */
 export function categoriesOfFeatureList(list: unknown): string[] {
@@ -18,11 +18,16 @@ function featureListCategories(request: FastifyRequest): string[] {
   return categoriesOfFeatureList(body(request).data?.feature_list);
 }
 
+/** The category a write or merge body touches (`data.category`). */
+export const writeCategories = (b: AccessBody): string[] => [String(b.data?.category)];
+/** The `source` a write or merge body claims (`meta.source`). */
+export const writeSource = (b: AccessBody): { value: string; loc: (string | number)[] } => ({ value: String(b.meta?.source), loc: ['body', 'meta', 'source'] });
+
 /** A write or merge: `data.category`, claiming `meta.source`. */
 export const writeAccess: FastifyContextConfig = {
   access: 'write',
-  categories: (request) => [String(body(request).data?.category)],
-  source: (request) => ({ value: String(body(request).meta?.source), loc: ['body', 'meta', 'source'] }),
+  categories: (request) => writeCategories(body(request)),
+  source: (request) => writeSource(body(request)),
 };
 
 /** A read of the category in the path. */

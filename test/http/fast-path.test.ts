@@ -127,6 +127,21 @@ function fastPathSuite(backend: TestBackend): void {
       assertSameAnswer(malformed, await postChunked('/api/v1/get/items', '{"meta": {'));
     });
 
+    test('writes: same answers on both paths for valid bodies and for every kind of refusal', async () => {
+      const id = uid();
+      const data = { entity_type: 'bright_uid', entity_value: id, category: CAT, features: { a: 1 } };
+      const bodies: unknown[] = [
+        { meta: { source: 'prediction_service', compute_id: 'job-w' }, data },
+        { meta: { source: 'nope' }, data: { ...data, features: 'not a map' } },
+        { meta: { source: 'prediction_service' }, data: { ...data, category: 'not_listed' } },
+        { meta: { source: 'prediction_service' }, data: { ...data, entity_type: 'nope' } },
+        [],
+      ];
+      for (const body of bodies) assertSameAnswer(await http.post('/api/v1/items', body), await postChunked('/api/v1/items', body));
+      const read = await http.get(`/api/v1/get/item/${id}/${CAT}`);
+      assert.equal((read.json as { features: { data: { a: number } } }).features.data.a, 1);
+    });
+
     test('both paths count and time requests under the same route template', async () => {
       const id = uid();
       const count = async () => {

@@ -1,0 +1,109 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BatchReadRequest } from '../contract/batch-read-schemas.js';
+import { LIMITS } from '../contract/limits.js';
+import { MultiReadRequest, WriteRequest } from '../contract/schemas.js';
+import type { Scope } from '../auth/api-keys.js';
+import { categoryRefusal, sourceRefusal } from './access.js';
+import { FastAnswer, scopedKey, type FastPathDeps } from './fast-answer.js';
+import { isJsonMediaType, parseJsonBody } from './json-body.js';
+import { requestId } from './request-id.js';
+import { RequestValidationError } from './request-validation-error.js';
+import { batchReadJson, multiReadJson } from './response-json.js';
+import { categoriesOfFeatureList, writeCategories, writeSource, type AccessBody } from './route-access.js';
+import { writeResponse } from './responses.js';
+import { withMetaProblems, writeInput } from './routes/items.js';
+import { bodyValidator } from './validation.js';
+
+/**
+ * The multi-read `POST /api/v1/get/items`, the batch read `POST /api/v1/get/items/batch` and the
+ * write `POST /api/v1/items` on the fast path (see fast-read.ts for the contract). Whether to
+ * take a request is decided from its head alone (exact path, a JSON content type, a
+ * Content-Length within the body limit, a key with the route's scope); once taken, its body is
+ * read, parsed, validated and refused here with the same answers, in the same order, that
+ * Fastify's parser, validation, access hooks and route give.
+ */
+
+type Handler = (body: unknown, answer: FastAnswer, deps: FastPathDeps) => void;
+
+interface PostRoute {
+  scope: Scope;
+  validate: (value: unknown) => RequestValidationError | undefined;
+  /** The categories a valid body touches and the source it claims (route-access.ts). */
+  claims: (body: AccessBody) => { categories: string[]; source?: { value: string; loc: (string | number)[] } };
+  /** A write's 422 also lists the problems of its `meta` (routes/items.ts `withMetaProblems`). */
+  invalid?: (error: RequestValidationError, body: unknown, deps: FastPathDeps) => Error;
+  handle: Handler;
+}
+
+const multiRead: Handler = (body, answer, { service }) => {
+  const { data } = body as MultiReadRequest;
+  service.readFeatures({ entityType: data.entity_type, entityValue: data.entity_value, featureList: data.feature_list }).then(
+    (out) => answer.send(200, multiReadJson(out)),
+    (error: unknown) => answer.failed(error),
+  );
+};
+
+const batchRead: Handler = (body, answer, { service }) => {
+  const { data } = body as BatchReadRequest;
+  service.readFeaturesBatch({ entityType: data.entity_type, entityValues: data.entity_values, featureList: data.feature_list }).then(
+    (out) => answer.send(200, batchReadJson(out)),
+    (error: unknown) => answer.failed(error),
+  );
+};
+
+const write: Handler = (body, answer, { service }) => {
+  service.writeCategory(writeInput(body as WriteRequest)).then(
+    (out) => answer.send(200, JSON.stringify(writeResponse(out))),
+    (error: unknown) => answer.failed(error),
+  );
+};
+
+const featureListClaims = (body: AccessBody) => ({ categories: categoriesOfFeatureList(body.data?.feature_list) });
+
+const ROUTES = new Map<string, PostRoute>([
+  ['/api/v1/get/items', { scope: 'read', validate: bodyValidator(MultiReadRequest), claims: featureListClaims, handle: multiRead }],
+  ['/api/v1/get/items/batch', { scope: 'read', validate: bodyValidator(BatchReadRequest), claims: featureListClaims, handle: batchRead }],
+  [
+    '/api/v1/items',
+    {
+      scope: 'write',
+      validate: bodyValidator(WriteRequest),
+      claims: (body) => ({ categories: writeCategories(body), source: writeSource(body) }),
+      invalid: (error, body, { service }) => withMetaProblems(error, body, service),
+      handle: write,
+    },
+  ],
+]);
+
+export function fastPosts(deps: FastPathDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
+  return (req, res) => {
+    const route = ROUTES.get(req.url as string);
+    if (route === undefined || deps.overloaded() || deps.closing()) return false;
+    const { 'content-type': type, 'content-length': length, 'transfer-encoding': encoding } = req.headers;
+    if (type === undefined || !isJsonMediaType(type) || length === undefined || encoding !== undefined) return false;
+    if (!/^\d{1,9}$/.test(length) || Number(length) > LIMITS.bodyBytes) return false;
+    const apiKey = scopedKey(deps, req, route.scope);
+    if (apiKey === undefined) return false;
+    if (apiKey !== null) deps.metrics.apiKeyRequests.inc({ key_id: apiKey.id });
+    const answer = new FastAnswer(res, requestId(req), 'POST', req.url as string, deps);
+    let text = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => (text += chunk));
+    req.on('error', () => answer.dropped());
+    req.on('end', () => {
+      const parsed = parseJsonBody(text);
+      if (parsed instanceof RequestValidationError) return answer.failed(parsed);
+      const body = parsed.value;
+      const invalid = route.validate(body);
+      if (apiKey !== null) {
+        // As the access hook: categories once the body is valid, the claimed source in any case.
+        const claims = route.claims(body ?? {});
+        const refused = (invalid === undefined ? categoryRefusal(apiKey, claims.categories) : undefined) ?? (claims.source === undefined ? undefined : sourceRefusal(apiKey, claims.source));
+        if (refused !== undefined) return answer.failed(refused);
+      }
+      if (invalid !== undefined) return answer.failed(route.invalid?.(invalid, body, deps) ?? invalid);
+      route.handle(body, answer, deps);
+    });
+    return true;
+  };
+}
