@@ -23,7 +23,7 @@ const TRICKY = {
   '10': 'ten',
   '2': 'two',
   ['__proto__']: 0.1,
-  tiny: 1.2345678901234567e-7,
+  tiny: 1.2345678901234568e-7,
   small: 5e-324,
   neg: -0.5,
   text: 'line\nbreak "quoted" \\ back \u2028 é 😀',
@@ -44,7 +44,7 @@ function chunked(body: unknown): RequestInit {
       controller.close();
     },
   });
-  return { method: 'POST', body: stream, headers: { 'content-type': 'application/json' }, duplex: 'half' } as RequestInit;
+  return { method: 'POST', body: stream, headers: { 'content-type': 'application/json' }, duplex: 'half' };
 }
 
 const HEADERS = ['content-type', 'content-length', 'cache-control', 'x-content-type-options', 'retry-after'];
