@@ -37,6 +37,7 @@ import { SqliteOutbox } from './outbox.js';
 import { SqliteRollbacks } from './rollbacks.js';
 import { SqliteVersions } from './versions.js';
 import { migrate, openDatabase, type Synchronous } from './schema.js';
+import { readKeys } from './batch-read.js';
 import { columnsToRecord, nextHistory, toRecord } from './rows.js';
 import { prepareTable, type ComputeJobRow, type TableStatements } from './statements.js';
 
@@ -97,21 +98,17 @@ export class SqliteStore implements FeatureStore {
     }
     const result: (FeatureRecord | undefined)[] = new Array<FeatureRecord | undefined>(keys.length).fill(undefined);
     if (keys.length === 0) return result;
-    // One query per entity type; `positions[j]` is the input index of the j-th key sent.
-    const byType = new Map<string, { pairs: [string, string][]; positions: number[] }>();
+    // One statement per entity type (batch-read.ts); `positions[j]` is the input index of its j-th key.
+    const byType = new Map<string, { keys: RecordKey[]; positions: number[] }>();
     keys.forEach((key, i) => {
       let group = byType.get(key.entityType);
-      if (group === undefined) byType.set(key.entityType, (group = { pairs: [], positions: [] }));
-      group.pairs.push([key.entityValue, key.category]);
+      if (group === undefined) byType.set(key.entityType, (group = { keys: [], positions: [] }));
+      group.keys.push(key);
       group.positions.push(i);
     });
-    for (const [entityType, { pairs, positions }] of byType) {
-      const stmt = this.#statements(entityType).getMany;
-      const rows = this.#guard(() => stmt.all(JSON.stringify(pairs)));
-      for (const row of rows) {
-        const i = positions[row[0]] as number;
-        result[i] = columnsToRecord(entityType, (keys[i] as RecordKey).entityValue, row, 1);
-      }
+    for (const [entityType, group] of byType) {
+      const records = this.#guard(() => readKeys(this.#statements(entityType), entityType, group.keys));
+      records.forEach((record, j) => (result[group.positions[j] as number] = record));
     }
     return result;
   }

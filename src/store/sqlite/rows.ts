@@ -15,7 +15,7 @@ export function toRecord(entityType: string, entityValue: string, row: Row): Fea
 }
 
 /** A row of the raw point or batch read (its columns from `offset` on) as a record. */
-export function columnsToRecord(entityType: string, entityValue: string, c: RowColumns | [number, ...RowColumns], offset: 0 | 1 = 0): FeatureRecord {
+export function columnsToRecord(entityType: string, entityValue: string, c: RowColumns | [number, ...RowColumns] | [number, number, ...RowColumns], offset: 0 | 1 | 2 = 0): FeatureRecord {
   const eventTime = c[offset + 5] as string | null;
   const meta: RecordMeta = {
     created_at: normalizeTimestamp(c[offset + 2] as string),

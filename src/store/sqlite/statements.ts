@@ -85,6 +85,11 @@ export interface TableStatements {
    * statement wins (no cache per size, no parameter limit, positions come back as `idx`).
    */
   readonly getMany: Statement<[string], [idx: number, ...RowColumns]>;
+  /**
+   * The batch read of a grid of keys (batch-read.ts): a JSON array of entity values and one of
+   * categories; each row says which value and which category it is.
+   */
+  readonly getGrid: Statement<[string, string], [valueIdx: number, categoryIdx: number, ...RowColumns]>;
   /** Deletes the row and returns it, for the delete's event and result. */
   readonly delete: Statement<[string, string], Row>;
   /**
@@ -135,6 +140,13 @@ export function prepareTable(db: Db, table: string): TableStatements {
        FROM json_each(?) AS k CROSS JOIN ${t} AS r
        WHERE r.entity_value = k.value ->> 0 AND r.category = k.value ->> 1`,
     ).raw(true),
+    getGrid: db
+      .prepare<[string, string], [valueIdx: number, categoryIdx: number, ...RowColumns]>(
+        `SELECT v.key, c.key, r.category, r.data, r.created_at, r.updated_at, r.compute_id, r.event_time
+         FROM json_each(?) AS v CROSS JOIN json_each(?) AS c CROSS JOIN ${t} AS r
+         WHERE r.entity_value = v.value AND r.category = c.value`,
+      )
+      .raw(true),
     delete: db.prepare(`DELETE FROM ${t} WHERE entity_value = ? AND category = ? RETURNING ${COLUMNS}`),
     sweep: db.prepare(
       `DELETE FROM ${t} WHERE (entity_value, category) IN
