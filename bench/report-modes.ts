@@ -46,7 +46,9 @@ export function scaleReport(s: ScaleSection, machine: MachineInfo, startedAt: Da
         [
           'Seeding time',
           `${fix(s.small.seedSeconds, 1)} s`,
-          `${fix(s.large.seedSeconds, 0)} s (${int(s.large.set.records / s.large.seedSeconds)} records/s${s.large.cached ? `; seeded ${s.large.seededAt}, reused from the cache in this run` : ''})`,
+          `${fix(s.large.seedSeconds, 0)} s (${int(s.large.set.records / s.large.seedSeconds)} records/s` +
+            `${s.large.seedLoadAvg === undefined ? '' : `; load average ${s.large.seedLoadAvg} at its end`}` +
+            `${s.large.cached ? `; seeded ${s.large.seededAt}, reused from the cache in this run` : ''})`,
         ],
         ['File size', mib(s.small.fileBytes), mib(s.large.fileBytes)],
         ['Bytes per record', int(s.small.fileBytes / s.small.set.records), int(s.large.fileBytes / s.large.set.records)],
@@ -55,7 +57,15 @@ export function scaleReport(s: ScaleSection, machine: MachineInfo, startedAt: Da
     ),
     '',
   ];
-  if (s.residentPct !== undefined) out.push(`The large file was ${fix(s.residentPct, 0)} % in the OS page cache before the reads (fincore).`, '');
+  if (s.residentPct !== undefined || s.prewarm !== undefined) {
+    const before = s.residentPct === undefined ? 'The share of the large file in the OS page cache was unknown (no fincore)' : `The large file was ${fix(s.residentPct, 0)} % in the OS page cache (fincore)`;
+    const warm =
+      s.prewarm === undefined
+        ? ''
+        : `; the bench read it once (${fix(s.prewarm.seconds, 1)} s) so that the reads measure the store and not the disk` +
+          (s.prewarm.residentPct === undefined ? '' : `, after which ${fix(s.prewarm.residentPct, 0)} % was cached`);
+    out.push(`${before} before the run${warm}. The machine has ${fix(machine.ramGiB, 0)} GiB of RAM.`, '');
+  }
   out.push(
     table(
       ['Conns', 'Records', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'Service CPU', `req/s ${big}/${small}`, `p99 ${big}/${small}`, 'Status'],

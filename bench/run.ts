@@ -53,6 +53,11 @@ import { loadSettings, type BenchSettings } from './settings.js';
  * BENCH_QUIET_THRESHOLD / BENCH_QUIET_WAIT / BENCH_QUIET_BUDGET, BENCH_DRAIN_SECONDS,
  * BENCH_TIMEOUT (1200 s), BENCH_KEEP_TMP, BENCH_OUTPUT (docs/performance.md); KAFKA_BROKERS to
  * use an existing broker instead of starting one.
+ *
+ * Optional runs, after the default scenarios (or instead of them with `--scale-only` /
+ * `--workers-only`), each spliced into the report as its own section: `--scale=10m` (bench/scale.ts:
+ * a large SQLite file, cached under BENCH_SCALE_CACHE, against the 100k one) and `--workers=1,2`
+ * (bench/workers.ts: the service with WORKERS=N on SQLite).
  */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 

@@ -25,6 +25,8 @@ export interface ScaleDatabase {
   /** Seeding time of the file (this run's, or the recorded one of the run that seeded it). */
   seedSeconds: number;
   seededAt: string;
+  /** Load average (1, 5, 15 min) when the seed ended: the machine is shared. */
+  seedLoadAvg?: string;
   /** Size of the database file (no WAL: the seeding connection checkpointed it on close). */
   fileBytes: number;
 }
@@ -33,6 +35,7 @@ interface Sidecar {
   records: number;
   seedSeconds: number;
   seededAt: string;
+  loadAvg?: string;
 }
 
 /**
@@ -54,7 +57,7 @@ export async function scaleDatabase(
   if (existsSync(path) && existsSync(sidecarPath)) {
     const side = JSON.parse(readFileSync(sidecarPath, 'utf8')) as Sidecar;
     log(`scale: reusing ${path} (seeded ${side.seededAt} in ${side.seedSeconds.toFixed(0)} s)`);
-    return { path, set, cached: true, seedSeconds: side.seedSeconds, seededAt: side.seededAt, fileBytes: statSync(path).size };
+    return { path, set, cached: true, seedSeconds: side.seedSeconds, seededAt: side.seededAt, ...(side.loadAvg === undefined ? {} : { seedLoadAvg: side.loadAvg }), fileBytes: statSync(path).size };
   }
   const partial = `${path}.partial`;
   for (const suffix of ['', '-wal', '-shm']) rmSync(partial + suffix, { force: true });
@@ -70,7 +73,8 @@ export async function scaleDatabase(
   if (existsSync(`${partial}-wal`)) throw new Error(`seeding left a WAL next to ${partial}: the store did not close cleanly`);
   renameSync(partial, path);
   rmSync(`${partial}-shm`, { force: true });
-  const side: Sidecar = { records, seedSeconds: seed.ms / 1000, seededAt: new Date().toISOString() };
+  const loadAvg = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  const side: Sidecar = { records, seedSeconds: seed.ms / 1000, seededAt: new Date().toISOString(), loadAvg };
   writeFileSync(sidecarPath, `${JSON.stringify(side, null, 2)}\n`);
-  return { path, set, cached: false, seedSeconds: side.seedSeconds, seededAt: side.seededAt, fileBytes: statSync(path).size };
+  return { path, set, cached: false, seedSeconds: side.seedSeconds, seededAt: side.seededAt, seedLoadAvg: loadAvg, fileBytes: statSync(path).size };
 }

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { runRounds, type LoadGenerator, type LoadResult, type QuietState } from './load.js';
 import { POINT_READ_CONFIGS, timePointReads, type PointReadResult } from './point-reads.js';
 import { processMemory, stopChild, type MemoryStatus } from './procs.js';
@@ -30,8 +30,10 @@ export interface ScaleSection {
   reason?: string;
   large: ScaleDatabase;
   small: { set: DataSet; fileBytes: number; seedSeconds: number };
-  /** Share of the large file in the OS page cache just before the reads (fincore), %. */
+  /** Share of the large file in the OS page cache before the run (fincore), %. */
   residentPct?: number;
+  /** When it was not all there: the file read once to load it, and the share after. */
+  prewarm?: { seconds: number; residentPct?: number };
   rows: ScaleRow[];
   memory: { small?: MemoryStatus; large?: MemoryStatus };
   rss?: { mb: number; ok: boolean };
@@ -68,6 +70,23 @@ export function residentPct(path: string): number | undefined {
   }
 }
 
+/**
+ * Reads the file once, sequentially, so that it is in the OS page cache: a service that has
+ * run for a while on a machine with the RAM for it has its file there, and a half-cached file
+ * would measure the disk instead of the store.
+ */
+function readThrough(path: string): number {
+  const t0 = performance.now();
+  const buf = Buffer.allocUnsafe(8 << 20);
+  const fd = openSync(path, 'r');
+  try {
+    while (readSync(fd, buf, 0, buf.length, null) > 0);
+  } finally {
+    closeSync(fd);
+  }
+  return (performance.now() - t0) / 1000;
+}
+
 async function start(name: string, o: ScaleOptions, path: string, entities: number): Promise<RunningService> {
   const started = await startService(name, o.command, { STORE: 'sqlite', SQLITE_PATH: path }, { root: o.root, logDir: o.tmpDir, readyTimeoutMs: 120_000 });
   if ('reason' in started) throw new Error(`${name} did not start: ${started.reason}`);
@@ -96,6 +115,12 @@ export async function runScale(o: ScaleOptions): Promise<ScaleSection> {
   };
   const residency = residentPct(o.large.path);
   if (residency !== undefined) section.residentPct = residency;
+  if (residency === undefined || residency < 99) {
+    o.log(`scale: ${residency === undefined ? 'page-cache share unknown' : `${residency.toFixed(0)} % of the file in the page cache`}; reading it once …`);
+    const seconds = readThrough(o.large.path);
+    const after = residentPct(o.large.path);
+    section.prewarm = { seconds, ...(after === undefined ? {} : { residentPct: after }) };
+  }
   const small = await start('service-scale-small', o, o.small.path, o.small.set.entities);
   let large: RunningService | undefined;
   try {
