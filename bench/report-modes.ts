@@ -64,7 +64,8 @@ export function scaleReport(s: ScaleSection, machine: MachineInfo, startedAt: Da
         ? ''
         : `; the bench read it once (${fix(s.prewarm.seconds, 1)} s) so that the reads measure the store and not the disk` +
           (s.prewarm.residentPct === undefined ? '' : `, after which ${fix(s.prewarm.residentPct, 0)} % was cached`);
-    out.push(`${before} before the run${warm}. The machine has ${fix(machine.ramGiB, 0)} GiB of RAM.`, '');
+    const end = s.residentAfterPct === undefined ? '' : ` After the HTTP reads ${fix(s.residentAfterPct, 0)} % of it was in the page cache.`;
+    out.push(`${before} before the run${warm}.${end} The machine has ${fix(machine.ramGiB, 0)} GiB of RAM.`, '');
   }
   out.push(
     table(

@@ -34,6 +34,8 @@ export interface ScaleSection {
   residentPct?: number;
   /** When it was not all there: the file read once to load it, and the share after. */
   prewarm?: { seconds: number; residentPct?: number };
+  /** Share in the page cache after the HTTP reads (the kernel may evict pages meanwhile). */
+  residentAfterPct?: number;
   rows: ScaleRow[];
   memory: { small?: MemoryStatus; large?: MemoryStatus };
   rss?: { mb: number; ok: boolean };
@@ -151,6 +153,8 @@ export async function runScale(o: ScaleOptions): Promise<ScaleSection> {
       section.memory.large = lm;
       section.rss = rssVerdict(lm.hwmMiB);
     }
+    const after = residentPct(o.large.path);
+    if (after !== undefined) section.residentAfterPct = after;
     section.measured = true;
   } finally {
     await stopChild(small.child, 15_000);
