@@ -73,9 +73,9 @@ export function machineInfo(root: string, dataDir: string): MachineInfo {
 
 // ------------------------------------------------------------------ formatting
 
-const int = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
-const fix = (n: number, d = 2): string => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
-const pct = (n: number): string => (Number.isFinite(n) ? `${Math.round(n)} %` : 'n/a');
+export const int = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
+export const fix = (n: number, d = 2): string => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
+export const pct = (n: number): string => (Number.isFinite(n) ? `${Math.round(n)} %` : 'n/a');
 
 export function table(headers: string[], rows: string[][], right: boolean[] = []): string {
   const align = headers.map((_, i) => (right[i] === true ? '---:' : '---'));
@@ -83,7 +83,7 @@ export function table(headers: string[], rows: string[][], right: boolean[] = []
   return [line(headers), `|${align.join('|')}|`, ...rows.map(line)].join('\n');
 }
 
-function status(r: LoadResult): string {
+export function status(r: LoadResult): string {
   if (!hadErrors(r)) return 'ok';
   const codes = Object.entries(r.statusCodes)
     .filter(([c]) => !c.startsWith('2'))

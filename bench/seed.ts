@@ -104,7 +104,7 @@ type StoreModule = typeof import('../src/store/sqlite/index.js');
  * without waiting for each other: the store commits writes of the same event-loop turn in one
  * transaction, so each chunk is one transaction. `synchronous = NORMAL` is for seeding only.
  */
-export async function seedSqlite(path: string, set: DataSet, storeModule: string): Promise<SeedResult> {
+export async function seedSqlite(path: string, set: DataSet, storeModule: string, onProgress?: (records: number) => void): Promise<SeedResult> {
   const { SqliteStore } = (await import(storeModule)) as StoreModule;
   // The store unrefs its writer thread; keep the event loop alive while writes are pending.
   const keepAlive = setInterval(() => undefined, 1_000);
@@ -117,10 +117,13 @@ export async function seedSqlite(path: string, set: DataSet, storeModule: string
   const now = new Date().toISOString();
   try {
     let chunk: WriteRecordInput[] = [];
+    let written = 0;
     const flush = async (): Promise<void> => {
       const writes = chunk;
       chunk = [];
       await Promise.all(writes.map((w) => store.writeRecord(w)));
+      written += writes.length;
+      onProgress?.(written);
     };
     for (let i = 0; i < set.entities; i++) {
       const entity = entityValue(i);

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { baseEnv, freePort, runCommand, spawnChild, stopChild, tail, waitForHttp, type Child } from './procs.js';
 
@@ -61,6 +62,24 @@ export async function buildService(root: string): Promise<{ command: ServiceComm
  * for /api/v1/health to answer 200. On failure the process is stopped and the reason returned.
  */
 export async function startService(
+  name: string,
+  command: ServiceCommand,
+  env: Record<string, string>,
+  options: { root: string; logDir: string; nodeArgs?: string[]; readyTimeoutMs?: number },
+): Promise<{ service: RunningService } | { reason: string }> {
+  // The port is free when chosen but not reserved: on a shared machine another process may
+  // take it first. The service then exits (EADDRINUSE) while the other one answers the health
+  // check, so a start counts only if the child still runs a moment after it; else, a new port.
+  for (let attempt = 1; ; attempt++) {
+    const r = await startOnce(name, command, env, options);
+    if ('reason' in r) return r;
+    await sleep(500);
+    if (r.service.child.exitStatus() === undefined) return r;
+    if (attempt >= 3) return { reason: `${name} exited right after its port answered (${String(r.service.child.exitStatus())}), ${attempt} times:\n${tail(r.service.child.logPath, 5)}` };
+  }
+}
+
+async function startOnce(
   name: string,
   command: ServiceCommand,
   env: Record<string, string>,

@@ -8,7 +8,9 @@ import { wrkAvailable } from './wrk.js';
  * same code path as the full run. Flags (`npm run bench -- --flag=…`) choose the load generator
  * and the optional runs: `--loadgen=wrk|autocannon` (default wrk when /usr/bin/wrk exists),
  * `--scale=10m` (the scale run, see bench/scale.ts), `--workers=1,2` (the WORKERS run, see
- * bench/workers.ts).
+ * bench/workers.ts). `--scale-only` / `--workers-only` skip the default scenarios and imply
+ * `--scale=10m` / `--workers=1,2` when those are not given. With `--scale` the default
+ * BENCH_TIMEOUT is an hour instead of 20 minutes (a first run seeds the large file).
  */
 export interface BenchSettings {
   loadgen: LoadGenerator;
@@ -112,14 +114,17 @@ export function loadSettings(env: Env, argv: readonly string[] = []): BenchSetti
   const loadgen = values.loadgen ?? (wrkAvailable() ? 'wrk' : 'autocannon');
   if (loadgen !== 'wrk' && loadgen !== 'autocannon') throw new Error(`--loadgen must be wrk or autocannon, got '${loadgen}'`);
   if (loadgen === 'wrk' && !wrkAvailable()) throw new Error('--loadgen=wrk: /usr/bin/wrk is not installed (apt-get install wrk)');
+  const scaleOnly = values['scale-only'] === true;
+  const workersOnly = values['workers-only'] === true;
+  const scaleRecords = values.scale === undefined ? (scaleOnly ? 10_000_000 : 0) : count('scale', values.scale);
   return Object.freeze({
     loadgen,
     wrkThreads: Math.round(num(env, 'BENCH_WRK_THREADS', 1, 1, 16)),
-    scaleRecords: values.scale === undefined ? 0 : count('scale', values.scale),
-    scaleOnly: values['scale-only'] === true,
+    scaleRecords,
+    scaleOnly,
     scaleCacheDir: env.BENCH_SCALE_CACHE?.trim() || 'bench/.cache',
-    workers: values.workers === undefined ? [] : workerList(values.workers),
-    workersOnly: values['workers-only'] === true,
+    workers: values.workers === undefined ? (workersOnly ? [1, 2] : []) : workerList(values.workers),
+    workersOnly,
     duration: num(env, 'BENCH_DURATION', 10, 1, 600),
     warmup: num(env, 'BENCH_WARMUP', 3, 0, 120),
     connections: Math.round(num(env, 'BENCH_CONNECTIONS', 50, 1, 1000)),
@@ -133,7 +138,7 @@ export function loadSettings(env: Env, argv: readonly string[] = []): BenchSetti
     dynamo: flag(env, 'BENCH_DYNAMO', true) ? 'auto' : 'off',
     profile: flag(env, 'BENCH_PROFILE', false),
     drainSeconds: num(env, 'BENCH_DRAIN_SECONDS', 60, 0, 600),
-    timeoutSeconds: num(env, 'BENCH_TIMEOUT', 1200, 30, 7200),
+    timeoutSeconds: num(env, 'BENCH_TIMEOUT', scaleRecords > 0 ? 3600 : 1200, 30, 7200),
     quietThresholdPct: num(env, 'BENCH_QUIET_THRESHOLD', 25, 1, 200),
     // Bounded so that a default run stays under 5 minutes on a busy machine.
     quietMaxWaitSeconds: num(env, 'BENCH_QUIET_WAIT', 10, 0, 600),
