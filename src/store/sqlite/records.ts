@@ -36,6 +36,7 @@ import { SqliteComputeJobs } from './compute-jobs.js';
 import { SqliteOutbox } from './outbox.js';
 import { SqliteRollbacks } from './rollbacks.js';
 import { SqliteVersions } from './versions.js';
+import { Checkpointer } from './checkpointer.js';
 import { migrate, openDatabase, type Synchronous } from './schema.js';
 import { nextHistory, toRecord } from './rows.js';
 import { prepareTable, type ComputeJobRow, type TableStatements } from './statements.js';
@@ -49,6 +50,9 @@ export interface SqliteStoreOptions {
   synchronous?: Synchronous;
 }
 
+/** How often the checkpointer thread copies the WAL into the database file (checkpointer.ts). */
+const CHECKPOINT_INTERVAL_MS = 200;
+
 export class SqliteStore implements FeatureStore {
   readonly type = 'sqlite';
   readonly outbox: OutboxStore;
@@ -61,6 +65,7 @@ export class SqliteStore implements FeatureStore {
   readonly #tables = new Map<string, TableStatements>();
   readonly #tableNames: readonly string[];
   readonly #insertEvent: Statement<[string, string, string, string]>;
+  readonly #checkpointer: Checkpointer;
   #closed = false;
 
   /** Opens (creating and migrating if needed) the database. */
@@ -86,6 +91,7 @@ export class SqliteStore implements FeatureStore {
     this.outbox = new SqliteOutbox(db, options.synchronous !== 'normal', this.#guard, this.computeJobs);
     this.rollbacks = new SqliteRollbacks(db, this.#guard);
     this.#versions = new SqliteVersions(db, this.#tableNames);
+    this.#checkpointer = new Checkpointer(db, options.path, options.synchronous ?? 'full', CHECKPOINT_INTERVAL_MS);
   }
 
   async getRecords(keys: readonly RecordKey[]): Promise<(FeatureRecord | undefined)[]> {
@@ -236,6 +242,7 @@ export class SqliteStore implements FeatureStore {
     if (this.#closed) return;
     this.#closed = true;
     this.#commits.close();
+    await this.#checkpointer.close();
     this.#db.close();
   }
 
