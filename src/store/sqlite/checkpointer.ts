@@ -2,8 +2,8 @@
  * WAL checkpoints on a thread of their own. By default SQLite checkpoints from inside a commit
  * once the WAL passes 1,000 pages (4 MiB): whichever commit crosses that line — a request's group
  * commit or the relay's bookkeeping — copies every page of the WAL into the database file and
- * fsyncs it on the event loop. Under write load that was every ~150 writes, and 40% of the bytes
- * the process wrote (30.6 of 30.6+… KB per write, see docs/decisions/4-write-path-cpu.md).
+ * fsyncs it on the event loop. Under write load that was every ~200 writes, and about 12 of the
+ * 30.6 KB the process wrote per write (docs/decisions/4-write-path-cpu.md).
  *
  * Here the store's connection only checkpoints as a backstop (`BACKSTOP_PAGES`, should this
  * thread fall behind or die), and a worker thread with its own connection to the same file runs
