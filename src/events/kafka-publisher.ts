@@ -8,6 +8,7 @@ import { Kafka, Partitioners, type Admin, type Message, type Producer, type SASL
 import type { KafkaConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { OutboxEvent } from '../model.js';
+import { eventJson } from '../store/outbox-json.js';
 import { DestinationMissingError, type EventPublisher } from './event-publisher.js';
 import { kafkaLogCreator, kafkaLogLevel } from './kafka-logger.js';
 
@@ -32,9 +33,12 @@ const RETRY = { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 } as const
 
 const HEADERS = { 'content-type': 'application/json' } as const;
 
-/** The Kafka message of an outbox event: key `<entity_type>:<entity_value>`, the event as JSON. */
+/**
+ * The Kafka message of an outbox event: key `<entity_type>:<entity_value>`, the event as JSON
+ * (the outbox's stored text when the event was read from one, the same bytes).
+ */
 export function toKafkaMessage(event: OutboxEvent): Message {
-  return { key: event.key, value: JSON.stringify(event.event), headers: { ...HEADERS } };
+  return { key: event.key, value: eventJson(event.event), headers: { ...HEADERS } };
 }
 
 /**

@@ -20,6 +20,14 @@ export interface OutboxRelayOptions {
    * Default 10 ms.
    */
   lingerMs?: number;
+  /**
+   * Under sustained load the linger doubles after each round that found at least
+   * `LOADED_ROUND_EVENTS` events, up to this, ms; a quieter round sets it back to `lingerMs`.
+   * Fewer, larger rounds: each round's claim and delete transactions, its produce request and
+   * its job statistics upserts (one per job and category, whatever the job's event count) are
+   * shared by more events. Default 50 ms.
+   */
+  maxLingerMs?: number;
   /** Lease on claimed events, ms: how long before another relay may take them over. */
   leaseMs: number;
   /** Retry delays after a failed round. Default 200 ms doubling up to 5 s. */
@@ -47,6 +55,9 @@ export interface OutboxRelayDeps {
 /** `full`: a whole batch was published (more may wait); `partial`: fewer; `idle`: none. */
 type Round = 'full' | 'partial' | 'idle' | 'failed';
 
+/** A round with at least this many events means writes arrive faster than one per linger ms or so: linger longer. */
+const LOADED_ROUND_EVENTS = 32;
+
 /** The relay loop refreshes the outbox gauges at most this often; health always reads fresh. */
 const STATS_MAX_AGE_MS = 1_000;
 
@@ -69,6 +80,11 @@ export class OutboxRelay implements EventPipelineStatus {
   readonly #probeIntervalMs: number;
   readonly #stopTimeoutMs: number;
   readonly #lingerMs: number;
+  readonly #maxLingerMs: number;
+  /** The current linger: `lingerMs`, doubled under load up to `maxLingerMs`. */
+  #linger: number;
+  /** Events of the last round. */
+  #lastRoundEvents = 0;
 
   #loop: Promise<void> | undefined;
   #stopping = false;
@@ -97,6 +113,8 @@ export class OutboxRelay implements EventPipelineStatus {
     this.#probeIntervalMs = deps.options.probeIntervalMs ?? 15_000;
     this.#stopTimeoutMs = deps.options.stopTimeoutMs ?? 5_000;
     this.#lingerMs = deps.options.lingerMs ?? 10;
+    this.#maxLingerMs = Math.max(this.#lingerMs, deps.options.maxLingerMs ?? 50);
+    this.#linger = this.#lingerMs;
   }
 
   /** Starts the loop. Idempotent. */
@@ -174,7 +192,8 @@ export class OutboxRelay implements EventPipelineStatus {
       } else if (round === 'idle' || round === 'partial') {
         if (round === 'idle' && this.#now() >= this.#nextProbeAt) await this.#probe();
         await this.#sleep(this.#deps.options.pollIntervalMs, true);
-        if (this.#woken && this.#lingerMs > 0) await this.#sleep(this.#lingerMs, false);
+        this.#linger = this.#lastRoundEvents >= LOADED_ROUND_EVENTS ? Math.min(this.#maxLingerMs, this.#linger * 2) : this.#lingerMs;
+        if (this.#woken && this.#linger > 0) await this.#sleep(this.#linger, false);
       }
     }
   }
@@ -188,6 +207,7 @@ export class OutboxRelay implements EventPipelineStatus {
       this.#log.error({ err }, 'could not claim events from the outbox');
       return 'failed';
     }
+    this.#lastRoundEvents = batch.length;
     if (batch.length === 0) return 'idle';
     const ids = batch.map((e) => e.id);
     this.#inFlight = ids;

@@ -10,6 +10,7 @@
  * Everything runs on the calling thread: better-sqlite3 is synchronous and a point read or an
  * upsert takes microseconds. A writer thread was tried (commits off the event loop) and measured
  * slower on 2 cores with more memory: the message passing cost more than the fsync it moved.
+ * Only WAL checkpoints run on a thread of their own (checkpointer.ts): they need no messages.
  */
 import type { Database as Db } from 'better-sqlite3';
 import { StoreUnavailableError } from '../../errors.js';

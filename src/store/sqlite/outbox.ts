@@ -7,6 +7,7 @@ import type { Database as Db, Statement } from 'better-sqlite3';
 import type { OutboxEvent } from '../../model.js';
 import type { OutboxStats, OutboxStore } from '../ports.js';
 import { jobWritesOf } from '../job-writes.js';
+import { rememberEventJson } from '../outbox-json.js';
 import type { SqliteComputeJobs } from './compute-jobs.js';
 import type { Guard } from './errors.js';
 
@@ -26,7 +27,7 @@ interface OutboxRow {
  */
 export class SqliteOutbox implements OutboxStore {
   readonly #claim: Statement<[string, number, number, number], OutboxRow>;
-  readonly #complete: Statement<[string, string], { payload: string }>;
+  readonly #complete: Statement<[string, string], { event_id: string }>;
   readonly #release: Statement<[string, string]>;
   readonly #completeById: Statement<[string], { payload: string }>;
   readonly #releaseById: Statement<[string]>;
@@ -35,8 +36,13 @@ export class SqliteOutbox implements OutboxStore {
   readonly #durable: boolean;
   readonly #guard: Guard;
   readonly #jobs: SqliteComputeJobs;
-  /** event_id → seq of the events this process claimed, so they are addressed by primary key. */
-  readonly #claimed = new Map<string, number>();
+  readonly #syncNormal: Statement<[]>;
+  readonly #syncFull: Statement<[]>;
+  /**
+   * The events this process claimed by event_id, with their seq, so that they are addressed by
+   * primary key and their job statistics taken from the parsed event, not parsed again.
+   */
+  readonly #claimed = new Map<string, { seq: number; event: OutboxEvent['event'] }>();
 
   constructor(db: Db, durable: boolean, guard: Guard, jobs: SqliteComputeJobs) {
     this.#db = db;
@@ -52,9 +58,10 @@ export class SqliteOutbox implements OutboxStore {
     // found by seq, and the event id must match too: a seq freed by another relay's delete can
     // be reused by a new event, which must not be touched.
     const mine = 'seq IN (SELECT value FROM json_each(?)) AND event_id IN (SELECT value FROM json_each(?))';
-    // A delete returns the payloads it removed: exactly those events are counted in the job
-    // statistics, in the delete's transaction (an event another relay removed first is not).
-    this.#complete = db.prepare(`DELETE FROM outbox WHERE ${mine} RETURNING payload`);
+    // A delete returns what it removed: exactly those events are counted in the job statistics,
+    // in the delete's transaction (an event another relay removed first is not). For the events
+    // claimed here the ids suffice (their parsed events are at hand).
+    this.#complete = db.prepare(`DELETE FROM outbox WHERE ${mine} RETURNING event_id`);
     this.#release = db.prepare(`UPDATE outbox SET lease_owner = NULL, lease_until = 0 WHERE ${mine}`);
     // Events claimed by another process (or before a restart) are found by id: a scan, but rare.
     this.#completeById = db.prepare('DELETE FROM outbox WHERE event_id IN (SELECT value FROM json_each(?)) RETURNING payload');
@@ -62,25 +69,38 @@ export class SqliteOutbox implements OutboxStore {
       'UPDATE outbox SET lease_owner = NULL, lease_until = 0 WHERE event_id IN (SELECT value FROM json_each(?))',
     );
     this.#stats = db.prepare('SELECT count(*) AS pending, min(created_at) AS oldest FROM outbox');
+    // Prepared once: `db.pragma()` prepares its statement on every call, twice per bookkeeping step.
+    this.#syncNormal = db.prepare('PRAGMA synchronous = NORMAL');
+    this.#syncFull = db.prepare('PRAGMA synchronous = FULL');
   }
 
   async claim(owner: string, limit: number, leaseMs: number): Promise<OutboxEvent[]> {
     const now = Date.now();
     const rows = this.#bookkeeping(() => this.#claim.all(owner, now + leaseMs, now, limit));
     rows.sort((a, b) => a.seq - b.seq);
-    for (const r of rows) this.#claimed.set(r.event_id, r.seq);
-    return rows.map((r) => ({ id: r.event_id, key: r.msg_key, event: JSON.parse(r.payload) as OutboxEvent['event'] }));
+    return rows.map((r) => {
+      const event = JSON.parse(r.payload) as OutboxEvent['event'];
+      rememberEventJson(event, r.payload);
+      this.#claimed.set(r.event_id, { seq: r.seq, event });
+      return { id: r.event_id, key: r.msg_key, event };
+    });
   }
 
   async complete(ids: readonly string[]): Promise<void> {
     const { seqs, known, unknown } = this.#split(ids);
     this.#bookkeeping(() =>
       this.#db.transaction(() => {
-        const deleted = [
-          ...(seqs.length > 0 ? this.#complete.all(JSON.stringify(seqs), JSON.stringify(known)) : []),
-          ...(unknown.length > 0 ? this.#completeById.all(JSON.stringify(unknown)) : []),
-        ];
-        this.#jobs.addNow(jobWritesOf(deleted.map((row) => JSON.parse(row.payload) as OutboxEvent['event'])));
+        const deleted: OutboxEvent['event'][] = [];
+        if (seqs.length > 0) {
+          for (const row of this.#complete.all(JSON.stringify(seqs), JSON.stringify(known))) {
+            const claimed = this.#claimed.get(row.event_id);
+            if (claimed !== undefined) deleted.push(claimed.event);
+          }
+        }
+        if (unknown.length > 0) {
+          for (const row of this.#completeById.all(JSON.stringify(unknown))) deleted.push(JSON.parse(row.payload) as OutboxEvent['event']);
+        }
+        this.#jobs.addNow(jobWritesOf(deleted));
       })(),
     );
     for (const id of ids) this.#claimed.delete(id);
@@ -104,10 +124,10 @@ export class SqliteOutbox implements OutboxStore {
     const known: string[] = [];
     const unknown: string[] = [];
     for (const id of ids) {
-      const seq = this.#claimed.get(id);
-      if (seq === undefined) unknown.push(id);
+      const claimed = this.#claimed.get(id);
+      if (claimed === undefined) unknown.push(id);
       else {
-        seqs.push(seq);
+        seqs.push(claimed.seq);
         known.push(id);
       }
     }
@@ -117,11 +137,11 @@ export class SqliteOutbox implements OutboxStore {
   #bookkeeping<T>(fn: () => T): T {
     if (!this.#durable) return this.#guard(fn);
     return this.#guard(() => {
-      this.#db.pragma('synchronous = NORMAL');
+      this.#syncNormal.run();
       try {
         return fn();
       } finally {
-        this.#db.pragma('synchronous = FULL');
+        this.#syncFull.run();
       }
     });
   }

@@ -36,6 +36,7 @@ import { SqliteComputeJobs } from './compute-jobs.js';
 import { SqliteOutbox } from './outbox.js';
 import { SqliteRollbacks } from './rollbacks.js';
 import { SqliteVersions } from './versions.js';
+import { Checkpointer } from './checkpointer.js';
 import { migrate, openDatabase, type Synchronous } from './schema.js';
 import { readKeys } from './batch-read.js';
 import { columnsToRecord, nextHistory, toRecord } from './rows.js';
@@ -50,6 +51,9 @@ export interface SqliteStoreOptions {
   synchronous?: Synchronous;
 }
 
+/** How often the checkpointer thread copies the WAL into the database file (checkpointer.ts). */
+const CHECKPOINT_INTERVAL_MS = 200;
+
 export class SqliteStore implements FeatureStore {
   readonly type = 'sqlite';
   readonly outbox: OutboxStore;
@@ -62,6 +66,7 @@ export class SqliteStore implements FeatureStore {
   readonly #tables = new Map<string, TableStatements>();
   readonly #tableNames: readonly string[];
   readonly #insertEvent: Statement<[string, string, string, string]>;
+  readonly #checkpointer: Checkpointer;
   #closed = false;
 
   /** Opens (creating and migrating if needed) the database. */
@@ -87,6 +92,7 @@ export class SqliteStore implements FeatureStore {
     this.outbox = new SqliteOutbox(db, options.synchronous !== 'normal', this.#guard, this.computeJobs);
     this.rollbacks = new SqliteRollbacks(db, this.#guard);
     this.#versions = new SqliteVersions(db, this.#tableNames);
+    this.#checkpointer = new Checkpointer(db, options.path, options.synchronous ?? 'full', CHECKPOINT_INTERVAL_MS);
   }
 
   async getRecords(keys: readonly RecordKey[]): Promise<(FeatureRecord | undefined)[]> {
@@ -233,6 +239,7 @@ export class SqliteStore implements FeatureStore {
     if (this.#closed) return;
     this.#closed = true;
     this.#commits.close();
+    await this.#checkpointer.close();
     this.#db.close();
   }
 
