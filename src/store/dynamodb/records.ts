@@ -38,7 +38,7 @@ import { batchGet, type TableKeys } from './batch-get.js';
 import { countByComputeId, queryByComputeId } from './by-compute-id.js';
 import { DynamoDbComputeJobs } from './compute-jobs.js';
 import { scanCategory } from './list-category.js';
-import type { DynamoDbClients } from './client.js';
+import { destroyClients, type DynamoDbClients } from './client.js';
 import { isConditionalCheckFailed, translateError } from './errors.js';
 import { decodeHistory, HISTORY_POSITION_MAX_BYTES, historyProjection } from './history.js';
 import { assertStorable, ATTR, encodeData, field, MalformedItemError, toRecord, unstorableField, type Item } from './layout.js';
@@ -74,6 +74,8 @@ export class DynamoDbStore implements FeatureStore {
   readonly #versionsTable: string;
   readonly #requireVersions: boolean;
   readonly #raw: DynamoDBClient;
+  readonly #bare: DynamoDBClient;
+  readonly #clients: DynamoDbClients;
   readonly #doc: DynamoDBDocumentClient;
   readonly #specs: readonly TableSpec[];
   readonly #byType: ReadonlyMap<string, TableSpec>;
@@ -86,6 +88,8 @@ export class DynamoDbStore implements FeatureStore {
 
   constructor(options: DynamoDbStoreOptions) {
     this.#raw = options.clients.raw;
+    this.#bare = options.clients.bare;
+    this.#clients = options.clients;
     this.#doc = options.clients.doc;
     this.#specs = options.specs;
     this.#byType = new Map(options.specs.map((s) => [s.entityType, s]));
@@ -93,7 +97,7 @@ export class DynamoDbStore implements FeatureStore {
     this.#outboxTable = options.outboxTable;
     this.#consistentRead = options.consistentRead;
     this.#requireOutbox = options.requireOutbox;
-    this.#io = new RecordIo(this.#doc, options.outboxTable);
+    this.#io = new RecordIo(this.#doc, options.clients.bare, options.outboxTable);
     this.computeJobs = new DynamoDbComputeJobs(this.#doc, options.outboxTable);
     this.outbox = new DynamoDbOutbox(this.#doc, options.outboxTable, () => !this.#closed, this.computeJobs);
     this.#versionsTable = options.versionsTable;
@@ -135,7 +139,7 @@ export class DynamoDbStore implements FeatureStore {
       if (t === undefined) perTable.set(spec.table, (t = { table: spec.table, partitionKey: spec.entityType, keys: [] }));
       t.keys.push(itemKey(spec, key));
     }
-    for (const [table, item] of await batchGet(this.#doc, [...perTable.values()], this.#consistentRead)) {
+    for (const [table, item] of await batchGet(this.#bare, [...perTable.values()], this.#consistentRead)) {
       const spec = this.#byTable.get(table);
       if (spec !== undefined) place(spec, item);
     }
@@ -312,7 +316,7 @@ export class DynamoDbStore implements FeatureStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#raw.destroy();
+    destroyClients(this.#clients);
   }
 
   #open(entityType: string): TableSpec {
