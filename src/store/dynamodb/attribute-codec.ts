@@ -1,25 +1,40 @@
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Item } from './layout.js';
 
 /**
- * Native values ⇄ DynamoDB attribute values for the requests the bare client sends (fast-io.ts).
- * It gives what the document client gave with this backend's options (client.ts:
- * `removeUndefinedValues`, no class instances, every N through `Number(text)`), restricted to
- * the values this backend stores: strings, numbers, booleans, null, binaries, lists and plain
- * maps. A number is sent as `String(n)` (JavaScript's shortest exact form, as before) and read
- * back with `Number(text)`, so a stored double comes back bit for bit. Sets are read (an old
- * item may hold one) as `Set`s, as before; writing one, or any other value, throws.
+ * Native values ⇄ DynamoDB's JSON wire form of attribute values, for the requests the bare
+ * client sends (fast-io.ts, wire-codec.ts). It gives what the document client gave with this
+ * backend's options (client.ts: `removeUndefinedValues`, no class instances, every N through
+ * `Number(text)`), restricted to the values this backend stores: strings, numbers, booleans,
+ * null, binaries, lists and plain maps. A number is sent as `String(n)` (JavaScript's shortest
+ * exact form, as before) and read back with `Number(text)`, so a stored double comes back bit
+ * for bit; a binary travels as base64 (as the SDK sends it) and is read back as a Uint8Array.
+ * Sets are read (an old item may hold one) as `Set`s, as before; writing one, or any other
+ * value, throws.
  */
-export function marshalItem(item: Item): Record<string, AttributeValue> {
-  const out: Record<string, AttributeValue> = {};
+export type WireValue =
+  | { S: string }
+  | { N: string }
+  | { BOOL: boolean }
+  | { NULL: true }
+  | { B: string }
+  | { L: WireValue[] }
+  | { M: WireItem }
+  | { SS: string[] }
+  | { NS: string[] }
+  | { BS: string[] };
+
+export type WireItem = Record<string, WireValue>;
+
+export function toWireItem(item: Item): WireItem {
+  const out: WireItem = {};
   for (const key in item) {
     const value: unknown = item[key];
-    if (value !== undefined) out[key] = marshalValue(value);
+    if (value !== undefined) out[key] = toWire(value);
   }
   return out;
 }
 
-export function marshalValue(value: unknown): AttributeValue {
+export function toWire(value: unknown): WireValue {
   switch (typeof value) {
     case 'string':
       return { S: value };
@@ -30,13 +45,13 @@ export function marshalValue(value: unknown): AttributeValue {
     case 'object': {
       if (value === null) return { NULL: true };
       if (Array.isArray(value)) {
-        const list: AttributeValue[] = [];
-        for (const v of value as unknown[]) if (v !== undefined) list.push(marshalValue(v));
+        const list: WireValue[] = [];
+        for (const v of value as unknown[]) if (v !== undefined) list.push(toWire(v));
         return { L: list };
       }
-      if (value instanceof Uint8Array) return { B: value };
+      if (value instanceof Uint8Array) return { B: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
       const proto: unknown = Object.getPrototypeOf(value);
-      if (proto === Object.prototype || proto === null) return { M: marshalItem(value) };
+      if (proto === Object.prototype || proto === null) return { M: toWireItem(value) };
       break;
     }
     default:
@@ -51,30 +66,30 @@ function numberText(n: number): string {
   return String(n);
 }
 
-/** A marshalled map of expression values or keys (`:x` → value), undefined entries dropped. */
-export function marshalValues(values: Record<string, unknown>): Record<string, AttributeValue> {
-  return marshalItem(values);
-}
-
-export function unmarshalItem(item: Record<string, AttributeValue>): Item {
+export function fromWireItem(item: WireItem): Item {
   const out: Item = {};
   for (const key in item) {
     const value = item[key];
-    if (value !== undefined) out[key] = unmarshalValue(value);
+    if (value !== undefined) out[key] = fromWire(value);
   }
   return out;
 }
 
-export function unmarshalValue(value: AttributeValue): unknown {
-  if (value.S !== undefined) return value.S;
-  if (value.N !== undefined) return Number(value.N);
-  if (value.M !== undefined) return unmarshalItem(value.M);
-  if (value.L !== undefined) return value.L.map(unmarshalValue);
-  if (value.BOOL !== undefined) return Boolean(value.BOOL);
-  if (value.NULL !== undefined) return null;
-  if (value.B !== undefined) return value.B;
-  if (value.SS !== undefined) return new Set(value.SS);
-  if (value.NS !== undefined) return new Set(value.NS.map(Number));
-  if (value.BS !== undefined) return new Set(value.BS);
+function bytes(base64: string): Uint8Array {
+  const b = Buffer.from(base64, 'base64');
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+export function fromWire(value: WireValue): unknown {
+  if ('S' in value) return value.S;
+  if ('N' in value) return Number(value.N);
+  if ('M' in value) return fromWireItem(value.M);
+  if ('L' in value) return value.L.map(fromWire);
+  if ('BOOL' in value) return Boolean(value.BOOL);
+  if ('NULL' in value) return null;
+  if ('B' in value) return bytes(value.B);
+  if ('SS' in value) return new Set(value.SS);
+  if ('NS' in value) return new Set(value.NS.map(Number));
+  if ('BS' in value) return new Set(value.BS.map(bytes));
   throw new Error(`No value defined: ${JSON.stringify(value)}`);
 }

@@ -4,6 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Config } from '../../config.js';
 import { ConfigError } from '../../errors.js';
+import { installWireCodec } from './wire-codec.js';
 
 export interface DynamoDbClients {
   /** Low-level client: table management, and raw attribute values where they matter. */
@@ -45,6 +46,7 @@ export function createDynamoDbClients(settings: Config['dynamodb']): DynamoDbCli
   const raw = new DynamoDBClient(config);
   const bare = new DynamoDBClient({ ...config, cacheMiddleware: true });
   trimStack(bare);
+  installWireCodec(bare);
   const doc = DynamoDBDocumentClient.from(raw, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
     // Every N as a JavaScript number. Values this service writes are exact doubles; a legacy
