@@ -18,7 +18,8 @@ import { loadSettings } from './settings.js';
  * `batch`); `--profile` / `--profile-write` add a `node --cpu-prof` run of the single-category
  * read / the write and print self time by package and the top functions; `--per-call` adds the
  * exact DynamoDB requests per API call. Duration, warm-up, connections and seed come from the
- * same BENCH_DYNAMO_* variables as `npm run bench`. Prints to stdout; writes no report.
+ * same BENCH_DYNAMO_* variables as `npm run bench`; BENCH_KEEP_TMP keeps the profiles and logs.
+ * Prints to stdout; writes no report.
  */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -88,7 +89,8 @@ async function main(): Promise<number> {
   } finally {
     beginShutdown();
     await stopAll();
-    rmSync(tmp, { recursive: true, force: true });
+    if (settings.keepTmp) log(`keeping the temp dir ${tmp} (BENCH_KEEP_TMP)`);
+    else rmSync(tmp, { recursive: true, force: true });
   }
 }
 
