@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
-import { connect } from 'node:net';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import type { FeatureMap } from '../src/model.js';
 import { createDynamoDbStore, createDynamoDbTables, type DynamoDbStore } from '../src/store/dynamodb/index.js';
-import { DYNALITE_WRAPPER } from './dynamo.js';
+import { DYNALITE_WRAPPER, tcpOpen } from './dynamo.js';
 import { freePort } from './procs.js';
 import { D0, entityValue, featurePool } from './seed.js';
 
@@ -22,14 +21,6 @@ const OPS = Number(process.env.BENCH_STORE_OPS ?? 2000);
 const ROUNDS = Number(process.env.BENCH_STORE_ROUNDS ?? 5);
 const CONCURRENCY = Number(process.env.BENCH_STORE_CONCURRENCY ?? 10);
 const ENTITIES = 1000;
-
-function tcpOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host: '127.0.0.1', port });
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
-  });
-}
 
 async function cpuPerOp(ops: number, op: (i: number) => Promise<unknown>): Promise<number> {
   let next = 0;

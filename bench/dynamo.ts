@@ -93,7 +93,7 @@ process.stdin.resume();
 process.on('SIGTERM', () => process.exit(0));
 `;
 
-function tcpOpen(port: number): Promise<boolean> {
+export function tcpOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect({ host: '127.0.0.1', port });
     s.once('connect', () => {

@@ -8,7 +8,8 @@ import { wrkAvailable } from './wrk.js';
  * same code path as the full run. Flags (`npm run bench -- --flag=…`) choose the load generator
  * and the optional runs: `--loadgen=wrk|autocannon` (default wrk when /usr/bin/wrk exists),
  * `--scale=10m` (the scale run, see bench/scale.ts), `--workers=1,2` (the WORKERS run, see
- * bench/workers.ts).
+ * bench/workers.ts). The DynamoDB scenarios alone, with read and write profiles, for iterating on
+ * that backend: `node --import tsx bench/dynamo-only.ts` (same BENCH_DYNAMO_* settings).
  */
 export interface BenchSettings {
   loadgen: LoadGenerator;
