@@ -83,7 +83,7 @@ class CountingProxy {
   }
 }
 
-const DYNALITE_WRAPPER = `
+export const DYNALITE_WRAPPER = `
 const port = Number(process.argv[1]);
 const server = require('dynalite')({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
 server.listen(port, '127.0.0.1', () => console.log('dynalite listening on 127.0.0.1:' + port));
@@ -93,7 +93,7 @@ process.stdin.resume();
 process.on('SIGTERM', () => process.exit(0));
 `;
 
-function tcpOpen(port: number): Promise<boolean> {
+export function tcpOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect({ host: '127.0.0.1', port });
     s.once('connect', () => {
@@ -134,6 +134,8 @@ export interface DynamoSection {
   memory?: MemoryStatus;
   /** `node --cpu-prof` of a second service process on the single-category read (BENCH_PROFILE). */
   profile?: ProfileSummary | { reason: string };
+  /** The same on the write scenario (`profileWrite`, bench/dynamo-only.ts). */
+  writeProfile?: ProfileSummary | { reason: string };
   connections: number;
   warmupSeconds: number;
   durationSeconds: number;
@@ -148,6 +150,12 @@ export interface DynamoOptions {
   warmupSeconds: number;
   durationSeconds: number;
   profile: boolean;
+  /** Also profile the write scenario (a third service process). */
+  profileWrite?: boolean;
+  /** Only the load scenarios whose label starts with one of these (all when undefined). */
+  only?: readonly string[];
+  /** Skip the exact DynamoDB-requests-per-call counts. */
+  skipPerCall?: boolean;
   log: (line: string) => void;
   settle?: () => Promise<QuietState>;
   loadgen?: LoadGenerator;
@@ -276,7 +284,8 @@ export async function runDynamo(o: DynamoOptions): Promise<DynamoSection> {
       { label: 'write', source: src.write },
       ...DYNAMO_BATCH_SIZES.map((n) => ({ label: `batch read, ${n} entit${n === 1 ? 'y' : 'ies'} per request`, source: src.batch(n), entities: n })),
     ];
-    for (const s of scenarios) {
+    const only = o.only;
+    for (const s of scenarios.filter((x) => only === undefined || only.some((p) => x.label.startsWith(p)))) {
       o.log(`  dynamodb ${s.label} …`);
       const load = await runLoad({
         label: s.label,
@@ -319,35 +328,39 @@ export async function runDynamo(o: DynamoOptions): Promise<DynamoSection> {
         () => ({ path: '/api/v1/items', body: writeBody(`bench-new-${Date.now()}-${fresh++}`, D0, f0.json, 'bench-exact') }),
       ],
     ];
-    for (const [call, method, next] of exact) section.perCall.push(await countPerCall(proxy, url, call, method, next));
+    if (o.skipPerCall !== true) for (const [call, method, next] of exact) section.perCall.push(await countPerCall(proxy, url, call, method, next));
     section.memory = processMemory(service.child.pid);
     section.measured = true;
 
-    if (o.profile) {
+    if (o.profile || o.profileWrite === true) {
       await stopChild(service.child);
       service = undefined;
-      o.log('  profiling a service process (node --cpu-prof) on the DynamoDB single-category read …');
-      const p = await profileService({
-        name: 'service-dynamodb-profiled',
-        command: o.command,
-        env,
-        root: o.root,
-        tmpDir: o.tmpDir,
-        load: (baseUrl, pid) => ({
-          label: 'single-category read (profiled)',
-          target: 'service (dynamodb, --cpu-prof)',
-          baseUrl,
-          pid,
-          method: 'GET',
-          next: single.next,
-          lua: single.lua,
-          ...(o.loadgen === undefined ? {} : { loadgen: o.loadgen }),
-          connections: o.connections,
-          warmupSeconds: o.warmupSeconds,
-          durationSeconds: o.durationSeconds,
-        }),
-      });
-      section.profile = 'summary' in p ? p.summary : p;
+      const profiled = async (label: string, source: RequestSource): Promise<ProfileSummary | { reason: string }> => {
+        o.log(`  profiling a service process (node --cpu-prof) on the DynamoDB ${label} …`);
+        const p = await profileService({
+          name: `service-dynamodb-profiled-${label.replace(/\W+/g, '-')}`,
+          command: o.command,
+          env,
+          root: o.root,
+          tmpDir: o.tmpDir,
+          load: (baseUrl, pid) => ({
+            label: `${label} (profiled)`,
+            target: 'service (dynamodb, --cpu-prof)',
+            baseUrl,
+            pid,
+            method: source.method,
+            next: source.next,
+            lua: source.lua,
+            ...(o.loadgen === undefined ? {} : { loadgen: o.loadgen }),
+            connections: o.connections,
+            warmupSeconds: o.warmupSeconds,
+            durationSeconds: o.durationSeconds,
+          }),
+        });
+        return 'summary' in p ? p.summary : p;
+      };
+      if (o.profile) section.profile = await profiled('single-category read', single);
+      if (o.profileWrite === true) section.writeProfile = await profiled('write', src.write);
     }
     return section;
   } catch (err) {

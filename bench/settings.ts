@@ -11,6 +11,8 @@ import { wrkAvailable } from './wrk.js';
  * bench/workers.ts). `--scale-only` / `--workers-only` skip the default scenarios and imply
  * `--scale=10m` / `--workers=1,2` when those are not given. With `--scale` the default
  * BENCH_TIMEOUT is an hour instead of 20 minutes (a first run seeds the large file).
+ * The DynamoDB scenarios alone, with read and write profiles, for iterating on
+ * that backend: `node --import tsx bench/dynamo-only.ts` (same BENCH_DYNAMO_* settings).
  */
 export interface BenchSettings {
   loadgen: LoadGenerator;

@@ -1,6 +1,7 @@
-import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { StoreThrottledError } from '../../errors.js';
 import { translateError } from './errors.js';
+import { batchGetItem, type BatchGetRequest } from './fast-io.js';
 import { ATTR, type Item } from './layout.js';
 
 /**
@@ -51,37 +52,32 @@ function chunk(tables: readonly TableKeys[]): TableKeys[][] {
 
 /** Every item found, as `[table, item]` pairs (order unspecified; missing keys are absent). */
 export async function batchGet(
-  doc: DynamoDBDocumentClient,
+  client: DynamoDBClient,
   tables: readonly TableKeys[],
   consistentRead: boolean,
 ): Promise<[string, Item][]> {
-  const parts = await Promise.all(chunk(tables).map((c) => batchGetChunk(doc, c, consistentRead)));
+  const parts = await Promise.all(chunk(tables).map((c) => batchGetChunk(client, c, consistentRead)));
   return parts.flat();
 }
 
-async function batchGetChunk(doc: DynamoDBDocumentClient, tables: TableKeys[], consistentRead: boolean): Promise<[string, Item][]> {
+async function batchGetChunk(client: DynamoDBClient, tables: TableKeys[], consistentRead: boolean): Promise<[string, Item][]> {
   const partitionKeys = new Map(tables.map((t) => [t.table, t.partitionKey]));
   let pending = new Map<string, Item[]>();
   for (const t of tables) pending.set(t.table, [...(pending.get(t.table) ?? []), ...t.keys]);
   const found: [string, Item][] = [];
   for (let attempt = 1; ; attempt++) {
-    const requestItems: Record<string, { Keys: Item[]; ConsistentRead: boolean; ProjectionExpression: string; ExpressionAttributeNames: Record<string, string> }> = {};
+    const requestItems: Record<string, BatchGetRequest> = {};
     for (const [table, keys] of pending) {
       requestItems[table] = { Keys: keys, ConsistentRead: consistentRead, ...readProjection(partitionKeys.get(table) ?? '') };
     }
     let res;
     try {
-      res = await doc.send(new BatchGetCommand({ RequestItems: requestItems }));
+      res = await batchGetItem(client, requestItems);
     } catch (err) {
       throw translateError(err, [...pending.keys()].join(', '));
     }
-    for (const [table, items] of Object.entries(res.Responses ?? {})) {
-      for (const item of items) found.push([table, item]);
-    }
-    const next = new Map<string, Item[]>();
-    for (const [table, entry] of Object.entries(res.UnprocessedKeys ?? {})) {
-      if (entry.Keys !== undefined && entry.Keys.length > 0) next.set(table, entry.Keys);
-    }
+    for (const entry of res.responses) found.push(entry);
+    const next = res.unprocessed;
     if (next.size === 0) return found;
     if (attempt >= BATCH_GET_ATTEMPTS) throw new StoreThrottledError();
     pending = next;

@@ -4,12 +4,19 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Config } from '../../config.js';
 import { ConfigError } from '../../errors.js';
+import { installWireCodec } from './wire-codec.js';
 
 export interface DynamoDbClients {
   /** Low-level client: table management, and raw attribute values where they matter. */
   raw: DynamoDBClient;
   /** Document client: plain objects in and out; numbers come back as JavaScript numbers. */
   doc: DynamoDBDocumentClient;
+  /**
+   * The hot path's client (record reads and writes, fast-io.ts): the same connections and
+   * retries, with the middleware resolved once per command class (`cacheMiddleware`, which the
+   * document client refuses) and without the middleware this service does not need (trimStack).
+   */
+  bare: DynamoDBClient;
 }
 
 /**
@@ -20,20 +27,26 @@ export interface DynamoDbClients {
  */
 export function createDynamoDbClients(settings: Config['dynamodb']): DynamoDbClients {
   const agent = { keepAlive: true, maxSockets: settings.maxSockets };
-  const raw = new DynamoDBClient({
+  const httpAgent = new http.Agent(agent);
+  const httpsAgent = new https.Agent(agent);
+  const config = {
     ...(settings.region === undefined ? {} : { region: settings.region }),
     ...(settings.endpoint === undefined ? {} : { endpoint: settings.endpoint }),
     // Standard retry mode: throttling and transient errors are retried with backoff, up to
     // `maxAttempts` in total, before the store answers 503.
     maxAttempts: settings.maxAttempts,
     requestHandler: {
-      httpAgent: new http.Agent(agent),
-      httpsAgent: new https.Agent(agent),
+      httpAgent,
+      httpsAgent,
       connectionTimeout: Math.min(settings.timeoutMs, 1000),
       requestTimeout: settings.timeoutMs,
       throwOnRequestTimeout: true,
     },
-  });
+  };
+  const raw = new DynamoDBClient(config);
+  const bare = new DynamoDBClient({ ...config, cacheMiddleware: true });
+  trimStack(bare);
+  installWireCodec(bare);
   const doc = DynamoDBDocumentClient.from(raw, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
     // Every N as a JavaScript number. Values this service writes are exact doubles; a legacy
@@ -41,7 +54,24 @@ export function createDynamoDbClients(settings: Config['dynamodb']): DynamoDbCli
     // returned floats too) instead of a BigInt that JSON cannot serialize.
     unmarshallOptions: { wrapNumbers: (text: string) => Number(text) },
   });
-  return { raw, doc };
+  return { raw, doc, bare };
+}
+
+/**
+ * Middleware of the default stack that the hot path does without: the logger middleware
+ * (with the SDK's no-op logger it still filters every input and output for logging), the
+ * User-Agent header (built per request; DynamoDB does not need it) and recursion detection
+ * (a Lambda trace header; this service does not run in Lambda). Serialization, signing,
+ * retries, host header and content length stay.
+ */
+function trimStack(client: DynamoDBClient): void {
+  for (const name of ['loggerMiddleware', 'getUserAgentMiddleware', 'recursionDetectionMiddleware']) client.middlewareStack.remove(name);
+}
+
+/** Closes every client of `clients` (they share their connections). */
+export function destroyClients(clients: DynamoDbClients): void {
+  clients.bare.destroy();
+  clients.raw.destroy();
 }
 
 /** Fails start-up with a clear message when no region can be resolved. */

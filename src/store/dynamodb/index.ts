@@ -8,7 +8,7 @@ import { maxVersionsKept } from '../../config-sections.js';
 import { ConfigError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { backfillLineage, type BackfillOptions, type BackfillProgress } from './backfill.js';
-import { assertRegion, createDynamoDbClients } from './client.js';
+import { assertRegion, createDynamoDbClients, destroyClients } from './client.js';
 import { utf8Length } from './item-size.js';
 import { LINEAGE_ATTR } from './by-compute-id.js';
 import { HISTORY_PREFIX } from './history.js';
@@ -59,7 +59,7 @@ export async function createDynamoDbStore(config: Config, logger: Logger): Promi
       }
     }
   } catch (err) {
-    clients.raw.destroy();
+    destroyClients(clients);
     throw err;
   }
   return new DynamoDbStore({
@@ -85,7 +85,7 @@ export async function createDynamoDbTables(config: Config, options: { timeoutMs?
       versionsTable: config.dynamodb.versionsTable,
     });
   } finally {
-    clients.raw.destroy();
+    destroyClients(clients);
   }
 }
 
@@ -102,6 +102,6 @@ export async function backfillLineageIndex(config: Config, options: BackfillOpti
     await assertRegion(clients.raw);
     return await backfillLineage(clients.doc, tableSpecs(config.entityTables), options);
   } finally {
-    clients.raw.destroy();
+    destroyClients(clients);
   }
 }

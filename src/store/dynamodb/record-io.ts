@@ -1,8 +1,10 @@
-import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { PayloadTooLargeError, StoreUnavailableError } from '../../errors.js';
 import type { RecordKey, WriteRecordInput, WriteResult } from '../ports.js';
 import { readProjection } from './batch-get.js';
 import { isConditionalCheckFailed, translateError } from './errors.js';
+import { getItem, putItem, transactWrite, updateItem } from './fast-io.js';
 import { itemSize, MAX_ITEM_BYTES } from './item-size.js';
 import { ATTR, MalformedItemError, toRecord, type Item } from './layout.js';
 import { appendAction, eventFits, pendingEvent, type PendingEvent, type UpdateAction } from './outbox-item.js';
@@ -26,10 +28,13 @@ export type Attempt = { kind: 'applied'; created: boolean } | { kind: 'stale'; s
  */
 export class RecordIo {
   readonly doc: DynamoDBDocumentClient;
+  /** The record path's client (fast-io.ts): reads, and the update and put of a write. */
+  readonly bare: DynamoDBClient;
   readonly outboxTable: string;
 
-  constructor(doc: DynamoDBDocumentClient, outboxTable: string) {
+  constructor(doc: DynamoDBDocumentClient, bare: DynamoDBClient, outboxTable: string) {
     this.doc = doc;
+    this.bare = bare;
     this.outboxTable = outboxTable;
   }
 
@@ -51,10 +56,7 @@ export class RecordIo {
 
   async get(spec: TableSpec, key: Item, consistent: boolean): Promise<Item | undefined> {
     try {
-      const res = await this.doc.send(
-        new GetCommand({ TableName: spec.table, Key: key, ConsistentRead: consistent, ...readProjection(spec.entityType) }),
-      );
-      return res.Item;
+      return await getItem(this.bare, { TableName: spec.table, Key: key, ConsistentRead: consistent, ...readProjection(spec.entityType) });
     } catch (err) {
       throw translateError(err, spec.table);
     }
@@ -83,8 +85,8 @@ export class RecordIo {
     const update = recordUpdate(spec.table, key, input, data);
     const companions = this.companions(pending, versions);
     try {
-      if (companions.length === 0) await this.doc.send(new UpdateCommand(update));
-      else await this.doc.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, ...companions] }));
+      if (companions.length === 0) await updateItem(this.bare, update);
+      else await transactWrite(this.bare, [{ Update: update }, ...companions]);
       return { kind: 'applied', created: false };
     } catch (err) {
       return this.failed(err, spec, input.eventTime, companions.length > 0);
@@ -96,8 +98,8 @@ export class RecordIo {
     const put = recordPut(spec.table, spec.entityType, item);
     const companions = this.companions(pending, versions);
     try {
-      if (companions.length === 0) await this.doc.send(new PutCommand(put));
-      else await this.doc.send(new TransactWriteCommand({ TransactItems: [{ Put: put }, ...companions] }));
+      if (companions.length === 0) await putItem(this.bare, put);
+      else await transactWrite(this.bare, [{ Put: put }, ...companions]);
       return { kind: 'applied', created: true };
     } catch (err) {
       const attempt = this.failed(err, spec, eventTime, companions.length > 0);

@@ -1,8 +1,9 @@
 /**
  * The DynamoDB backend's record port (`STORE=dynamodb`) on the old service's tables, kept as
  * they are (layout.ts). The write protocol is in write-protocol.ts (requests) and record-io.ts
- * (sending them, reading what failed), merges in merge-protocol.ts and merge-record.ts, batch
- * reads in batch-get.ts, the outbox in outbox-item.ts (writer side) and outbox.ts (relay side).
+ * (sending them, reading what failed; the record path's requests in fast-io.ts), merges in
+ * merge-protocol.ts and merge-record.ts, deletes in delete-record.ts, batch reads in
+ * batch-get.ts, the outbox in outbox-item.ts (writer side) and outbox.ts (relay side).
  *
  * Requests per operation (measured in test/store/dynamodb-requests.test.ts):
  * - read of one key: 1 GetItem; of n keys: ⌈n/100⌉ BatchGetItem issued in parallel;
@@ -15,7 +16,7 @@
  *
  * `DYNAMODB_CONSISTENT_READ` trades double read cost for read-your-writes on reads.
  */
-import { DeleteCommand, GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { StoreUnavailableError } from '../../errors.js';
 import type { ComputeHistoryEntry, FeatureRecord } from '../../model.js';
@@ -38,16 +39,16 @@ import { batchGet, type TableKeys } from './batch-get.js';
 import { countByComputeId, queryByComputeId } from './by-compute-id.js';
 import { DynamoDbComputeJobs } from './compute-jobs.js';
 import { scanCategory } from './list-category.js';
-import type { DynamoDbClients } from './client.js';
-import { isConditionalCheckFailed, translateError } from './errors.js';
+import { destroyClients, type DynamoDbClients } from './client.js';
+import { translateError } from './errors.js';
 import { decodeHistory, HISTORY_POSITION_MAX_BYTES, historyProjection } from './history.js';
-import { assertStorable, ATTR, encodeData, field, MalformedItemError, toRecord, unstorableField, type Item } from './layout.js';
+import { assertStorable, ATTR, encodeData, MalformedItemError, toRecord, unstorableField, type Item } from './layout.js';
+import { deleteRecord } from './delete-record.js';
 import { mergeRecord } from './merge-record.js';
 import { DynamoDbOutbox } from './outbox.js';
 import { itemKey, jitter, RecordIo, recordId, ROUNDS } from './record-io.js';
-import { appendAction } from './outbox-item.js';
 import { describeTables, type TableSpec } from './tables.js';
-import { cancelOutcome, newRecordItem, outboxFull, recordDelete } from './write-protocol.js';
+import { newRecordItem } from './write-protocol.js';
 import { DynamoDbRollbacks } from './rollbacks.js';
 import { decodeVersions, versionsAction, versionsKey } from './versions.js';
 
@@ -74,6 +75,8 @@ export class DynamoDbStore implements FeatureStore {
   readonly #versionsTable: string;
   readonly #requireVersions: boolean;
   readonly #raw: DynamoDBClient;
+  readonly #bare: DynamoDBClient;
+  readonly #clients: DynamoDbClients;
   readonly #doc: DynamoDBDocumentClient;
   readonly #specs: readonly TableSpec[];
   readonly #byType: ReadonlyMap<string, TableSpec>;
@@ -86,6 +89,8 @@ export class DynamoDbStore implements FeatureStore {
 
   constructor(options: DynamoDbStoreOptions) {
     this.#raw = options.clients.raw;
+    this.#bare = options.clients.bare;
+    this.#clients = options.clients;
     this.#doc = options.clients.doc;
     this.#specs = options.specs;
     this.#byType = new Map(options.specs.map((s) => [s.entityType, s]));
@@ -93,7 +98,7 @@ export class DynamoDbStore implements FeatureStore {
     this.#outboxTable = options.outboxTable;
     this.#consistentRead = options.consistentRead;
     this.#requireOutbox = options.requireOutbox;
-    this.#io = new RecordIo(this.#doc, options.outboxTable);
+    this.#io = new RecordIo(this.#doc, options.clients.bare, options.outboxTable);
     this.computeJobs = new DynamoDbComputeJobs(this.#doc, options.outboxTable);
     this.outbox = new DynamoDbOutbox(this.#doc, options.outboxTable, () => !this.#closed, this.computeJobs);
     this.#versionsTable = options.versionsTable;
@@ -135,7 +140,7 @@ export class DynamoDbStore implements FeatureStore {
       if (t === undefined) perTable.set(spec.table, (t = { table: spec.table, partitionKey: spec.entityType, keys: [] }));
       t.keys.push(itemKey(spec, key));
     }
-    for (const [table, item] of await batchGet(this.#doc, [...perTable.values()], this.#consistentRead)) {
+    for (const [table, item] of await batchGet(this.#bare, [...perTable.values()], this.#consistentRead)) {
       const spec = this.#byTable.get(table);
       if (spec !== undefined) place(spec, item);
     }
@@ -230,69 +235,7 @@ export class DynamoDbStore implements FeatureStore {
   }
 
   async deleteRecord(input: DeleteRecordInput): Promise<FeatureRecord | undefined> {
-    const spec = this.#open(input.key.entityType);
-    if (unstorableField(input.key.entityValue, input.key.category) !== undefined) return undefined;
-    const key = itemKey(spec, input.key);
-    const only = input.onlyIfComputeId;
-    if (input.event === undefined) {
-      let deleted: FeatureRecord | undefined;
-      try {
-        const res = await this.#doc.send(
-          new DeleteCommand({
-            TableName: spec.table,
-            Key: key,
-            ReturnValues: 'ALL_OLD',
-            ...(only === undefined
-              ? {}
-              : { ConditionExpression: '#f.#m.#ci = :only', ExpressionAttributeNames: { '#f': ATTR.features, '#m': ATTR.meta, '#ci': ATTR.computeId }, ExpressionAttributeValues: { ':only': only } }),
-          }),
-        );
-        deleted = res.Attributes === undefined ? undefined : toRecord(spec.table, spec.entityType, input.key.entityValue, res.Attributes);
-      } catch (err) {
-        if (only !== undefined && isConditionalCheckFailed(err)) return undefined;
-        throw translateError(err, spec.table);
-      }
-      // Without transactions (events off) the versions item goes after the record: a crash in
-      // between leaves versions that the next write of the key shifts out or that a read skips
-      // (decodeVersions lists only versions older than the record).
-      if (deleted !== undefined && this.#requireVersions) await this.#dropVersions(input.key);
-      return deleted;
-    }
-    for (let round = 0; round < ROUNDS; round++) {
-      // The event names the deleted features, so the record is read first; the delete is then
-      // conditioned on the record being the one read (same updated_at).
-      const item = await this.#io.get(spec, key, true);
-      if (item === undefined) return undefined;
-      const record = toRecord(spec.table, spec.entityType, input.key.entityValue, item);
-      if (only !== undefined && record.meta.compute_id !== only) return undefined;
-      const pending = this.#io.pending(input.key, input.event(record), input.now);
-      const del = recordDelete(spec.table, key, field(field(item[ATTR.features], ATTR.meta), ATTR.updatedAt));
-      // The record's versions go with it, in the same transaction.
-      const dropVersions = { Delete: { TableName: this.#versionsTable, Key: versionsKey(input.key) } };
-      try {
-        await this.#doc.send(
-          new TransactWriteCommand({
-            TransactItems: [{ Delete: del }, { Update: appendAction(this.#outboxTable, pending) }, ...(this.#requireVersions ? [dropVersions] : [])],
-          }),
-        );
-        return record;
-      } catch (err) {
-        const outcome = cancelOutcome(err);
-        if (outcome === undefined) throw translateError(err, spec.table);
-        if (outcome.kind === 'outboxFull') throw outboxFull();
-        // The record changed or another transaction was in progress: read again.
-      }
-      await jitter(round);
-    }
-    throw new StoreUnavailableError('The record kept changing during the delete; retry');
-  }
-
-  async #dropVersions(key: RecordKey): Promise<void> {
-    try {
-      await this.#doc.send(new DeleteCommand({ TableName: this.#versionsTable, Key: versionsKey(key) }));
-    } catch (err) {
-      throw translateError(err, this.#versionsTable);
-    }
+    return deleteRecord(this.#io, this.#open(input.key.entityType), input, { table: this.#versionsTable, required: this.#requireVersions });
   }
 
   async health(): Promise<StoreHealth> {
@@ -312,7 +255,7 @@ export class DynamoDbStore implements FeatureStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#raw.destroy();
+    destroyClients(this.#clients);
   }
 
   #open(entityType: string): TableSpec {
