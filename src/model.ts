@@ -76,6 +76,22 @@ export function recordFromText(fields: Omit<FeatureRecord, 'data'>, text: string
   return record;
 }
 
+/**
+ * `record` with other metadata (an `expires_at`), its data unchanged: still spliced from the
+ * stored text, still parsed only on use. Built field by field: a spread of a record with the
+ * lazy `data` getter takes V8's slow path and parses the text.
+ */
+export function withMeta(record: FeatureRecord, meta: RecordMeta): FeatureRecord {
+  const text = recordTexts.get(record);
+  const fields = { entityType: record.entityType, entityValue: record.entityValue, category: record.category, meta };
+  return text === undefined ? { ...fields, data: record.data } : recordFromText(fields, text);
+}
+
+/** `record` with other data (a selection of its features, an earlier version). */
+export function withData(record: FeatureRecord, data: FeatureMap, meta: RecordMeta = record.meta): FeatureRecord {
+  return { entityType: record.entityType, entityValue: record.entityValue, category: record.category, data, meta };
+}
+
 /** The JSON text of `record.data` as stored, when the store read the record from it. */
 export function recordDataText(record: FeatureRecord): string | undefined {
   return recordTexts.get(record);

@@ -1,4 +1,4 @@
-import type { FeatureRecord } from '../model.js';
+import { withMeta, type FeatureRecord } from '../model.js';
 import { formatTimestamp } from '../timestamps.js';
 
 /**
@@ -28,7 +28,7 @@ export function createExpiry(ttlMs: Readonly<Record<string, number>>): Expiry {
       if (ttl === undefined) return record;
       const expires = Date.parse(record.meta.updated_at) + ttl;
       if (nowMs >= expires) return undefined;
-      return { ...record, meta: { ...record.meta, expires_at: formatTimestamp(new Date(expires)) } };
+      return withMeta(record, { ...record.meta, expires_at: formatTimestamp(new Date(expires)) });
     },
     expiresAt(category, nowMs) {
       const ttl = ttls.get(category);

@@ -1,4 +1,4 @@
-import type { FeatureMap, FeatureRecord } from '../model.js';
+import { withData, type FeatureMap, type FeatureRecord } from '../model.js';
 
 /** The features of one category a read asked for: some names, or `*` for all. */
 export type FeatureSelection = ReadonlySet<string> | '*';
@@ -13,7 +13,7 @@ export function selectFeatures(record: FeatureRecord, selection: FeatureSelectio
   for (const name of selection) {
     if (Object.hasOwn(record.data, name)) data[name] = record.data[name] as FeatureMap[string];
   }
-  return { ...record, data };
+  return withData(record, data);
 }
 
 /**

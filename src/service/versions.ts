@@ -1,6 +1,6 @@
 import { maxVersionsKept, type VersionsConfig } from '../config-sections.js';
 import { InvalidInputError, ItemNotFoundError, NotYetWrittenError, VersionNotKeptError } from '../errors.js';
-import type { FeatureRecord } from '../model.js';
+import { withData, type FeatureRecord } from '../model.js';
 import type { RecordKey, RecordStore, RecordVersion } from '../store/ports.js';
 import { parseRfc3339 } from '../timestamps.js';
 
@@ -71,7 +71,7 @@ export function versionReads(deps: {
     }
     const meta: FeatureRecord['meta'] = { created_at: record.meta.created_at, updated_at: version.updatedAt, compute_id: version.computeId };
     if (version.eventTime !== undefined) meta.event_time = version.eventTime;
-    return { ...record, data: version.data, meta };
+    return withData(record, version.data, meta);
   }
 
   return { readVersions, readAsOf };
