@@ -3,27 +3,22 @@ import { recordFromText, type ComputeHistoryEntry, type FeatureRecord, type Reco
 import { normalizeTimestamp } from '../../timestamps.js';
 import type { Row, RowColumns } from './statements.js';
 
-/** A row as a record; `event_time` appears in the meta only when stored (responses are compared byte for byte). */
+/** A record from its stored columns; `event_time` appears in the meta only when stored (responses are compared byte for byte). */
+function recordOf(entityType: string, entityValue: string, category: string, data: string, createdAt: string, updatedAt: string, computeId: string | null, eventTime: string | null): FeatureRecord {
+  const meta: RecordMeta = { created_at: normalizeTimestamp(createdAt), updated_at: normalizeTimestamp(updatedAt), compute_id: computeId };
+  if (eventTime !== null) meta.event_time = normalizeTimestamp(eventTime);
+  return recordFromText({ entityType, entityValue, category, meta }, data);
+}
+
+/** A row as a record. */
 export function toRecord(entityType: string, entityValue: string, row: Row): FeatureRecord {
-  const meta: RecordMeta = {
-    created_at: normalizeTimestamp(row.created_at),
-    updated_at: normalizeTimestamp(row.updated_at),
-    compute_id: row.compute_id,
-  };
-  if (row.event_time !== null) meta.event_time = normalizeTimestamp(row.event_time);
-  return recordFromText({ entityType, entityValue, category: row.category, meta }, row.data);
+  return recordOf(entityType, entityValue, row.category, row.data, row.created_at, row.updated_at, row.compute_id, row.event_time);
 }
 
 /** A row of the raw point or batch read (its columns from `offset` on) as a record. */
 export function columnsToRecord(entityType: string, entityValue: string, c: RowColumns | [number, ...RowColumns] | [number, number, ...RowColumns], offset: 0 | 1 | 2 = 0): FeatureRecord {
-  const eventTime = c[offset + 5] as string | null;
-  const meta: RecordMeta = {
-    created_at: normalizeTimestamp(c[offset + 2] as string),
-    updated_at: normalizeTimestamp(c[offset + 3] as string),
-    compute_id: c[offset + 4] as string | null,
-  };
-  if (eventTime !== null) meta.event_time = normalizeTimestamp(eventTime);
-  return recordFromText({ entityType, entityValue, category: c[offset] as string, meta }, c[offset + 1] as string);
+  const o = offset;
+  return recordOf(entityType, entityValue, c[o] as string, c[o + 1] as string, c[o + 2] as string, c[o + 3] as string, c[o + 4] as string | null, c[o + 5] as string | null);
 }
 
 /**
