@@ -7,6 +7,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { FeatureService } from '../service/feature-service.js';
 import { errorAnswer } from './error-handler.js';
+import { eachStandardHeader } from './protocol-errors.js';
 import type { HttpMetrics } from './http-metrics.js';
 import { LATE_DETAIL, type OwnAnswer, type ResponseDeadline } from './response-deadline.js';
 import { JSON_CONTENT_TYPE } from './response-json.js';
@@ -39,7 +40,7 @@ export function scopedKey(deps: FastPathDeps, req: IncomingMessage, scope: Scope
 
 /**
  * One request taken by a fast path, answered as the Fastify pipeline answers it: the standard
- * headers (protocol-errors.ts `standardHeaders`), error bodies and logs from `errorAnswer`, the
+ * headers (protocol-errors.ts `eachStandardHeader`), error bodies and logs from `errorAnswer`, the
  * request counted and timed under its route template, and the response deadline kept.
  */
 export class FastAnswer implements OwnAnswer {
@@ -59,7 +60,8 @@ export class FastAnswer implements OwnAnswer {
     const { res } = this;
     this.deps.deadline.leave(this);
     if (res.headersSent || res.destroyed) return;
-    const headers: Record<string, string | number> = { 'x-request-id': this.id, 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' };
+    const headers: Record<string, string | number> = {};
+    eachStandardHeader(this.id, true, (name, value) => (headers[name] = value));
     if (retryAfter !== undefined) headers['retry-after'] = retryAfter;
     headers['content-type'] = JSON_CONTENT_TYPE;
     headers['content-length'] = Buffer.byteLength(body);

@@ -10,11 +10,19 @@ import type { Logger } from '../logger.js';
  * `{"detail": …, "code": …}` instead of the framework's own body.
  */
 
-/** Headers on every response: no MIME sniffing anywhere; API answers are never cached. */
+/**
+ * Headers on every response, in the order they are sent: the request id, no MIME sniffing
+ * anywhere, and API answers are never cached. The one definition for Fastify's hook
+ * (`standardHeaders`) and the fast path (fast-answer.ts), which sets them itself.
+ */
+export function eachStandardHeader(id: string, api: boolean, set: (name: string, value: string) => void): void {
+  set('x-request-id', id);
+  set('x-content-type-options', 'nosniff');
+  if (api) set('cache-control', 'no-store');
+}
+
 export function standardHeaders(request: FastifyRequest, reply: FastifyReply): void {
-  reply.header('x-request-id', request.id);
-  reply.header('x-content-type-options', 'nosniff');
-  if (request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
+  eachStandardHeader(request.id, request.url.startsWith('/api/'), (name, value) => void reply.header(name, value));
 }
 
 /** Fastify's `frameworkErrors`: routing failed before a route was found. */
