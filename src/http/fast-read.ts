@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Compile } from 'typebox/compile';
 import { ReadParams } from '../contract/schemas.js';
+import { categoryRefusal } from './access.js';
 import { FastAnswer, scopedKey, type FastPathDeps } from './fast-answer.js';
 import { fastPosts } from './fast-posts.js';
 import { requestId } from './request-id.js';
@@ -56,7 +57,7 @@ export function fastPaths(deps: FastPathDeps): (req: IncomingMessage, res: Serve
     const key = fastReadKey(req.url as string);
     if (key === undefined || deps.overloaded() || deps.closing()) return false;
     const apiKey = scopedKey(deps, req, 'read');
-    if (apiKey === undefined || (apiKey !== null && apiKey.categories !== undefined && !apiKey.categories.includes(key.category))) return false;
+    if (apiKey === undefined || (apiKey !== null && categoryRefusal(apiKey, [key.category]) !== undefined)) return false;
     if (apiKey !== null) deps.metrics.apiKeyRequests.inc({ key_id: apiKey.id });
     const answer = new FastAnswer(res, requestId(req), 'GET', ROUTE, deps);
     deps.service.readCategory(key).then(
