@@ -37,18 +37,18 @@ interface PostRoute {
 
 const multiRead: Handler = (body, answer, { service }) => {
   const { data } = body as MultiReadRequest;
-  service.readFeatures({ entityType: data.entity_type, entityValue: data.entity_value, featureList: data.feature_list }).then(
-    (out) => answer.send(200, multiReadJson(out)),
-    (error: unknown) => answer.failed(error),
-  );
+  const input = { entityType: data.entity_type, entityValue: data.entity_value, featureList: data.feature_list };
+  const now = service.readsNow;
+  if (now !== undefined) answer.settle(() => multiReadJson(now.readFeatures(input)));
+  else service.readFeatures(input).then((out) => answer.send(200, multiReadJson(out)), (error: unknown) => answer.failed(error));
 };
 
 const batchRead: Handler = (body, answer, { service }) => {
   const { data } = body as BatchReadRequest;
-  service.readFeaturesBatch({ entityType: data.entity_type, entityValues: data.entity_values, featureList: data.feature_list }).then(
-    (out) => answer.send(200, batchReadJson(out)),
-    (error: unknown) => answer.failed(error),
-  );
+  const input = { entityType: data.entity_type, entityValues: data.entity_values, featureList: data.feature_list };
+  const now = service.readsNow;
+  if (now !== undefined) answer.settle(() => batchReadJson(now.readFeaturesBatch(input)));
+  else service.readFeaturesBatch(input).then((out) => answer.send(200, batchReadJson(out)), (error: unknown) => answer.failed(error));
 };
 
 const write: Handler = (body, answer, { service }) => {

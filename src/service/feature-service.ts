@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CategoryNotAllowedError, echo, InvalidEntityTypeError, InvalidInputError, ItemNotFoundError, StaleWriteError, type InputProblem } from '../errors.js';
+import { CategoryNotAllowedError, echo, InvalidInputError, ItemNotFoundError, StaleWriteError, type InputProblem } from '../errors.js';
 import type { FeatureMap, FeatureRecord, OutboxEvent } from '../model.js';
 import type { RecordKey } from '../store/ports.js';
 import { formatTimestamp } from '../timestamps.js';
@@ -8,10 +8,10 @@ import { computeJobQueries } from './compute-jobs.js';
 import { computeJobStats } from './job-stats.js';
 import { countWrite } from './write-metrics.js';
 import { createExpiry } from './expiry.js';
-import type { ComputeHistoryOutput, FeatureBatchInput, FeatureBatchOutput, FeatureSelectionInput, FeatureSelectionOutput, FeatureServiceDeps, HealthReport, WriteInput, WriteOutput } from './service-types.js';
+import type { ComputeHistoryOutput, FeatureServiceDeps, HealthReport, WriteInput, WriteOutput } from './service-types.js';
 import { checkFeatureValues } from './feature-checks.js';
 import { createDeleteOperations } from './record-deletes.js';
-import { parseFeatureList, selectFeatures } from './feature-selection.js';
+import { createRecordReads } from './record-reads.js';
 import { checkEventTime, computeIdRule, parseEventTime } from './write-meta.js';
 import { versionsKept } from '../config-sections.js';
 import { versionReads } from './versions.js';
@@ -50,6 +50,16 @@ export function createFeatureService(deps: FeatureServiceDeps) {
   const isEntityType = (t: string): boolean => Object.hasOwn(config.entityTables, t);
   const expiry = createExpiry(config.categoryTtlMs);
   const visible = (record: FeatureRecord | undefined, nowMs: number) => expiry.visible(record, nowMs);
+  const reads = createRecordReads({
+    store,
+    metrics,
+    clock,
+    categories: config.categories,
+    batchMaxEntities: config.batchMaxEntities,
+    visible,
+    checkEntityType: (entityType) => checkEntityType(entityType),
+  });
+  const { checkReadable } = reads;
 
   /** The `source` rule alone, so that a caller can report it beside its own schema problems. */
   function checkSource(source: string): InputProblem | undefined {
@@ -183,22 +193,6 @@ export function createFeatureService(deps: FeatureServiceDeps) {
     return { key, featureCount: result.featureCount };
   }
 
-  /** The checks of a one-record read: allow-list first, then entity type, as the old service checked them. */
-  function checkReadable(key: RecordKey): void {
-    if (!allowed.has(key.category)) throw new CategoryNotAllowedError(key.category, 'read', config.categories);
-    if (!isEntityType(key.entityType)) throw new InvalidEntityTypeError(key.entityType);
-  }
-
-  /** One record. */
-  async function readCategory(key: RecordKey): Promise<FeatureRecord> {
-    checkReadable(key);
-    const [stored] = await store.getRecords([key]);
-    const record = visible(stored, clock().getTime());
-    metrics.reads.labels(key.entityType, key.category, record === undefined ? 'miss' : 'hit').inc();
-    if (record === undefined) throw new ItemNotFoundError(key.entityValue, key.category);
-    return record;
-  }
-
   /**
    * The compute history of one record, newest first, at most `COMPUTE_HISTORY_SIZE` entries
    * (`[]` when it is 0). Checked and reported like `readCategory`.
@@ -208,61 +202,6 @@ export function createFeatureService(deps: FeatureServiceDeps) {
     const history = await store.getComputeHistory(key, config.lineage.computeHistorySize);
     if (history === undefined) throw new ItemNotFoundError(key.entityValue, key.category);
     return { key, history };
-  }
-
-  async function readFeatures(input: FeatureSelectionInput): Promise<FeatureSelectionOutput> {
-    const invalidType = checkEntityType(input.entityType);
-    if (invalidType !== undefined) throw new InvalidInputError([invalidType]);
-    const [result] = await selectForEach(input.entityType, [input.entityValue], input.featureList);
-    return result as FeatureSelectionOutput;
-  }
-
-  async function readFeaturesBatch(input: FeatureBatchInput): Promise<FeatureBatchOutput> {
-    const problems: InputProblem[] = [];
-    const invalidType = checkEntityType(input.entityType);
-    if (invalidType !== undefined) problems.push(invalidType);
-    const max = config.batchMaxEntities;
-    if (input.entityValues.length > max) {
-      problems.push({ field: 'entity_values', type: 'too_long', message: `Should have at most ${max} item${max === 1 ? '' : 's'}` });
-    }
-    if (problems.length > 0) throw new InvalidInputError(problems);
-    return { entityType: input.entityType, results: await selectForEach(input.entityType, input.entityValues, input.featureList) };
-  }
-
-  /**
-   * The selection of `featureList` for each entity value (the multi-read's answer per entity),
-   * with one store call for every (value, allowed category) key.
-   */
-  async function selectForEach(entityType: string, entityValues: readonly string[], featureList: readonly string[]): Promise<FeatureSelectionOutput[]> {
-    const wanted = parseFeatureList(featureList);
-    const permitted = [...wanted.keys()].filter((c) => allowed.has(c));
-    const refused = [...wanted.keys()].filter((c) => !allowed.has(c));
-    const keys: RecordKey[] = [];
-    for (const entityValue of entityValues) for (const category of permitted) keys.push({ entityType, entityValue, category });
-    const found = await store.getRecords(keys);
-    const nowMs = clock().getTime();
-
-    const hits = permitted.map(() => 0);
-    const results = entityValues.map((entityValue, e): FeatureSelectionOutput => {
-      const records: FeatureRecord[] = [];
-      const missing: string[] = [];
-      permitted.forEach((category, c) => {
-        const record = visible(found[e * permitted.length + c], nowMs);
-        if (record === undefined) missing.push(category);
-        else {
-          hits[c] = (hits[c] ?? 0) + 1;
-          records.push(selectFeatures(record, wanted.get(category) ?? '*'));
-        }
-      });
-      return { entityType, entityValue, records, unavailable: [...missing, ...refused] };
-    });
-    // One counter update per category and result, not per key: a batch may read thousands.
-    permitted.forEach((category, c) => {
-      const hit = hits[c] ?? 0;
-      if (hit > 0) metrics.reads.labels(entityType, category, 'hit').inc(hit);
-      if (hit < entityValues.length) metrics.reads.labels(entityType, category, 'miss').inc(entityValues.length - hit);
-    });
-    return results;
   }
 
   /**
@@ -333,7 +272,9 @@ export function createFeatureService(deps: FeatureServiceDeps) {
     checkWriteMeta,
     writeCategory,
     mergeCategory,
-    readCategory,
+    readCategory: reads.readCategory,
+    /** The reads on the calling thread where the store answers synchronously (record-reads.ts); else undefined. */
+    readsNow: reads.now,
     readComputeHistory,
     readVersions,
     readAsOf,
@@ -343,8 +284,8 @@ export function createFeatureService(deps: FeatureServiceDeps) {
     readComputeJob,
     listComputeJobs,
     listCategory,
-    readFeatures,
-    readFeaturesBatch,
+    readFeatures: reads.readFeatures,
+    readFeaturesBatch: reads.readFeaturesBatch,
     ...deletes,
     sweepExpired,
     health,

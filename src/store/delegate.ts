@@ -13,6 +13,7 @@ export function delegate(store: FeatureStore): FeatureStore {
     sweeper: store.sweeper,
     rollbacks: store.rollbacks,
     getRecords: (keys) => store.getRecords(keys),
+    ...(store.getRecordsNow === undefined ? {} : { getRecordsNow: store.getRecordsNow.bind(store) }),
     writeRecord: (input) => store.writeRecord(input),
     mergeRecord: (input) => store.mergeRecord(input),
     deleteRecord: (input) => store.deleteRecord(input),

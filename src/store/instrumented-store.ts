@@ -27,7 +27,25 @@ export function instrumentStore(store: FeatureStore, metrics: Metrics): FeatureS
       );
     };
   };
+  const getNow = store.getRecordsNow?.bind(store);
+  const gotNow = histogram.labels(backend, 'get', 'ok');
+  const failedNow = histogram.labels(backend, 'get', 'error');
   return {
+    ...(getNow === undefined
+      ? {}
+      : {
+          getRecordsNow: (keys) => {
+            const start = performance.now();
+            try {
+              const records = getNow(keys);
+              gotNow.observe((performance.now() - start) / 1e3);
+              return records;
+            } catch (err) {
+              failedNow.observe((performance.now() - start) / 1e3);
+              throw err;
+            }
+          },
+        }),
     type: store.type,
     outbox: store.outbox,
     computeJobs: store.computeJobs,

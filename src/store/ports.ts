@@ -207,6 +207,15 @@ export interface RecordStore {
   getRecords(keys: readonly RecordKey[]): Promise<(FeatureRecord | undefined)[]>;
 
   /**
+   * Optional: `getRecords` answered on the calling thread, for a backend that reads local
+   * storage synchronously (SQLite). Same result, same consistency; it throws where `getRecords`
+   * rejects. A read that needs no promise costs no round trip through the store wrappers and
+   * the event loop's microtask queue. Wrappers forward it only if they keep their own contract
+   * (instrumented-store.ts times it; legacy-statsd-store.ts drops it).
+   */
+  getRecordsNow?(keys: readonly RecordKey[]): (FeatureRecord | undefined)[];
+
+  /**
    * Replaces the whole record with `input.data`, in one atomic operation, without reading first:
    * - `created_at` is set to `now` only if the record did not exist; otherwise the stored value
    *   is kept, also when concurrent first writes race (exactly one creation time survives).

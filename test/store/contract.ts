@@ -206,6 +206,27 @@ export function storeContract(backend: TestBackend): void {
           }
         });
       });
+
+      test('getRecordsNow, where a backend has it, answers exactly as getRecords', async (t) => {
+        const now = store.getRecordsNow?.bind(store);
+        if (now === undefined) {
+          assert.notEqual(store.type, 'sqlite', 'SQLite reads on the calling thread');
+          t.diagnostic(`${store.type} has no synchronous read`);
+          return;
+        }
+        const id = uid();
+        await store.writeRecord(write({ entityValue: id, category: CAT, data: { a: 1, s: 'x' } }));
+        await store.writeRecord(write({ entityType: 'account_pid', entityValue: id, category: CAT2, data: { n: null } }));
+        for (const keys of [[], [key(id, CAT)], [key(uid(), CAT)], [key(id, CAT2), key(id, CAT), key(id, CAT2, 'account_pid'), key(id, CAT)]]) {
+          const sync = now(keys);
+          assert.ok(Array.isArray(sync), 'a value, not a promise');
+          assert.deepEqual(
+            sync.map((r) => (r === undefined ? undefined : [r.entityType, r.entityValue, r.category, r.data, r.meta])),
+            (await store.getRecords(keys)).map((r) => (r === undefined ? undefined : [r.entityType, r.entityValue, r.category, r.data, r.meta])),
+          );
+        }
+        assert.deepEqual(now([key(id, CAT)])[0]?.data, { a: 1, s: 'x' });
+      });
     });
 
     test('values round-trip exactly: numbers, strings, booleans, null, arrays, nested objects', async () => {

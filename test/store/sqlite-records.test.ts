@@ -144,3 +144,14 @@ test('a version-2 database migrates to the current version keeping its records a
     check.close();
   }
 });
+
+test('reads on the calling thread see every acknowledged write and fail like getRecords once the store is closed', async () => {
+  const store = await openSqliteStore({ path: join(dir, 'now.db'), entityTables: TABLES });
+  const pending = store.writeRecord(write('n', { data: { v: 1 } }));
+  assert.deepEqual(store.getRecordsNow([key('n')]), [undefined], 'not before its commit');
+  await pending;
+  assert.deepEqual(store.getRecordsNow([key('n')])[0]?.data, { v: 1 });
+  await store.close();
+  assert.throws(() => store.getRecordsNow([key('n')]), { name: 'StoreUnavailableError' });
+  await assert.rejects(store.getRecords([key('n')]), { name: 'StoreUnavailableError' });
+});

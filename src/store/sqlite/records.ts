@@ -96,6 +96,10 @@ export class SqliteStore implements FeatureStore {
   }
 
   async getRecords(keys: readonly RecordKey[]): Promise<(FeatureRecord | undefined)[]> {
+    return this.getRecordsNow(keys);
+  }
+
+  getRecordsNow(keys: readonly RecordKey[]): (FeatureRecord | undefined)[] {
     if (keys.length === 1) {
       // The hot path: one point read on the prepared statement, no JSON key array.
       const key = keys[0] as RecordKey;
