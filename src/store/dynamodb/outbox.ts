@@ -2,76 +2,25 @@ import { DeleteCommand, GetCommand, TransactWriteCommand, UpdateCommand, type Dy
 import { StoreUnavailableError } from '../../errors.js';
 import type { FeatureEvent, OutboxEvent } from '../../model.js';
 import type { OutboxStats, OutboxStore } from '../ports.js';
-import { countedWriteOf, JobWritesSum, type CountedWrite } from '../job-writes.js';
+import { JobWritesSum } from '../job-writes.js';
 import { addCountsAction, DynamoDbComputeJobs } from './compute-jobs.js';
 import { cancelReasons, isConditionalCheckFailed, translateError } from './errors.js';
-import { valueSize } from './item-size.js';
-import type { Item } from './layout.js';
 import { indexCandidates, indexQuery, indexStats, type Candidate, type IndexQuery } from './outbox-index.js';
-import { OUTBOX_ATTR as ATTR, parseStoredEvents, type StoredEvent, type UpdateAction } from './outbox-item.js';
+import { OUTBOX_ATTR as ATTR, parseStoredEvents, type StoredEvent } from './outbox-item.js';
+import { entryOf, removalOf, REMOVE_BATCH, transactionChunks, type Entry, type Lease, type Removal } from './outbox-removal.js';
 import { mapLimit } from './map-limit.js';
 
 /**
  * The relay side of the DynamoDB outbox (the `OutboxStore` port) on the outbox table (layout in
  * outbox-item.ts). Writers append events there in the record's own transaction; relays find
  * items through the `outbox_pending` index, lease a whole item, publish its events in list
- * order, and remove exactly the published ones. Delivery is at-least-once.
+ * order, and remove exactly the published ones (outbox-removal.ts). Delivery is at-least-once.
  */
-interface Entry {
-  id: string;
-  at: string;
-  size: number;
-  /** The write the event stands for, when it counts in the job statistics. */
-  write: CountedWrite | undefined;
-}
-
-/** One conditional request that removes some of a lease's events (see `#removal`). */
-interface Removal {
-  lease: Lease;
-  /** A DeleteItem (the item is drained) or an UpdateItem, as a transaction action. */
-  action: { Delete: Omit<UpdateAction, 'UpdateExpression'> } | { Update: UpdateAction };
-  removed: Entry[];
-  remaining: Entry[];
-}
-
-/** A relay's hold on one item's events. */
-interface Lease {
-  key: Item;
-  owner: string;
-  until: number;
-  /** The item's pending events as last seen, in list order; indexes address the stored list. */
-  entries: Entry[];
-}
 
 const LEASE_CONCURRENCY = 32;
-const REMOVE_BATCH = 40;
 const REMOVE_ROUNDS = 8;
-/** DynamoDB's limit of actions per TransactWriteItems. */
-const MAX_TRANSACTION_ACTIONS = 100;
 /** Claims whose lease ended this long ago are forgotten (their events are claimable again). */
 const FORGET_AFTER_MS = 10 * 60_000;
-
-// DynamoDB refuses names an expression does not use, so each update lists exactly its own.
-const REMOVE_SOME_NAMES = {
-  '#ev': ATTR.events,
-  '#id': 'id',
-  '#on': ATTR.count,
-  '#ob': ATTR.bytes,
-  '#oa': ATTR.at,
-  '#lu': ATTR.leaseUntil,
-  '#lo': ATTR.leaseOwner,
-};
-const DELETE_NAMES = { '#ev': ATTR.events, '#id': 'id' };
-
-function entryOf(e: StoredEvent): Entry {
-  let write: CountedWrite | undefined;
-  try {
-    write = countedWriteOf(JSON.parse(e.payload) as FeatureEvent);
-  } catch {
-    write = undefined; // not JSON: published as it is, counted nowhere
-  }
-  return { id: e.id, at: e.at, size: valueSize(e) + 1, write };
-}
 
 /**
  * `claim` leases whole items (all of a record's pending events go to one relay at a time, which
@@ -241,59 +190,11 @@ export class DynamoDbOutbox implements OutboxStore {
     }
   }
 
-  /**
-   * The next conditional request removing (some of) the events `ids` from the lease's item, and
-   * the lease with them (so events appended while this relay published become claimable at
-   * once); undefined when none of them is left. When no event would remain, the item is deleted
-   * (which takes it out of the index), unless events were appended meanwhile.
-   */
-  #removal(lease: Lease, ids: ReadonlySet<string>): Removal | undefined {
-    const entries = lease.entries;
-    const indexes: number[] = [];
-    entries.forEach((e, i) => {
-      if (ids.has(e.id) && indexes.length < REMOVE_BATCH) indexes.push(i);
-    });
-    if (indexes.length === 0) return undefined;
-    const removedAt = new Set(indexes);
-    const removed = indexes.map((i) => entries[i] as Entry);
-    const remaining = entries.filter((_, i) => !removedAt.has(i));
-    const values: Record<string, unknown> = {};
-    const conditions = ['attribute_exists(#ev)'];
-    indexes.forEach((i, n) => {
-      values[`:r${n}`] = entries[i]?.id;
-      conditions.push(`#ev[${i}].#id = :r${n}`);
-    });
-    if (remaining.length === 0) {
-      conditions.push('size(#ev) = :len');
-      values[':len'] = entries.length;
-      const del = { TableName: this.#table, Key: lease.key, ConditionExpression: conditions.join(' AND '), ExpressionAttributeNames: DELETE_NAMES, ExpressionAttributeValues: values };
-      return { lease, action: { Delete: del }, removed, remaining };
-    }
-    const first = entries.findIndex((_, i) => !removedAt.has(i));
-    conditions.push(`#ev[${first}].#id = :first`);
-    values[':first'] = entries[first]?.id;
-    values[':n'] = indexes.length;
-    values[':bytes'] = indexes.reduce((sum, i) => sum + (entries[i]?.size ?? 0), 0);
-    values[':at'] = entries[first]?.at;
-    // Indexes name positions before the update; highest first also suits emulators that
-    // apply removals one after another.
-    const paths = [...indexes].reverse().map((i) => `#ev[${i}]`);
-    const update: UpdateAction = {
-      TableName: this.#table,
-      Key: lease.key,
-      UpdateExpression: `REMOVE ${paths.join(', ')}, #lu, #lo SET #on = #on - :n, #ob = #ob - :bytes, #oa = :at`,
-      ConditionExpression: conditions.join(' AND '),
-      ExpressionAttributeNames: REMOVE_SOME_NAMES,
-      ExpressionAttributeValues: values,
-    };
-    return { lease, action: { Update: update }, removed, remaining };
-  }
-
   /** Removes the events `ids` from the lease's item, one conditional request at a time. */
   async #remove(lease: Lease, ids: ReadonlySet<string>): Promise<void> {
     const rounds = Math.ceil(ids.size / REMOVE_BATCH) + REMOVE_ROUNDS;
     for (let round = 0; round < rounds; round++) {
-      const removal = this.#removal(lease, ids);
+      const removal = removalOf(this.#table, lease, ids);
       if (removal === undefined) return;
       try {
         if ('Delete' in removal.action) await this.#doc.send(new DeleteCommand(removal.action.Delete));
@@ -318,7 +219,7 @@ export class DynamoDbOutbox implements OutboxStore {
     let pending = [...groups];
     const most = Math.max(...pending.map(([, set]) => set.size));
     for (let round = 0; round < Math.ceil(most / REMOVE_BATCH) + REMOVE_ROUNDS; round++) {
-      const removals = pending.map(([lease, set]) => this.#removal(lease, set)).filter((r): r is Removal => r !== undefined);
+      const removals = pending.map(([lease, set]) => removalOf(this.#table, lease, set)).filter((r): r is Removal => r !== undefined);
       if (removals.length === 0) return;
       for (const chunk of transactionChunks(removals)) await this.#transactRemovals(chunk);
       pending = pending.filter(([lease, set]) => lease.entries.some((e) => set.has(e.id)));
@@ -350,26 +251,4 @@ export class DynamoDbOutbox implements OutboxStore {
       );
     }
   }
-}
-
-/** Removals grouped into transactions of at most `MAX_TRANSACTION_ACTIONS` (items + jobs). */
-function transactionChunks(removals: readonly Removal[]): Removal[][] {
-  const chunks: Removal[][] = [];
-  let chunk: Removal[] = [];
-  let jobs = new Set<string>();
-  for (const r of removals) {
-    const more = new Set(jobs);
-    for (const e of r.removed) if (e.write !== undefined) more.add(e.write.computeId);
-    if (chunk.length > 0 && chunk.length + 1 + more.size > MAX_TRANSACTION_ACTIONS) {
-      chunks.push(chunk);
-      chunk = [];
-      jobs = new Set();
-      for (const e of r.removed) if (e.write !== undefined) jobs.add(e.write.computeId);
-    } else {
-      jobs = more;
-    }
-    chunk.push(r);
-  }
-  if (chunk.length > 0) chunks.push(chunk);
-  return chunks;
 }
