@@ -1,5 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import { recordDataText, type FeatureRecord } from '../model.js';
+import { isIndexKey } from '../service/feature-text.js';
 import type { FeatureBatchOutput, FeatureSelectionOutput } from '../service/feature-service.js';
 import { batchReadResponse, multiReadResponse, recordResponse } from './responses.js';
 
@@ -9,13 +10,6 @@ import { batchReadResponse, multiReadResponse, recordResponse } from './response
  * `recordDataText`) instead of serialized again. Where splicing could change the bytes (a key
  * that would reorder or collide in the object), the object is serialized as it is.
  */
-
-/** Keys an object puts first whatever their insertion order (array indices). */
-const INDEX_KEY = /^(?:0|[1-9]\d{0,9})$/;
-
-function isIndexKey(key: string): boolean {
-  return INDEX_KEY.test(key) && Number(key) < 2 ** 32 - 1;
-}
 
 /** Only the entity type's key is chosen by configuration; it must not replace a fixed key. */
 function splicesAsRecord(record: FeatureRecord): boolean {
