@@ -35,6 +35,28 @@ export function rssVerdict(hwmMiB: number, limitMB = RSS_LIMIT_MB): { mb: number
 }
 
 /**
+ * Batch reads (issue item 4): 100 entities in one request reach at least `minRatio` (10×) the
+ * entities/s of single-category reads, with p99 at most `p99LimitMs` (15 ms) at 10 connections.
+ */
+export const BATCH_RATIO = 10;
+export const BATCH_P99_MS = 15;
+export const BATCH_TARGET_CONNECTIONS = 10;
+
+export interface BatchVerdict {
+  /** Entities/s of the batch read over req/s of the single read. */
+  ratio: number;
+  p99Ms: number;
+  ratioOk: boolean;
+  p99Ok: boolean;
+}
+
+export function batchVerdict(single: { rps: number }, batch: { rps: number; p99: number; entities: number }, minRatio = BATCH_RATIO, p99LimitMs = BATCH_P99_MS): BatchVerdict {
+  const ratio = single.rps > 0 ? (batch.rps * batch.entities) / single.rps : NaN;
+  // NaN (nothing measured) fails both comparisons.
+  return { ratio, p99Ms: batch.p99, ratioOk: ratio >= minRatio, p99Ok: batch.p99 <= p99LimitMs };
+}
+
+/**
  * Write behaviour of one `WORKERS` setting from kernel counters over a window of writes:
  * commits are the fsync/fdatasync calls of each worker (SQLite in WAL mode with
  * `synchronous = FULL` syncs the WAL once per commit; a checkpoint adds a few), busy waits are

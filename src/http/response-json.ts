@@ -1,5 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import { recordDataText, type FeatureRecord } from '../model.js';
+import { isIndexKey } from '../service/feature-text.js';
 import type { FeatureBatchOutput, FeatureSelectionOutput } from '../service/feature-service.js';
 import { batchReadResponse, multiReadResponse, recordResponse } from './responses.js';
 
@@ -10,22 +11,50 @@ import { batchReadResponse, multiReadResponse, recordResponse } from './response
  * that would reorder or collide in the object), the object is serialized as it is.
  */
 
-/** Keys an object puts first whatever their insertion order (array indices). */
-const INDEX_KEY = /^(?:0|[1-9]\d{0,9})$/;
-
-function isIndexKey(key: string): boolean {
-  return INDEX_KEY.test(key) && Number(key) < 2 ** 32 - 1;
-}
-
 /** Only the entity type's key is chosen by configuration; it must not replace a fixed key. */
 function splicesAsRecord(record: FeatureRecord): boolean {
   return record.entityType !== 'category' && record.entityType !== 'features';
 }
 
 export function recordJson(record: FeatureRecord): string {
+  return splicedRecordJson(record, ownerOf(record.entityType, record.entityValue), JSON.stringify(record.category)) ?? JSON.stringify(recordResponse(record));
+}
+
+/** The entity whose records a response lists, with its type and value as JSON (serialized once). */
+interface Owner {
+  type: string;
+  value: string;
+  typeJson: string;
+  valueJson: string;
+}
+
+function ownerOf(type: string, value: string, typeJson = JSON.stringify(type)): Owner {
+  return { type, value, typeJson, valueJson: JSON.stringify(value) };
+}
+
+/** `recordJson` with the category's JSON given, or undefined when the record does not splice. */
+function splicedRecordJson(record: FeatureRecord, owner: Owner, categoryJson: string): string | undefined {
   const text = recordDataText(record);
-  if (text === undefined || !splicesAsRecord(record)) return JSON.stringify(recordResponse(record));
-  return `{${JSON.stringify(record.entityType)}:${JSON.stringify(record.entityValue)},"category":${JSON.stringify(record.category)},"features":{"data":${text},"meta":${JSON.stringify(record.meta)}}}`;
+  if (text === undefined || !splicesAsRecord(record)) return undefined;
+  const typeJson = record.entityType === owner.type ? owner.typeJson : JSON.stringify(record.entityType);
+  const valueJson = record.entityValue === owner.value ? owner.valueJson : JSON.stringify(record.entityValue);
+  return `{${typeJson}:${valueJson},"category":${categoryJson},"features":{"data":${text},"meta":${JSON.stringify(record.meta)}}}`;
+}
+
+/**
+ * The categories' JSON keys of one response, each checked and serialized once however many
+ * records it has: a batch read repeats the same few categories for every entity. Null for an
+ * index-like category.
+ */
+type CategoryKeys = Map<string, string | null>;
+
+function categoryKey(keys: CategoryKeys, category: string): string | null {
+  let key = keys.get(category);
+  if (key === undefined) {
+    key = isIndexKey(category) ? null : JSON.stringify(category);
+    keys.set(category, key);
+  }
+  return key;
 }
 
 /**
@@ -33,32 +62,37 @@ export function recordJson(record: FeatureRecord): string {
  * records' order (an index-like category) or holds a category twice (the later record wins in
  * the object, at the earlier one's place).
  */
-function itemsJson(records: readonly FeatureRecord[]): string | undefined {
+function itemsJson(records: readonly FeatureRecord[], owner: Owner, keys: CategoryKeys): string | undefined {
   let out = '{';
   for (let i = 0; i < records.length; i++) {
     const record = records[i] as FeatureRecord;
-    if (isIndexKey(record.category)) return undefined;
+    const key = categoryKey(keys, record.category);
+    if (key === null) return undefined;
     for (let j = 0; j < i; j++) if ((records[j] as FeatureRecord).category === record.category) return undefined;
-    out += `${i === 0 ? '' : ','}${JSON.stringify(record.category)}:${recordJson(record)}`;
+    out += `${i === 0 ? '' : ','}${key}:${splicedRecordJson(record, owner, key) ?? JSON.stringify(recordResponse(record))}`;
   }
   return `${out}}`;
 }
 
 export function multiReadJson(out: FeatureSelectionOutput): string {
-  const items = itemsJson(out.records);
+  const owner = ownerOf(out.entityType, out.entityValue);
+  const items = itemsJson(out.records, owner, new Map());
   if (items === undefined) return JSON.stringify(multiReadResponse(out));
-  return `{"entity_value":${JSON.stringify(out.entityValue)},"entity_type":${JSON.stringify(out.entityType)},"items":${items},"unavailable_feature_categories":${JSON.stringify(out.unavailable)}}`;
+  return `{"entity_value":${owner.valueJson},"entity_type":${owner.typeJson},"items":${items},"unavailable_feature_categories":${JSON.stringify(out.unavailable)}}`;
 }
 
 export function batchReadJson(out: FeatureBatchOutput): string {
+  const typeJson = JSON.stringify(out.entityType);
+  const keys: CategoryKeys = new Map();
   let results = '';
   for (let i = 0; i < out.results.length; i++) {
     const r = out.results[i] as FeatureSelectionOutput;
-    const items = itemsJson(r.records);
+    const owner = ownerOf(r.entityType, r.entityValue, r.entityType === out.entityType ? typeJson : undefined);
+    const items = itemsJson(r.records, owner, keys);
     if (items === undefined) return JSON.stringify(batchReadResponse(out));
-    results += `${i === 0 ? '' : ','}{"entity_value":${JSON.stringify(r.entityValue)},"items":${items},"unavailable_feature_categories":${JSON.stringify(r.unavailable)}}`;
+    results += `${i === 0 ? '' : ','}{"entity_value":${owner.valueJson},"items":${items},"unavailable_feature_categories":${JSON.stringify(r.unavailable)}}`;
   }
-  return `{"entity_type":${JSON.stringify(out.entityType)},"results":[${results}]}`;
+  return `{"entity_type":${typeJson},"results":[${results}]}`;
 }
 
 export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';

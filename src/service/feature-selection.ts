@@ -1,14 +1,22 @@
-import { withData, type FeatureMap, type FeatureRecord } from '../model.js';
+import { recordDataText, recordFromText, withData, type FeatureMap, type FeatureRecord } from '../model.js';
+import { pickFeatures } from './feature-text.js';
 
 /** The features of one category a read asked for: some names, or `*` for all. */
 export type FeatureSelection = ReadonlySet<string> | '*';
 
 /**
  * The record narrowed to `selection`. Names the record does not have are ignored. The copy has
- * a null prototype, so that a feature named `__proto__` is copied like any other.
+ * a null prototype, so that a feature named `__proto__` is copied like any other. A record read
+ * from stored text is narrowed on the text (feature-text.ts): 1–2 µs less than parsing it, and
+ * the response splices the picked text as it does a whole record's.
  */
 export function selectFeatures(record: FeatureRecord, selection: FeatureSelection): FeatureRecord {
   if (selection === '*') return record;
+  const text = recordDataText(record);
+  const picked = text === undefined ? undefined : pickFeatures(text, selection);
+  if (picked !== undefined) {
+    return recordFromText({ entityType: record.entityType, entityValue: record.entityValue, category: record.category, meta: record.meta }, picked);
+  }
   const data = Object.create(null) as FeatureMap;
   for (const name of selection) {
     if (Object.hasOwn(record.data, name)) data[name] = record.data[name] as FeatureMap[string];

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { countLabel } from '../../bench/report-modes.js';
 import { DATA_VERSION, scaleCacheName } from '../../bench/scale-cache.js';
-import { parsePerfStat, rssVerdict, scaleVerdict, spliceSection, writeBehaviour } from '../../bench/verdicts.js';
+import { batchVerdict, parsePerfStat, rssVerdict, scaleVerdict, spliceSection, writeBehaviour } from '../../bench/verdicts.js';
 
 describe('bench: the scale run', () => {
   test('within 15 %: throughput at least 0.85× and p99 at most 1.15× of the small file', () => {
@@ -96,5 +96,24 @@ describe('bench: report sections', () => {
 
   test('without a targets table the section is appended', () => {
     assert.equal(spliceSection('# P\n', 'workers', 'x'), '# P\n\n<!-- bench:workers -->\nx\n<!-- /bench:workers -->\n');
+  });
+});
+
+describe('bench: batch reads', () => {
+  test('100 entities per request: at least 10× the single read\'s entities/s, p99 at most 15 ms', () => {
+    const v = batchVerdict({ rps: 8000 }, { rps: 900, p99: 14.9, entities: 100 });
+    assert.equal(v.ratio, 11.25);
+    assert.equal(v.ratioOk, true);
+    assert.equal(v.p99Ok, true);
+    const w = batchVerdict({ rps: 8000 }, { rps: 790, p99: 15.1, entities: 100 });
+    assert.equal(w.ratioOk, false);
+    assert.equal(w.p99Ok, false);
+    assert.equal(batchVerdict({ rps: 8000 }, { rps: 800, p99: 15, entities: 100 }).ratioOk, true);
+  });
+
+  test('nothing measured fails rather than passes', () => {
+    const v = batchVerdict({ rps: 0 }, { rps: 900, p99: NaN, entities: 100 });
+    assert.equal(v.ratioOk, false);
+    assert.equal(v.p99Ok, false);
   });
 });
