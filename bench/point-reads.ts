@@ -16,12 +16,13 @@ export interface PointReadConfig {
   pragmas: string[];
 }
 
-/** The store's settings (src/store/sqlite/schema.ts), then a bigger page cache, then mmap. */
+/** The store's settings (src/store/sqlite/schema.ts), then SQLite's default and a bigger page cache, then mmap. */
 export const POINT_READ_CONFIGS: readonly PointReadConfig[] = [
   { name: 'store default: cache_size = -32768 (32 MiB), no mmap', pragmas: ['cache_size = -32768'] },
   { name: 'cache_size = -2000 (2 MiB, SQLite default)', pragmas: ['cache_size = -2000'] },
   { name: 'cache_size = -131072 (128 MiB)', pragmas: ['cache_size = -131072'] },
-  { name: 'mmap_size = 8 GiB, cache_size = -32768', pragmas: ['cache_size = -32768', 'mmap_size = 8589934592'] },
+  // SQLite caps mmap_size at its compile-time SQLITE_MAX_MMAP_SIZE: 0x7fff0000 in better-sqlite3's build.
+  { name: 'mmap_size = 8 GiB asked, 2 GiB granted, cache_size = -32768', pragmas: ['cache_size = -32768', 'mmap_size = 8589934592'] },
 ];
 
 export interface PointReadResult {
