@@ -165,7 +165,8 @@ export async function runScale(o: ScaleOptions): Promise<ScaleSection> {
     const s = timePointReads(o.small.path, o.small.set.entities, config);
     const l = timePointReads(o.large.path, o.large.set.entities, config);
     section.pointReads.push({ small: s, large: l });
-    o.log(`  ${config.name}: ${s.usPerRead.toFixed(2)} vs ${l.usPerRead.toFixed(2)} CPU µs/read (wall ${s.wallUsPerRead.toFixed(2)} vs ${l.wallUsPerRead.toFixed(2)}; harness RSS +${l.rssGrowthMiB.toFixed(0)} MiB on the large file)`);
+    const preads = (r: PointReadResult): string => r.readsPerLookup?.toFixed(2) ?? 'n/a';
+    o.log(`  ${config.name}: ${s.usPerRead.toFixed(2)} vs ${l.usPerRead.toFixed(2)} CPU µs/read (wall ${s.wallUsPerRead.toFixed(2)} vs ${l.wallUsPerRead.toFixed(2)}; preads/lookup ${preads(s)} vs ${preads(l)}; harness RSS +${l.rssGrowthMiB.toFixed(0)} MiB on the large file)`);
   }
   return section;
 }
