@@ -1,4 +1,4 @@
-import { delegate } from '../store/delegate.js';
+import { delegate, readsNowOf } from '../store/delegate.js';
 import type { FeatureStore } from '../store/ports.js';
 
 /**
@@ -10,6 +10,7 @@ export function notifyOnEventWrite(store: FeatureStore, onEventRecorded: () => v
   const sweeper = store.sweeper;
   return {
     ...delegate(store),
+    ...readsNowOf(store),
     async writeRecord(input) {
       const result = await store.writeRecord(input);
       if (input.event !== undefined && result.outcome === 'applied') onEventRecorded();

@@ -1,5 +1,5 @@
 import type { Logger } from '../logger.js';
-import { delegate } from '../store/delegate.js';
+import { delegate, readsNowOf } from '../store/delegate.js';
 import { JobWritesSum } from '../store/job-writes.js';
 import type { FeatureStore } from '../store/ports.js';
 
@@ -41,6 +41,7 @@ export function recordJobWrites(store: FeatureStore, options: { flushIntervalMs:
 
   return {
     ...delegate(store),
+    ...readsNowOf(store),
     async writeRecord(input) {
       const result = await store.writeRecord(input);
       if (result.outcome === 'applied') count(input.computeId, input.key.entityType, input.key.category, input.now);

@@ -4,6 +4,9 @@ import type { FeatureStore } from './ports.js';
  * A store that forwards every operation to `store`. Wrappers that change a few operations
  * (notify-on-write.ts, legacy-statsd-store.ts) spread it and override those, so a port method
  * added later reaches the backend through every wrapper without touching them.
+ *
+ * The synchronous read (`getRecordsNow`) is not forwarded: it would bypass a wrapper that
+ * changes `getRecords`. A wrapper that leaves reads alone adds `...readsNowOf(store)`.
  */
 export function delegate(store: FeatureStore): FeatureStore {
   return {
@@ -13,7 +16,6 @@ export function delegate(store: FeatureStore): FeatureStore {
     sweeper: store.sweeper,
     rollbacks: store.rollbacks,
     getRecords: (keys) => store.getRecords(keys),
-    ...(store.getRecordsNow === undefined ? {} : { getRecordsNow: store.getRecordsNow.bind(store) }),
     writeRecord: (input) => store.writeRecord(input),
     mergeRecord: (input) => store.mergeRecord(input),
     deleteRecord: (input) => store.deleteRecord(input),
@@ -25,4 +27,9 @@ export function delegate(store: FeatureStore): FeatureStore {
     health: () => store.health(),
     close: () => store.close(),
   };
+}
+
+/** `store`'s synchronous read, for a wrapper that does not change reads; `{}` when it has none. */
+export function readsNowOf(store: FeatureStore): Pick<FeatureStore, 'getRecordsNow'> {
+  return store.getRecordsNow === undefined ? {} : { getRecordsNow: store.getRecordsNow.bind(store) };
 }

@@ -19,8 +19,6 @@ export function legacyStatsdStore(store: FeatureStore, statsd: Statsd, config: P
   const elapsedMs = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e6;
   return {
     ...delegate(store),
-    // Every read goes through getRecords below, so that each is sent to StatsD.
-    getRecordsNow: undefined,
     async getRecords(keys) {
       const start = process.hrtime.bigint();
       try {

@@ -210,8 +210,8 @@ export interface RecordStore {
    * Optional: `getRecords` answered on the calling thread, for a backend that reads local
    * storage synchronously (SQLite). Same result, same consistency; it throws where `getRecords`
    * rejects. A read that needs no promise costs no round trip through the store wrappers and
-   * the event loop's microtask queue. Wrappers forward it only if they keep their own contract
-   * (instrumented-store.ts times it; legacy-statsd-store.ts drops it).
+   * the event loop's microtask queue. A wrapper offers it only when it keeps the wrapper's own
+   * contract (instrumented-store.ts times it; `delegate` leaves it out, see delegate.ts).
    */
   getRecordsNow?(keys: readonly RecordKey[]): (FeatureRecord | undefined)[];
 
