@@ -10,7 +10,7 @@
  * Everything runs on the calling thread: better-sqlite3 is synchronous and a point read or an
  * upsert takes microseconds. A writer thread was tried (commits off the event loop) and measured
  * slower on 2 cores with more memory: the message passing cost more than the fsync it moved.
- * Only WAL checkpoints run on a thread of their own (checkpointer.ts): they need no messages.
+ * Only WAL checkpoints run on a thread of their own (checkpointer.ts): one message per checkpoint.
  */
 import type { Database as Db } from 'better-sqlite3';
 import { StoreUnavailableError } from '../../errors.js';
@@ -29,9 +29,13 @@ export class GroupCommit {
   #pending: Pending[] = [];
   #closed = false;
 
-  constructor(db: Db, guard: Guard) {
+  readonly #afterCommit: () => void;
+
+  /** `afterCommit` runs after each successful commit, before the batch's promises resolve. */
+  constructor(db: Db, guard: Guard, afterCommit: () => void = () => undefined) {
     this.#db = db;
     this.#guard = guard;
+    this.#afterCommit = afterCommit;
   }
 
   /** Queues `op` for the next commit; resolves with its result once that commit is durable. */
@@ -65,6 +69,7 @@ export class GroupCommit {
       for (const p of batch) p.reject(err);
       return;
     }
+    this.#afterCommit();
     batch.forEach((p, i) => p.resolve(results[i]));
   };
 }

@@ -6,9 +6,9 @@
  * nothing is read into the process), then deletes that record's versions beyond the limit.
  * With versions off (`VERSIONS_KEPT=0`) none of these statements runs.
  *
- * Why a table of its own and not a column of the record row: an entity table is WITHOUT ROWID,
- * so its rows are the B-tree's leaves and a point read loads the whole row; a JSON column holding
- * N copies of the data would make every read carry them (and spill large rows to overflow pages).
+ * Why a table of its own and not a column of the record row: a point read loads the whole row; a
+ * JSON column holding N copies of the data would make every read carry them (and spill large rows
+ * to overflow pages).
  */
 import type { Database as Db, Statement } from 'better-sqlite3';
 import type { FeatureMap } from '../../model.js';
