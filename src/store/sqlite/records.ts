@@ -3,13 +3,11 @@
  * type. Reads run directly on the calling thread; writes and deletes go through the group-commit
  * queue (group-commit.ts), each together with its outbox event in the same transaction.
  *
- * Event time: a write that carries one uses the conditional upsert. If it yields no row the
- * write is stale, and the stored event time is read in the same synchronous transaction, so
- * nothing can change it in between. A stale write inserts no event.
+ * What a write or merge does inside its transaction is the write protocol (write-protocol.ts).
  */
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { StoreUnavailableError } from '../../errors.js';
-import type { ComputeHistoryEntry, FeatureMap, FeatureRecord, OutboxEvent } from '../../model.js';
+import type { ComputeHistoryEntry, FeatureRecord, OutboxEvent } from '../../model.js';
 import { normalizeTimestamp } from '../../timestamps.js';
 import type {
   ComputeJobPage,
@@ -28,7 +26,6 @@ import type {
   StoreHealth,
   WriteRecordInput,
   WriteResult,
-  WrittenMeta,
 } from '../ports.js';
 import { guardFor, type Guard } from './errors.js';
 import { GroupCommit } from './group-commit.js';
@@ -39,7 +36,8 @@ import { SqliteVersions } from './versions.js';
 import { Checkpointer } from './checkpointer.js';
 import { migrate, openDatabase, type Synchronous } from './schema.js';
 import { readKeys } from './batch-read.js';
-import { columnsToRecord, nextHistory, toRecord } from './rows.js';
+import { applyMerge, applyWrite, type WriteContext } from './write-protocol.js';
+import { columnsToRecord, toRecord } from './rows.js';
 import { prepareTable, type ComputeJobRow, type TableStatements } from './statements.js';
 
 export interface SqliteStoreOptions {
@@ -70,6 +68,7 @@ export class SqliteStore implements FeatureStore {
   readonly #tableNames: readonly string[];
   readonly #insertEvent: Statement<[string, string, string, string]>;
   readonly #checkpointer: Checkpointer;
+  readonly #writes: WriteContext;
   #closed = false;
 
   /** Opens (creating and migrating if needed) the database. */
@@ -95,6 +94,7 @@ export class SqliteStore implements FeatureStore {
     this.outbox = new SqliteOutbox(db, options.synchronous !== 'normal', this.#guard, this.computeJobs);
     this.rollbacks = new SqliteRollbacks(db, this.#guard);
     this.#versions = new SqliteVersions(db, this.#tableNames);
+    this.#writes = { versions: this.#versions, recordEvent: (event) => this.#recordEvent(event) };
     this.#checkpointer = new Checkpointer(db, options.path, options.synchronous ?? 'full', CHECKPOINT_INTERVAL_MS);
   }
 
@@ -186,13 +186,13 @@ export class SqliteStore implements FeatureStore {
   async writeRecord(input: WriteRecordInput): Promise<WriteResult> {
     if (this.#closed) throw new StoreUnavailableError();
     const s = this.#statements(input.key.entityType); // an unconfigured entity type fails alone, not its batch
-    return this.#commits.enqueue(() => this.#write(s, input));
+    return this.#commits.enqueue(() => applyWrite(s, input, this.#writes));
   }
 
   async mergeRecord(input: MergeRecordInput): Promise<MergeResult> {
     if (this.#closed) throw new StoreUnavailableError();
     const s = this.#statements(input.key.entityType);
-    return this.#commits.enqueue(() => this.#merge(s, input));
+    return this.#commits.enqueue(() => applyMerge(s, input, this.#writes));
   }
 
   async deleteRecord(input: DeleteRecordInput): Promise<FeatureRecord | undefined> {
@@ -248,62 +248,6 @@ export class SqliteStore implements FeatureStore {
     this.#commits.close();
     await this.#checkpointer.close();
     this.#db.close();
-  }
-
-  /** One write, inside its batch's transaction. */
-  #write(s: TableStatements, input: WriteRecordInput): WriteResult {
-    const { entityValue, category } = input.key;
-    const eventTime = input.eventTime ?? null;
-    const restore = input.onlyIfComputeId !== undefined;
-    if (restore && s.probeComputeId.get(entityValue, category)?.compute_id !== input.onlyIfComputeId) return { outcome: 'superseded' };
-    // The probe tells `created` apart: RETURNING shows the row after the upsert, which looks the
-    // same whether it was inserted or updated. Same transaction, so it cannot go out of date.
-    const before = s.probe.get(entityValue, category);
-    // A restore is conditional on the compute id (checked above, same transaction), not on the event time.
-    const upsert = eventTime === null || restore ? s.upsert : s.upsertIfNotOlder;
-    const kept = input.versionsKept ?? 0;
-    // The version is copied only when the upsert will apply: the probe, in this transaction, says so.
-    if (kept > 0 && before !== undefined && (upsert === s.upsert || before.event_time === null || before.event_time <= (eventTime as string))) {
-      this.#versions.keep(s.table, input.key, kept);
-    }
-    const history = nextHistory(input, before?.compute_history ?? null);
-    const row = upsert.get(entityValue, category, JSON.stringify(input.data), input.now, input.now, input.computeId, eventTime, input.expiresAt ?? null, history);
-    if (row === undefined) {
-      // Only the conditional upsert returns nothing, and only on a conflict with a later stored
-      // event time: `before` is that row, read in this transaction.
-      const stored = before?.event_time;
-      if (stored === undefined || stored === null) throw new Error('SqliteStore: a skipped upsert without a stored event time');
-      return { outcome: 'stale', storedEventTime: normalizeTimestamp(stored) };
-    }
-    if (input.event !== undefined) this.#recordEvent(input.event);
-    const meta: WrittenMeta = {
-      created_at: normalizeTimestamp(row.created_at),
-      created: before === undefined,
-      updated_at: input.now,
-      compute_id: input.computeId,
-      ...(eventTime === null ? {} : { event_time: eventTime }),
-    };
-    return { outcome: 'applied', meta };
-  }
-
-  /**
-   * One merge, inside its batch's transaction: the row is read and replaced in the same
-   * synchronous transaction, so no other write can come between (SQLite has one writer).
-   */
-  #merge(s: TableStatements, input: MergeRecordInput): MergeResult {
-    const { entityValue, category } = input.key;
-    const row = s.getWithHistory.get(entityValue, category);
-    const expired = row !== undefined && input.expiredBefore !== undefined && normalizeTimestamp(row.updated_at) < input.expiredBefore;
-    // A null prototype, so that a feature named `__proto__` is a feature like any other.
-    const data = Object.create(null) as FeatureMap;
-    if (row !== undefined && !expired) Object.assign(data, JSON.parse(row.data) as FeatureMap);
-    for (const [name, value] of Object.entries(input.set)) data[name] = value;
-    for (const name of input.remove) delete data[name];
-    if ((input.versionsKept ?? 0) > 0 && row !== undefined) this.#versions.keep(s.table, input.key, input.versionsKept ?? 0);
-    const history = nextHistory(input, row?.compute_history ?? null);
-    s.upsert.get(entityValue, category, JSON.stringify(data), input.now, input.now, input.computeId, null, input.expiresAt ?? null, history);
-    if (input.event !== undefined) this.#recordEvent(input.event);
-    return { featureCount: Object.keys(data).length, created: row === undefined };
   }
 
   #recordEvent({ id, key, event }: OutboxEvent): void {
