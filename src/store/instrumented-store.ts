@@ -27,25 +27,24 @@ export function instrumentStore(store: FeatureStore, metrics: Metrics): FeatureS
       );
     };
   };
-  const getNow = store.getRecordsNow?.bind(store);
-  const gotNow = histogram.labels(backend, 'get', 'ok');
-  const failedNow = histogram.labels(backend, 'get', 'error');
+  /** `timed` for an operation answered on the calling thread: it throws where `timed`'s rejects. */
+  const timedNow = <A extends unknown[], R>(operation: string, fn: (...args: A) => R) => {
+    const ok = histogram.labels(backend, operation, 'ok');
+    const failed = histogram.labels(backend, operation, 'error');
+    return (...args: A): R => {
+      const start = performance.now();
+      try {
+        const value = fn(...args);
+        ok.observe((performance.now() - start) / 1e3);
+        return value;
+      } catch (err) {
+        failed.observe((performance.now() - start) / 1e3);
+        throw err;
+      }
+    };
+  };
   return {
-    ...(getNow === undefined
-      ? {}
-      : {
-          getRecordsNow: (keys) => {
-            const start = performance.now();
-            try {
-              const records = getNow(keys);
-              gotNow.observe((performance.now() - start) / 1e3);
-              return records;
-            } catch (err) {
-              failedNow.observe((performance.now() - start) / 1e3);
-              throw err;
-            }
-          },
-        }),
+    ...(store.getRecordsNow === undefined ? {} : { getRecordsNow: timedNow('get', store.getRecordsNow.bind(store)) }),
     type: store.type,
     outbox: store.outbox,
     computeJobs: store.computeJobs,
