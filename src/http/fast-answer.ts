@@ -70,10 +70,15 @@ export class FastAnswer implements OwnAnswer {
     this.deps.httpMetrics(this.route, this.method, status).observe((performance.now() - this.started) / 1000);
   }
 
-  /**
-   * Answers 200 with the body `read` builds on the calling thread, or the error answer of what it
-   * throws: as `send`/`failed` after a service promise, without the promise.
-   */
+  /** Answers 200 with `json` of what the service resolved with, or the error answer of its rejection. */
+  settleLater<T>(result: Promise<T>, json: (value: T) => string): void {
+    result.then(
+      (value) => this.send(200, json(value)),
+      (error: unknown) => this.failed(error),
+    );
+  }
+
+  /** `settleLater` for a body `read` builds on the calling thread: the error answer of what it throws. */
   settle(read: () => string): void {
     let body: string;
     try {

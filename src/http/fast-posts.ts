@@ -40,7 +40,7 @@ const multiRead: Handler = (body, answer, { service }) => {
   const input = { entityType: data.entity_type, entityValue: data.entity_value, featureList: data.feature_list };
   const now = service.readsNow;
   if (now !== undefined) answer.settle(() => multiReadJson(now.readFeatures(input)));
-  else service.readFeatures(input).then((out) => answer.send(200, multiReadJson(out)), (error: unknown) => answer.failed(error));
+  else answer.settleLater(service.readFeatures(input), multiReadJson);
 };
 
 const batchRead: Handler = (body, answer, { service }) => {
@@ -48,14 +48,11 @@ const batchRead: Handler = (body, answer, { service }) => {
   const input = { entityType: data.entity_type, entityValues: data.entity_values, featureList: data.feature_list };
   const now = service.readsNow;
   if (now !== undefined) answer.settle(() => batchReadJson(now.readFeaturesBatch(input)));
-  else service.readFeaturesBatch(input).then((out) => answer.send(200, batchReadJson(out)), (error: unknown) => answer.failed(error));
+  else answer.settleLater(service.readFeaturesBatch(input), batchReadJson);
 };
 
 const write: Handler = (body, answer, { service }) => {
-  service.writeCategory(writeInput(body as WriteRequest)).then(
-    (out) => answer.send(200, JSON.stringify(writeResponse(out))),
-    (error: unknown) => answer.failed(error),
-  );
+  answer.settleLater(service.writeCategory(writeInput(body as WriteRequest)), (out) => JSON.stringify(writeResponse(out)));
 };
 
 const featureListClaims = (body: AccessBody) => ({ categories: categoriesOfFeatureList(body.data?.feature_list) });

@@ -61,14 +61,8 @@ export function fastPaths(deps: FastPathDeps): (req: IncomingMessage, res: Serve
     if (apiKey !== null) deps.metrics.apiKeyRequests.inc({ key_id: apiKey.id });
     const answer = new FastAnswer(res, requestId(req), 'GET', ROUTE, deps);
     const now = deps.service.readsNow;
-    if (now === undefined) {
-      deps.service.readCategory(key).then(
-        (record) => answer.send(200, recordJson(record)),
-        (error: unknown) => answer.failed(error),
-      );
-    } else {
-      answer.settle(() => recordJson(now.readCategory(key)));
-    }
+    if (now !== undefined) answer.settle(() => recordJson(now.readCategory(key)));
+    else answer.settleLater(deps.service.readCategory(key), recordJson);
     return true;
   };
 }
