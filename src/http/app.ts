@@ -31,7 +31,7 @@ import { categoryListRoutes } from './routes/category-list.js';
 import { healthRoutes, metricsRoutes } from './routes/operations.js';
 import { uiRoutes } from './routes/ui.js';
 import { validatorCompiler } from './validation.js';
-import { fastPaths } from './fast-read.js';
+import { nodeFastPaths } from './fast-read.js';
 import { httpMetricsOf } from './http-metrics.js';
 import { requestId } from './request-id.js';
 
@@ -178,7 +178,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       closing = true;
       done();
     });
-    front = fastPaths({ service, metrics, httpMetrics, logger, deadline, keys: deps.keys, overloaded, closing: () => closing });
+    front = nodeFastPaths({ service, metrics, httpMetrics, logger, deadline, keys: deps.keys, overloaded, closing: () => closing });
   }
 
   await registerOpenApi(app, deps.config);

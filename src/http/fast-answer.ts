@@ -1,4 +1,3 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { ApiKey, Scope } from '../auth/api-keys.js';
 import type { KeyRing } from '../auth/key-ring.js';
@@ -11,6 +10,7 @@ import { eachStandardHeader } from './protocol-errors.js';
 import type { HttpMetrics } from './http-metrics.js';
 import { LATE_DETAIL, type OwnAnswer, type ResponseDeadline } from './response-deadline.js';
 import { JSON_CONTENT_TYPE } from './response-json.js';
+import type { ResponseSink } from './response-sink.js';
 
 /** What the fast paths (fast-read.ts) need from the application. */
 export interface FastPathDeps {
@@ -27,13 +27,30 @@ export interface FastPathDeps {
   closing: () => boolean;
 }
 
+/** A request's method, target and headers (lower-case names), as node:http or the lane (lane.ts) read them. */
+export interface RequestHead {
+  readonly method?: string | undefined;
+  readonly url?: string | undefined;
+  readonly headers: { readonly [name: string]: string | string[] | undefined };
+}
+
+/** A POST a fast path took on its head: its answer, and what reads the whole body once it is in. */
+export interface BodyWanted {
+  readonly answer: FastAnswer;
+  complete(text: string): void;
+}
+
+/** What a fast path did with a request: left it (undefined), answered or is answering it, or wants its body. */
+export type FastTake = undefined | 'answered' | BodyWanted;
+
 /**
  * With keys on, the request's key when it has `scope` (else undefined: Fastify answers the 401
  * or 403). Open mode: null.
  */
-export function scopedKey(deps: FastPathDeps, req: IncomingMessage, scope: Scope): ApiKey | null | undefined {
+export function scopedKey(deps: FastPathDeps, req: RequestHead, scope: Scope): ApiKey | null | undefined {
   if (deps.keys === undefined) return null;
-  const key = bearerKey(deps.keys, req.headers.authorization);
+  const { authorization } = req.headers;
+  const key = bearerKey(deps.keys, typeof authorization === 'string' ? authorization : undefined);
   if (key === undefined || !key.scopes.includes(scope)) return undefined;
   return key;
 }
@@ -47,7 +64,7 @@ export class FastAnswer implements OwnAnswer {
   readonly started = performance.now();
 
   constructor(
-    readonly res: ServerResponse,
+    readonly sink: ResponseSink,
     readonly id: string,
     readonly method: string,
     readonly route: string,
@@ -57,16 +74,14 @@ export class FastAnswer implements OwnAnswer {
   }
 
   send(status: number, body: string, retryAfter?: string): void {
-    const { res } = this;
+    const { sink } = this;
     this.deps.deadline.leave(this);
-    if (res.headersSent || res.destroyed) return;
-    const headers: Record<string, string | number> = {};
-    eachStandardHeader(this.id, true, (name, value) => (headers[name] = value));
-    if (retryAfter !== undefined) headers['retry-after'] = retryAfter;
-    headers['content-type'] = JSON_CONTENT_TYPE;
-    headers['content-length'] = Buffer.byteLength(body);
-    res.writeHead(status, headers);
-    res.end(body);
+    if (!sink.open()) return;
+    eachStandardHeader(this.id, true, (name, value) => sink.header(name, value));
+    if (retryAfter !== undefined) sink.header('retry-after', retryAfter);
+    sink.header('content-type', JSON_CONTENT_TYPE);
+    sink.header('content-length', String(Buffer.byteLength(body)));
+    sink.end(status, body);
     this.deps.httpMetrics(this.route, this.method, status).observe((performance.now() - this.started) / 1000);
   }
 
@@ -105,7 +120,7 @@ export class FastAnswer implements OwnAnswer {
   }
 
   answerLate(): void {
-    if (this.res.headersSent || this.res.destroyed) return;
+    if (!this.sink.open()) return;
     this.deps.logger.warn({ reqId: this.id, route: this.route }, 'no response within the request timeout');
     this.send(503, JSON.stringify({ detail: LATE_DETAIL, code: 'RESPONSE_TIMEOUT' }), '1');
   }

@@ -1,12 +1,12 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BatchReadRequest } from '../contract/batch-read-schemas.js';
 import { LIMITS } from '../contract/limits.js';
 import { MultiReadRequest, WriteRequest } from '../contract/schemas.js';
 import type { Scope } from '../auth/api-keys.js';
 import { categoryRefusal, sourceRefusal } from './access.js';
-import { FastAnswer, scopedKey, type FastPathDeps } from './fast-answer.js';
+import { FastAnswer, scopedKey, type FastPathDeps, type FastTake, type RequestHead } from './fast-answer.js';
 import { isJsonMediaType, parseJsonBody } from './json-body.js';
 import { requestId } from './request-id.js';
+import type { ResponseSink } from './response-sink.js';
 import { RequestValidationError } from './request-validation-error.js';
 import { batchReadJson, multiReadJson } from './response-json.js';
 import { categoriesOfFeatureList, writeCategories, writeSource, type AccessBody } from './route-access.js';
@@ -72,35 +72,38 @@ const ROUTES = new Map<string, PostRoute>([
   ],
 ]);
 
-export function fastPosts(deps: FastPathDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
-  return (req, res) => {
-    const route = ROUTES.get(req.url as string);
-    if (route === undefined || deps.overloaded() || deps.closing()) return false;
+/**
+ * The POST fast paths: decides from the head, and once taken the body (`complete`) is parsed,
+ * validated and checked here. The caller reads the body (node:http's stream, or the lane's buffer).
+ */
+export function fastPosts(deps: FastPathDeps): (req: RequestHead, sink: ResponseSink) => FastTake {
+  return (req, sink) => {
+    const url = req.url as string;
+    const route = ROUTES.get(url);
+    if (route === undefined || deps.overloaded() || deps.closing()) return undefined;
     const { 'content-type': type, 'content-length': length, 'transfer-encoding': encoding } = req.headers;
-    if (type === undefined || !isJsonMediaType(type) || length === undefined || encoding !== undefined) return false;
-    if (!/^\d{1,9}$/.test(length) || Number(length) > LIMITS.bodyBytes) return false;
+    if (typeof type !== 'string' || !isJsonMediaType(type) || typeof length !== 'string' || encoding !== undefined) return undefined;
+    if (!/^\d{1,9}$/.test(length) || Number(length) > LIMITS.bodyBytes) return undefined;
     const apiKey = scopedKey(deps, req, route.scope);
-    if (apiKey === undefined) return false;
+    if (apiKey === undefined) return undefined;
     if (apiKey !== null) deps.metrics.apiKeyRequests.inc({ key_id: apiKey.id });
-    const answer = new FastAnswer(res, requestId(req), 'POST', req.url as string, deps);
-    let text = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => (text += chunk));
-    req.on('error', () => answer.dropped());
-    req.on('end', () => {
-      const parsed = parseJsonBody(text);
-      if (parsed instanceof RequestValidationError) return answer.failed(parsed);
-      const body = parsed.value;
-      const invalid = route.validate(body);
-      if (apiKey !== null) {
-        // As the access hook: categories once the body is valid, the claimed source in any case.
-        const claims = route.claims(body ?? {});
-        const refused = (invalid === undefined ? categoryRefusal(apiKey, claims.categories) : undefined) ?? (claims.source === undefined ? undefined : sourceRefusal(apiKey, claims.source));
-        if (refused !== undefined) return answer.failed(refused);
-      }
-      if (invalid !== undefined) return answer.failed(route.invalid?.(invalid, body, deps) ?? invalid);
-      route.handle(body, answer, deps);
-    });
-    return true;
+    const answer = new FastAnswer(sink, requestId(req), 'POST', url, deps);
+    return {
+      answer,
+      complete: (text) => {
+        const parsed = parseJsonBody(text);
+        if (parsed instanceof RequestValidationError) return answer.failed(parsed);
+        const body = parsed.value;
+        const invalid = route.validate(body);
+        if (apiKey !== null) {
+          // As the access hook: categories once the body is valid, the claimed source in any case.
+          const claims = route.claims(body ?? {});
+          const refused = (invalid === undefined ? categoryRefusal(apiKey, claims.categories) : undefined) ?? (claims.source === undefined ? undefined : sourceRefusal(apiKey, claims.source));
+          if (refused !== undefined) return answer.failed(refused);
+        }
+        if (invalid !== undefined) return answer.failed(route.invalid?.(invalid, body, deps) ?? invalid);
+        route.handle(body, answer, deps);
+      },
+    };
   };
 }

@@ -2,10 +2,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Compile } from 'typebox/compile';
 import { ReadParams } from '../contract/schemas.js';
 import { categoryRefusal } from './access.js';
-import { FastAnswer, scopedKey, type FastPathDeps } from './fast-answer.js';
+import { FastAnswer, scopedKey, type FastPathDeps, type FastTake, type RequestHead } from './fast-answer.js';
 import { fastPosts } from './fast-posts.js';
 import { requestId } from './request-id.js';
 import { recordJson } from './response-json.js';
+import { ServerResponseSink, type ResponseSink } from './response-sink.js';
 import { DEFAULT_ENTITY_TYPE } from './routes/items.js';
 
 /**
@@ -48,21 +49,40 @@ export function fastReadKey(url: string): { entityType: string; entityValue: str
   return { entityType, entityValue: params.entity_value, category: params.category };
 }
 
-/** The fast paths as one request listener in front of Fastify's: true when one took the request. */
-export function fastPaths(deps: FastPathDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
+/**
+ * The fast paths as one decision, for a request node:http read or the lane (lane.ts) read: a
+ * GET is answered (or being answered) when taken; a POST taken on its head wants its body.
+ */
+export function fastPaths(deps: FastPathDeps): (req: RequestHead, sink: ResponseSink) => FastTake {
   const posts = fastPosts(deps);
-  return (req, res) => {
-    if (req.method === 'POST') return posts(req, res);
-    if (req.method !== 'GET') return false;
+  return (req, sink) => {
+    if (req.method === 'POST') return posts(req, sink);
+    if (req.method !== 'GET') return undefined;
     const key = fastReadKey(req.url as string);
-    if (key === undefined || deps.overloaded() || deps.closing()) return false;
+    if (key === undefined || deps.overloaded() || deps.closing()) return undefined;
     const apiKey = scopedKey(deps, req, 'read');
-    if (apiKey === undefined || (apiKey !== null && categoryRefusal(apiKey, [key.category]) !== undefined)) return false;
+    if (apiKey === undefined || (apiKey !== null && categoryRefusal(apiKey, [key.category]) !== undefined)) return undefined;
     if (apiKey !== null) deps.metrics.apiKeyRequests.inc({ key_id: apiKey.id });
-    const answer = new FastAnswer(res, requestId(req), 'GET', ROUTE, deps);
+    const answer = new FastAnswer(sink, requestId(req), 'GET', ROUTE, deps);
     const now = deps.service.readsNow;
     if (now !== undefined) answer.settle(() => recordJson(now.readCategory(key)));
     else answer.settleLater(deps.service.readCategory(key), recordJson);
+    return 'answered';
+  };
+}
+
+/** The fast paths as a request listener in front of Fastify's: true when one took the request. */
+export function nodeFastPaths(deps: FastPathDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const take = fastPaths(deps);
+  return (req, res) => {
+    const taken = take(req, new ServerResponseSink(res));
+    if (taken === undefined) return false;
+    if (taken === 'answered') return true;
+    let text = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => (text += chunk));
+    req.on('error', () => taken.answer.dropped());
+    req.on('end', () => taken.complete(text));
     return true;
   };
 }
