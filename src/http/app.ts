@@ -31,7 +31,8 @@ import { categoryListRoutes } from './routes/category-list.js';
 import { healthRoutes, metricsRoutes } from './routes/operations.js';
 import { uiRoutes } from './routes/ui.js';
 import { validatorCompiler } from './validation.js';
-import { nodeFastPaths } from './fast-read.js';
+import { fastPaths, nodeFastPaths } from './fast-read.js';
+import { installLane, type LaneTake } from './lane.js';
 import { httpMetricsOf } from './http-metrics.js';
 import { requestId } from './request-id.js';
 
@@ -87,19 +88,32 @@ function timeouts(limits: HttpLimits): FastifyHttpOptions<Server> {
   };
 }
 
-type FrontListener = (req: IncomingMessage, res: ServerResponse) => boolean;
+/** The fast paths (fast-read.ts) as the server front uses them; undefined while they are off. */
+interface Front {
+  /** On the connection, before node:http (lane.ts). */
+  lane: LaneTake;
+  /** As a request listener before Fastify's, for connections the lane handed to node:http. */
+  node: (req: IncomingMessage, res: ServerResponse) => boolean;
+  closing: () => boolean;
+}
 
 /**
- * Fastify's HTTP/1 server (as Fastify builds it from the same options) with a listener in
- * front of Fastify's: `front()` gets each request first and returns true when it answered it.
+ * Fastify's HTTP/1 server (as Fastify builds it from the same options) with the fast paths in
+ * front of Fastify: on each connection the lane first, then, on a connection node:http reads,
+ * a request listener that gets each request before Fastify's and returns true when it answered.
  */
-function frontedServer(limits: HttpLimits, front: () => FrontListener | undefined): NonNullable<FastifyHttpOptions<Server>['serverFactory']> {
+function frontedServer(limits: HttpLimits, front: () => Front | undefined): NonNullable<FastifyHttpOptions<Server>['serverFactory']> {
   const options = timeouts(limits);
   return (handler) => {
     const server = createServer(options.http ?? {}, (req, res) => {
-      const listener = front();
+      const listener = front()?.node;
       if (listener === undefined || !listener(req, res)) handler(req, res);
     });
+    installLane(
+      server,
+      () => front()?.lane,
+      () => front()?.closing() ?? false,
+    );
     server.keepAliveTimeout = options.keepAliveTimeout as number;
     server.requestTimeout = options.requestTimeout as number;
     server.setTimeout(options.connectionTimeout as number);
@@ -119,7 +133,7 @@ function boundConnections(server: Server, maxConnections: number): void {
 /** The whole HTTP application as one Fastify instance; `server.ts` only listens. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, service, metrics, logger } = deps;
-  let front: FrontListener | undefined;
+  let front: Front | undefined;
   const app = Fastify({ ...serverOptions(logger, config.http), serverFactory: frontedServer(config.http, () => front) }).withTypeProvider<TypeBoxTypeProvider>();
   boundConnections(app.server, config.http.maxConnections);
   app.setValidatorCompiler(validatorCompiler);
@@ -178,7 +192,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       closing = true;
       done();
     });
-    front = nodeFastPaths({ service, metrics, httpMetrics, logger, deadline, keys: deps.keys, overloaded, closing: () => closing });
+    const take = fastPaths({ service, metrics, httpMetrics, logger, deadline, keys: deps.keys, overloaded, closing: () => closing });
+    front = { lane: take, node: nodeFastPaths(take), closing: () => closing };
   }
 
   await registerOpenApi(app, deps.config);

@@ -72,8 +72,7 @@ export function fastPaths(deps: FastPathDeps): (req: RequestHead, sink: Response
 }
 
 /** The fast paths as a request listener in front of Fastify's: true when one took the request. */
-export function nodeFastPaths(deps: FastPathDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const take = fastPaths(deps);
+export function nodeFastPaths(take: ReturnType<typeof fastPaths>): (req: IncomingMessage, res: ServerResponse) => boolean {
   return (req, res) => {
     const taken = take(req, new ServerResponseSink(res));
     if (taken === undefined) return false;

@@ -1,0 +1,87 @@
+import type { RequestHead } from './fast-answer.js';
+
+/**
+ * The lane's request reader (lane.ts): a strict subset of HTTP/1.1 that node's parser (llhttp,
+ * strict mode) reads the same way. A request is read only when it is whole in the buffer (head
+ * and Content-Length body) and has nothing that needs node's parser: anything else is
+ * `undefined`, and the lane hands the connection to node:http, which reads the same bytes.
+ *
+ * Taken: `GET` or `POST`, an origin-form target of RFC 3986 path and query characters,
+ * `HTTP/1.1`, CRLF line ends, header names that are tokens, values of visible ASCII, space and
+ * tab with no trailing whitespace, exactly one `Host`, at most one of each header the answer
+ * depends on, `Connection` absent, `keep-alive` or `close`, and for a POST exactly one
+ * Content-Length of digits (a GET has none). Handed over: other methods (HEAD too), HTTP/1.0,
+ * absolute-form or `*` targets, `Transfer-Encoding`, `Expect`, `Upgrade`, obs-fold, bare LF or
+ * CR, control or non-ASCII characters, a head over node's `maxHeaderSize`, more than
+ * `MAX_HEADERS` header lines, and any request not complete in what has arrived.
+ */
+
+/** A request the lane may answer: its head, whether it asked to close, its body and its size. */
+export interface LaneRequest extends RequestHead {
+  readonly method: 'GET' | 'POST';
+  readonly url: string;
+  readonly headers: Readonly<Partial<Record<TrackedHeader, string>>>;
+  /** `Connection: close` was sent: the connection ends after the answer. */
+  readonly close: boolean;
+  /** The body as UTF-8 text ('' for a GET). */
+  readonly body: string;
+  /** Bytes of the buffer the request took (head and body). */
+  readonly size: number;
+}
+
+/** Headers the fast paths read or that change how node:http reads a request. */
+type TrackedHeader = 'host' | 'content-length' | 'content-type' | 'authorization' | 'x-request-id' | 'connection';
+const TRACKED = new Set<string>(['host', 'content-length', 'content-type', 'authorization', 'x-request-id', 'connection']);
+/** Headers whose presence alone sends the request to node's parser. */
+const REFUSED = new Set<string>(['transfer-encoding', 'expect', 'upgrade']);
+
+/** Well under node's default `maxHeadersCount` (2,000); a request with more goes to node. */
+export const MAX_HEADERS = 100;
+const REQUEST_LINE = /^(GET|POST) (\/[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*) HTTP\/1\.1$/;
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** A field value after its leading whitespace: visible ASCII, space and tab, not ending in whitespace. */
+const VALUE = /^(?:[\x21-\x7e](?:[\t\x20-\x7e]*[\x21-\x7e])?)?$/;
+const DIGITS = /^\d{1,9}$/;
+
+/** The first request in `buffer` when the lane can answer it as node:http would read it, else undefined. */
+export function readLaneRequest(buffer: Buffer, maxHeaderSize: number): LaneRequest | undefined {
+  const headEnd = buffer.indexOf('\r\n\r\n');
+  if (headEnd === -1 || headEnd + 4 > maxHeaderSize) return undefined;
+  const lines = buffer.toString('latin1', 0, headEnd).split('\r\n');
+  if (lines.length > MAX_HEADERS + 1) return undefined;
+  const start = REQUEST_LINE.exec(lines[0] as string);
+  if (start === null) return undefined;
+  const headers: Partial<Record<TrackedHeader, string>> = {};
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i] as string;
+    const colon = line.indexOf(':');
+    if (colon <= 0) return undefined;
+    const name = line.slice(0, colon);
+    let from = colon + 1;
+    while (line.charCodeAt(from) === 32 || line.charCodeAt(from) === 9) from++;
+    const value = line.slice(from);
+    if (!TOKEN.test(name) || !VALUE.test(value)) return undefined;
+    const lower = name.toLowerCase();
+    if (REFUSED.has(lower)) return undefined;
+    if (!TRACKED.has(lower)) continue;
+    if (headers[lower as TrackedHeader] !== undefined) return undefined;
+    headers[lower as TrackedHeader] = value;
+  }
+  if (headers.host === undefined) return undefined;
+  const connection = headers.connection?.toLowerCase();
+  if (connection !== undefined && connection !== 'keep-alive' && connection !== 'close') return undefined;
+  const method = start[1] as 'GET' | 'POST';
+  const length = headers['content-length'];
+  let size = headEnd + 4;
+  let body = '';
+  if (method === 'GET') {
+    if (length !== undefined) return undefined;
+  } else {
+    if (length === undefined || !DIGITS.test(length)) return undefined;
+    const end = size + Number(length);
+    if (end > buffer.length) return undefined;
+    body = buffer.toString('utf8', size, end);
+    size = end;
+  }
+  return { method, url: start[2] as string, headers, close: connection === 'close', body, size };
+}
