@@ -3,17 +3,16 @@ import { writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { formatKeyFile, newSecret, type ApiKey } from '../../src/auth/api-keys.js';
 import { startServer, type Runtime } from '../../src/server.js';
-import type { FeatureStore } from '../../src/store/ports.js';
 import { openStore, testConfig, type BackendInstance, type TestBackend } from '../support/backend.js';
 import { BACKENDS } from '../support/backends.js';
 import { tempDir } from '../support/kafka-service.js';
 import { openSocket, rawExchange } from '../support/raw-http.js';
 import { client } from '../support/service.js';
+import { sleep, slowReads } from '../support/slow-store.js';
 import { serviceForSuite } from '../support/suite-service.js';
 
 const CAT = 'd0_unauth_features';
 const TIMEOUT_ERROR = '{"detail":"Request Timeout: the request was not received in time","code":"REQUEST_TIMEOUT"}';
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Small bounds so that slow clients meet them in well under a second. */
 const SMALL_LIMITS = {
@@ -23,23 +22,6 @@ const SMALL_LIMITS = {
   KEEP_ALIVE_TIMEOUT_MS: '300',
   MAX_EVENT_LOOP_DELAY_MS: '0',
 };
-
-/** The backend's real store, with reads of entity values starting `slow-` held for `delayMs`. */
-function slowReads(store: FeatureStore, delayMs: number): FeatureStore {
-  return new Proxy(store, {
-    get(target, name) {
-      const value: unknown = Reflect.get(target, name);
-      if (typeof value !== 'function') return value;
-      // A store that answers after a delay has no synchronous read.
-      if (name === 'getRecordsNow') return undefined;
-      if (name !== 'getRecords') return (value as (...args: unknown[]) => unknown).bind(target);
-      return async (keys: Parameters<FeatureStore['getRecords']>[0]) => {
-        if (keys.some((k) => k.entityValue.startsWith('slow-'))) await sleep(delayMs);
-        return target.getRecords(keys);
-      };
-    },
-  });
-}
 
 const REQUEST = 'GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n';
 

@@ -24,7 +24,36 @@ export function openSocket(baseUrl: string): Promise<Socket> {
  * or `waitMs` passes; for requests no HTTP client would send (garbage, slow or incomplete ones).
  */
 export async function rawExchange(baseUrl: string, chunks: string[], options: { gapMs?: number; waitMs?: number } = {}): Promise<RawExchange> {
+  return exchangeOn(await openSocket(baseUrl), chunks, options);
+}
+
+/** A request the HTTP lane (src/http/lane.ts) does not take: it hands the connection to node:http. */
+const HAND_OVER = 'GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n';
+
+/**
+ * `rawExchange` on a connection node:http reads, as without the lane: a health check goes
+ * first (the lane hands the connection over on it), and its answer is left out of the result.
+ */
+export async function rawExchangeOnNode(baseUrl: string, chunks: string[], options: { gapMs?: number; waitMs?: number } = {}): Promise<RawExchange> {
   const socket = await openSocket(baseUrl);
+  let first = '';
+  await new Promise<void>((resolve, reject) => {
+    const onData = (d: Buffer): void => {
+      first += d.toString('latin1');
+      const split = first.indexOf('\r\n\r\n');
+      const length = /\r\ncontent-length: (\d+)\r\n/i.exec(first);
+      if (split === -1 || length === null || first.length < split + 4 + Number(length[1])) return;
+      socket.removeListener('data', onData);
+      resolve();
+    };
+    socket.on('data', onData);
+    socket.once('error', reject);
+    socket.write(HAND_OVER);
+  });
+  return exchangeOn(socket, chunks, options);
+}
+
+async function exchangeOn(socket: Socket, chunks: string[], options: { gapMs?: number; waitMs?: number }): Promise<RawExchange> {
   let text = '';
   let closedByServer = false;
   let ours = false;
