@@ -86,7 +86,9 @@ class LaneConnection {
   #buffer: Buffer | undefined;
   /** The request being answered, while its answer is pending. */
   #inFlight: LaneSink | undefined;
-  #draining = false;
+  #answering = false;
+  /** Waiting for the client to read what was written (the socket's `drain`) before answering more. */
+  #blocked = false;
   #phase: Phase = 'fresh';
 
   constructor(
@@ -109,7 +111,7 @@ class LaneConnection {
   }
 
   closeIfIdle(): void {
-    if (this.#inFlight === undefined) this.socket.destroy();
+    if (this.#inFlight === undefined && !this.#blocked) this.socket.destroy();
   }
 
   /** Writes `sink`'s answer, then goes on with the requests that wait. */
@@ -119,23 +121,37 @@ class LaneConnection {
     socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'unknown'}\r\n${headers}Date: ${utcDate()}\r\n${close ? 'Connection: close\r\n' : keepAlive(lane.server)}\r\n${body}`);
     this.#inFlight = undefined;
     if (close) return this.#end();
-    if (this.#draining) return;
+    if (this.#answering) return;
     this.#idle();
     socket.resume();
-    this.#drain();
+    this.#answerBuffered();
   }
 
   readonly #onData = (chunk: Buffer): void => {
     this.#buffer = this.#buffer === undefined ? chunk : Buffer.concat([this.#buffer, chunk]);
-    if (this.#inFlight === undefined) this.#drain();
+    if (this.#inFlight === undefined && !this.#blocked) this.#answerBuffered();
+  };
+
+  readonly #onDrain = (): void => {
+    this.#blocked = false;
+    if (!this.open) return;
+    this.socket.resume();
+    this.#answerBuffered();
   };
 
   /** Answers the whole requests in the buffer in order, until one is pending or one is not the lane's. */
-  #drain(): void {
+  #answerBuffered(): void {
     const { socket, lane } = this;
-    this.#draining = true;
+    this.#answering = true;
     try {
       while (this.#buffer !== undefined && this.open) {
+        if (socket.writableNeedDrain) {
+          // As node:http: a client that does not read its answers is not read from either.
+          this.#blocked = true;
+          socket.pause();
+          socket.once('drain', this.#onDrain);
+          return;
+        }
         const buffer = this.#buffer;
         const req = readLaneRequest(buffer, lane.maxHeaderSize);
         if (req === undefined) return this.#handOver();
@@ -158,7 +174,7 @@ class LaneConnection {
       }
       if (this.open) this.#idle();
     } finally {
-      this.#draining = false;
+      this.#answering = false;
     }
   }
 
@@ -194,6 +210,7 @@ class LaneConnection {
     socket.removeListener('error', this.#onError);
     socket.removeListener('close', this.#onClose);
     socket.removeListener('timeout', this.#onTimeout);
+    socket.removeListener('drain', this.#onDrain);
   }
 
   /** Ends the connection once what was written is sent (node:http's `destroySoon`). */

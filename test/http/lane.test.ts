@@ -106,6 +106,27 @@ function laneSuite(backend: TestBackend): void {
       assert.deepEqual(statuses(lanes), [200, 200, 200, 404]);
     });
 
+    test('a client that does not read its answers: the lane waits for it, then answers every request in order', async () => {
+      const id = uid();
+      assert.equal((await write(id, CAT, { big: 'x'.repeat(30_000) })).status, 200);
+      // ~22 KiB of requests (one read, so the lane keeps them) and ~9 MB of answers, more than
+      // the socket and the kernel buffer before the lane has to wait for the client.
+      const count = 300;
+      const socket = await openSocket(url());
+      socket.on('error', () => undefined);
+      socket.pause();
+      let text = '';
+      socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+      const ended = new Promise((resolve) => socket.once('close', resolve));
+      socket.write(get(`/api/v1/get/item/${id}/${CAT}`).repeat(count) + CLOSE);
+      await sleep(200);
+      socket.resume();
+      await ended;
+      const got = statuses({ text, status: undefined, body: '', closedByServer: true });
+      assert.equal(got.length, count + 1);
+      assert.deepEqual(got.slice(-2), [200, 404]);
+    });
+
     test('requests the lane does not read get node:http’s answer', async () => {
       const id = uid();
       const body = '{"meta":{"source":"prediction_service"},"data":{}}';
