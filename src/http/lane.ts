@@ -46,7 +46,8 @@ type ConnectionListener = (this: Server, socket: Socket) => void;
  * is true once the application is closing: answers then say `Connection: close`.
  */
 export function installLane(server: Server, take: () => LaneTake | undefined, closing: () => boolean): void {
-  const node = server.listeners('connection')[0] as ConnectionListener | undefined;
+  // The one node:http's Server constructor adds (`connectionListener` in lib/_http_server.js).
+  const node = server.listeners('connection').find((listener) => listener.name === 'connectionListener') as ConnectionListener | undefined;
   if (node === undefined) throw new Error('the lane needs node:http’s connection listener');
   server.removeListener('connection', node);
   // Node's own limit on a request head (the server's option, else the process-wide one).
@@ -122,7 +123,7 @@ class LaneConnection {
     this.#inFlight = undefined;
     if (close) return this.#end();
     if (this.#answering) return;
-    this.#idle();
+    this.#setPhase('idle');
     socket.resume();
     this.#answerBuffered();
   }
@@ -172,14 +173,10 @@ class LaneConnection {
           return;
         }
       }
-      if (this.open) this.#idle();
+      if (this.open) this.#setPhase('idle');
     } finally {
       this.#answering = false;
     }
-  }
-
-  #idle(): void {
-    this.#setPhase('idle');
   }
 
   #setPhase(phase: Phase): void {
