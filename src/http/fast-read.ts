@@ -10,10 +10,12 @@ import { ServerResponseSink, type ResponseSink } from './response-sink.js';
 import { DEFAULT_ENTITY_TYPE } from './routes/items.js';
 
 /**
- * The hot reads answered on node:http without Fastify's request pipeline: the one-category read
+ * The hot reads answered without Fastify's request pipeline: the one-category read
  * `GET /api/v1/get/item/{entity_value}/{category}` (optionally `?entity_type=…`) here, the
- * multi-read, batch read and write in fast-posts.ts. A prediction service's read costs about
- * two thirds of the CPU this way (docs/performance.md).
+ * multi-read, batch read and write in fast-posts.ts. Requests come from the lane (lane.ts),
+ * which reads them on the connection, or from node:http on a connection the lane handed over
+ * (`nodeFastPaths`). A prediction service's read costs about two thirds of the CPU this way
+ * (docs/performance.md), and the lane takes another quarter off (decision record 5).
  *
  * Contract: for every request a fast path answers, the status, headers, body bytes, metrics,
  * logs and deadline are those of the Fastify route and hooks (routes/, app.ts); the API tests
