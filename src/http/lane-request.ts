@@ -37,7 +37,10 @@ const REFUSED = new Set<string>(['transfer-encoding', 'expect', 'upgrade']);
 
 /** Well under node's default `maxHeadersCount` (2,000); a request with more goes to node. */
 export const MAX_HEADERS = 100;
-const REQUEST_LINE = /^(GET|POST) (\/[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*) HTTP\/1\.1$/;
+const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
+const VERSION = ' HTTP/1.1';
+/** An origin-form target: RFC 3986 path and query characters. */
+const TARGET = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*$/;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** A field value after its leading whitespace: visible ASCII, space and tab, not ending in whitespace. */
 const VALUE = /^(?:[\x21-\x7e](?:[\t\x20-\x7e]*[\x21-\x7e])?)?$/;
@@ -45,21 +48,27 @@ const DIGITS = /^\d{1,9}$/;
 
 /** The first request in `buffer` when the lane can answer it as node:http would read it, else undefined. */
 export function readLaneRequest(buffer: Buffer, maxHeaderSize: number): LaneRequest | undefined {
-  const headEnd = buffer.indexOf('\r\n\r\n');
+  const headEnd = buffer.indexOf(HEAD_END);
   if (headEnd === -1 || headEnd + 4 > maxHeaderSize) return undefined;
-  const lines = buffer.toString('latin1', 0, headEnd).split('\r\n');
-  if (lines.length > MAX_HEADERS + 1) return undefined;
-  const start = REQUEST_LINE.exec(lines[0] as string);
-  if (start === null) return undefined;
+  const head = buffer.toString('latin1', 0, headEnd);
+  let lineEnd = head.indexOf('\r\n');
+  if (lineEnd === -1) lineEnd = head.length;
+  const method = head.startsWith('GET /') ? 'GET' : head.startsWith('POST /') ? 'POST' : undefined;
+  if (method === undefined || head.lastIndexOf(VERSION, lineEnd) !== lineEnd - VERSION.length) return undefined;
+  const url = head.slice(method.length + 1, lineEnd - VERSION.length);
+  if (!TARGET.test(url)) return undefined;
   const headers: Partial<Record<TrackedHeader, string>> = {};
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i] as string;
-    const colon = line.indexOf(':');
-    if (colon <= 0) return undefined;
-    const name = line.slice(0, colon);
-    let from = colon + 1;
-    while (line.charCodeAt(from) === 32 || line.charCodeAt(from) === 9) from++;
-    const value = line.slice(from);
+  let count = 0;
+  for (let from = lineEnd + 2; from < head.length; from = lineEnd + 2) {
+    lineEnd = head.indexOf('\r\n', from);
+    if (lineEnd === -1) lineEnd = head.length;
+    if (++count > MAX_HEADERS) return undefined;
+    const colon = head.indexOf(':', from);
+    if (colon <= from || colon >= lineEnd) return undefined;
+    const name = head.slice(from, colon);
+    let start = colon + 1;
+    while (head.charCodeAt(start) === 32 || head.charCodeAt(start) === 9) start++;
+    const value = head.slice(start, lineEnd);
     if (!TOKEN.test(name) || !VALUE.test(value)) return undefined;
     const lower = name.toLowerCase();
     if (REFUSED.has(lower)) return undefined;
@@ -70,7 +79,6 @@ export function readLaneRequest(buffer: Buffer, maxHeaderSize: number): LaneRequ
   if (headers.host === undefined) return undefined;
   const connection = headers.connection?.toLowerCase();
   if (connection !== undefined && connection !== 'keep-alive' && connection !== 'close') return undefined;
-  const method = start[1] as 'GET' | 'POST';
   const length = headers['content-length'];
   let size = headEnd + 4;
   let body = '';
@@ -83,5 +91,5 @@ export function readLaneRequest(buffer: Buffer, maxHeaderSize: number): LaneRequ
     body = buffer.toString('utf8', size, end);
     size = end;
   }
-  return { method, url: start[2] as string, headers, close: connection === 'close', body, size };
+  return { method, url, headers, close: connection === 'close', body, size };
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { formatKeyFile, newSecret, type ApiKey } from '../../src/auth/api-keys.js';
+import { MAX_HEADERS, readLaneRequest } from '../../src/http/lane-request.js';
 import { startServer, type Runtime } from '../../src/server.js';
 import { openStore, testConfig, type BackendInstance, type TestBackend } from '../support/backend.js';
 import { BACKENDS } from '../support/backends.js';
@@ -251,3 +252,41 @@ function laneSuite(backend: TestBackend): void {
 }
 
 for (const backend of BACKENDS) laneSuite(backend);
+
+test('the lane reads only whole requests in its strict form', () => {
+  const read = (text: string) => readLaneRequest(Buffer.from(text, 'latin1'), 16_384);
+  const post = 'POST /api/v1/items HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\nContent-Length:  2\r\nConnection: Close\r\n\r\n{}';
+  const taken = read(`${post}GET`);
+  assert.deepEqual(taken, { method: 'POST', url: '/api/v1/items', headers: { host: 'x', 'content-type': 'application/json', 'content-length': '2', connection: 'Close' }, close: true, body: '{}', size: post.length });
+  assert.equal(read('GET /a?b=c HTTP/1.1\r\nHost: x\r\nX-Any: a\tb\r\n\r\n')?.url, '/a?b=c');
+  for (const text of [
+    'GET /a HTTP/1.1\r\nHost: x\r\n',
+    'GET /a HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n',
+    'GET /a HTTP/1.1\r\n\r\n',
+    'GET /a HTTP/1.0\r\nHost: x\r\n\r\n',
+    'GET /a HTTP/1.1 \r\nHost: x\r\n\r\n',
+    'GET  /a HTTP/1.1\r\nHost: x\r\n\r\n',
+    'get /a HTTP/1.1\r\nHost: x\r\n\r\n',
+    'HEAD /a HTTP/1.1\r\nHost: x\r\n\r\n',
+    'GET http://x/a HTTP/1.1\r\nHost: x\r\n\r\n',
+    'GET /a b HTTP/1.1\r\nHost: x\r\n\r\n',
+    'GET /a\n HTTP/1.1\r\nHost: x\r\n\r\n',
+    'GET /a HTTP/1.1\r\nHost : x\r\n\r\n',
+    'GET /a HTTP/1.1\r\nHost: x \r\n\r\n',
+    'GET /a HTTP/1.1\r\nHost: x\nX: y\r\n\r\n',
+    'GET /a HTTP/1.1\r\nHost: x\r\nX: y\r\n z\r\n\r\n',
+    'GET /a HTTP/1.1\r\nHost: x\r\nX: \xe9\r\n\r\n',
+    'GET /a HTTP/1.1\r\nHost: x\r\nNo-Colon\r\n\r\n',
+    'GET /a HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\n\r\n',
+    'GET /a HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n',
+    'GET /a HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n',
+    'POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n{}',
+    'POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: +2\r\n\r\n{}',
+    'POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n{}',
+    'POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\ncontent-length: 2\r\n\r\n{}',
+    `GET /a HTTP/1.1\r\nHost: x\r\n${'X: y\r\n'.repeat(MAX_HEADERS)}\r\n`,
+    `GET /a HTTP/1.1\r\nHost: x\r\nX: ${'y'.repeat(16_384)}\r\n\r\n`,
+  ]) {
+    assert.equal(read(text), undefined, JSON.stringify(text));
+  }
+});
