@@ -4,12 +4,13 @@
  * @platformatic/kafka 2.x needs Node >= 22.22; @confluentinc/kafka-javascript downloads native
  * code at install time, which these machines cannot do.
  */
-import { Kafka, Partitioners, type Admin, type Message, type Producer, type SASLOptions } from 'kafkajs';
+import { Kafka, type Admin, type Message, type Producer, type SASLOptions } from 'kafkajs';
 import type { KafkaConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { OutboxEvent } from '../model.js';
 import { eventJson } from '../store/outbox-json.js';
 import { DestinationMissingError, type EventPublisher } from './event-publisher.js';
+import { KeyPartitioner } from './key-partitioner.js';
 import { kafkaLogCreator, kafkaLogLevel } from './kafka-logger.js';
 
 export interface KafkaPublisherOptions {
@@ -73,7 +74,7 @@ export function createKafkaPublisher(config: KafkaConfig, logger: Logger, option
         maxInFlightRequests: 1,
         allowAutoTopicCreation: config.allowAutoTopicCreation,
         // murmur2, as the Java client: a key lands on the same partition whichever client sends it.
-        createPartitioner: Partitioners.DefaultPartitioner,
+        createPartitioner: KeyPartitioner,
         retry: RETRY,
       }),
     );
