@@ -84,8 +84,9 @@ export interface Config {
     readonly leaseMs: number;
     /**
      * Longest linger of the relay under sustained load, ms (`OUTBOX_MAX_LINGER_MS`): the wait
-     * before a round grows up to it while rounds stay full, so that a round (one claim, one
-     * produce request, one delete) carries more events. See `OutboxRelayOptions.maxLingerMs`.
+     * before a round doubles up to it while rounds keep finding many events, so that a round (one
+     * claim, one produce request, one delete) carries more of them. See
+     * `OutboxRelayOptions.maxLingerMs`.
      */
     readonly maxLingerMs: number;
   };
