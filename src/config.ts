@@ -82,6 +82,13 @@ export interface Config {
     readonly batchSize: number;
     readonly pollIntervalMs: number;
     readonly leaseMs: number;
+    /**
+     * Longest linger of the relay under sustained load, ms (`OUTBOX_MAX_LINGER_MS`): the wait
+     * before a round doubles up to it while rounds keep finding many events, so that a round (one
+     * claim, one produce request, one delete) carries more of them. See
+     * `OutboxRelayOptions.maxLingerMs`.
+     */
+    readonly maxLingerMs: number;
   };
   readonly shutdownTimeoutMs: number;
   /**
@@ -247,6 +254,7 @@ export function loadConfig(env: Env): Config {
       batchSize: int(env, 'OUTBOX_BATCH_SIZE', 500, 1, 10000),
       pollIntervalMs: int(env, 'OUTBOX_POLL_MS', 200, 10, 60000),
       leaseMs: int(env, 'OUTBOX_LEASE_MS', 30000, 1000, 3600000),
+      maxLingerMs: int(env, 'OUTBOX_MAX_LINGER_MS', 100, 0, 10000),
     }),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
     workers: int(env, 'WORKERS', 1, 1, 64),

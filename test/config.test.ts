@@ -27,7 +27,15 @@ describe('configuration', () => {
     });
     assert.deepEqual(c.corsOrigins, []);
     assert.deepEqual(c.lineage, { computeIdPattern: undefined, computeIdRequired: false, computeHistorySize: 10 });
+    assert.deepEqual(c.outbox, { batchSize: 500, pollIntervalMs: 200, leaseMs: 30000, maxLingerMs: 100 });
     assert.ok(Object.isFrozen(c));
+  });
+
+  test("the relay's settings are read and bounded", () => {
+    const c = loadConfig({ OUTBOX_BATCH_SIZE: '200', OUTBOX_POLL_MS: '50', OUTBOX_LEASE_MS: '5000', OUTBOX_MAX_LINGER_MS: '0' });
+    assert.deepEqual(c.outbox, { batchSize: 200, pollIntervalMs: 50, leaseMs: 5000, maxLingerMs: 0 });
+    assert.throws(() => loadConfig({ OUTBOX_MAX_LINGER_MS: '-1' }), ConfigError);
+    assert.throws(() => loadConfig({ OUTBOX_MAX_LINGER_MS: 'soon' }), ConfigError);
   });
 
   test('lists, tables, Kafka settings and the DynamoDB endpoint alias are read', () => {

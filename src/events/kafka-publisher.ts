@@ -4,12 +4,12 @@
  * @platformatic/kafka 2.x needs Node >= 22.22; @confluentinc/kafka-javascript downloads native
  * code at install time, which these machines cannot do.
  */
-import { Kafka, Partitioners, type Admin, type Message, type Producer, type SASLOptions } from 'kafkajs';
+import { Kafka, type Admin, type Message, type Producer, type SASLOptions } from 'kafkajs';
 import type { KafkaConfig } from '../config.js';
 import type { Logger } from '../logger.js';
-import type { OutboxEvent } from '../model.js';
-import { eventJson } from '../store/outbox-json.js';
+import { outboxEventText, type OutboxEvent } from '../model.js';
 import { DestinationMissingError, type EventPublisher } from './event-publisher.js';
+import { KeyPartitioner } from './key-partitioner.js';
 import { kafkaLogCreator, kafkaLogLevel } from './kafka-logger.js';
 
 export interface KafkaPublisherOptions {
@@ -31,14 +31,15 @@ export interface KafkaPublisherOptions {
  */
 const RETRY = { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 } as const;
 
-const HEADERS = { 'content-type': 'application/json' } as const;
+/** Every message's headers: one object for all (kafkajs only reads a message's headers). */
+const HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': 'application/json' });
 
 /**
  * The Kafka message of an outbox event: key `<entity_type>:<entity_value>`, the event as JSON
  * (the outbox's stored text when the event was read from one, the same bytes).
  */
 export function toKafkaMessage(event: OutboxEvent): Message {
-  return { key: event.key, value: eventJson(event.event), headers: { ...HEADERS } };
+  return { key: event.key, value: outboxEventText(event) ?? JSON.stringify(event.event), headers: HEADERS };
 }
 
 /**
@@ -73,7 +74,7 @@ export function createKafkaPublisher(config: KafkaConfig, logger: Logger, option
         maxInFlightRequests: 1,
         allowAutoTopicCreation: config.allowAutoTopicCreation,
         // murmur2, as the Java client: a key lands on the same partition whichever client sends it.
-        createPartitioner: Partitioners.DefaultPartitioner,
+        createPartitioner: KeyPartitioner,
         retry: RETRY,
       }),
     );

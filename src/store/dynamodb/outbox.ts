@@ -1,6 +1,6 @@
 import { DeleteCommand, GetCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { StoreUnavailableError } from '../../errors.js';
-import type { FeatureEvent, OutboxEvent } from '../../model.js';
+import { outboxEventFromText, type FeatureEvent, type OutboxEvent } from '../../model.js';
 import type { OutboxStats, OutboxStore } from '../ports.js';
 import { JobWritesSum } from '../job-writes.js';
 import { addCountsAction, DynamoDbComputeJobs } from './compute-jobs.js';
@@ -72,7 +72,7 @@ export class DynamoDbOutbox implements OutboxStore {
         let order = '';
         for (const stored of result.events.slice(0, room)) {
           if (stored.at > order) order = stored.at;
-          taken.push({ event: { id: stored.id, key: stored.key, event: JSON.parse(stored.payload) as FeatureEvent }, order });
+          taken.push({ event: outboxEventFromText(stored.id, stored.key, JSON.parse(stored.payload) as FeatureEvent, stored.payload), order });
           this.#leases.set(stored.id, result.lease);
         }
       }

@@ -4,10 +4,9 @@
  * from the single-file store.
  */
 import type { Database as Db, Statement } from 'better-sqlite3';
-import type { OutboxEvent } from '../../model.js';
+import { outboxEventFromText, type OutboxEvent } from '../../model.js';
 import type { OutboxStats, OutboxStore } from '../ports.js';
 import { jobWritesOf } from '../job-writes.js';
-import { rememberEventJson } from '../outbox-json.js';
 import type { SqliteComputeJobs } from './compute-jobs.js';
 import type { Guard } from './errors.js';
 
@@ -80,9 +79,8 @@ export class SqliteOutbox implements OutboxStore {
     rows.sort((a, b) => a.seq - b.seq);
     return rows.map((r) => {
       const event = JSON.parse(r.payload) as OutboxEvent['event'];
-      rememberEventJson(event, r.payload);
       this.#claimed.set(r.event_id, { seq: r.seq, event });
-      return { id: r.event_id, key: r.msg_key, event };
+      return outboxEventFromText(r.event_id, r.msg_key, event, r.payload);
     });
   }
 
