@@ -5,6 +5,7 @@ import type { DynamoSection } from './dynamo.js';
 import { hadErrors, type LoadResult } from './load.js';
 import type { MemoryStatus } from './procs.js';
 import type { ProfileSummary } from './profile.js';
+import type { BatchSelection } from './seed.js';
 import type { BenchSettings } from './settings.js';
 import { BATCH_P99_MS, BATCH_RATIO, BATCH_TARGET_CONNECTIONS, batchVerdict } from './verdicts.js';
 
@@ -133,8 +134,8 @@ export interface ReportData {
   single: LoadResult;
   multi: LoadResult;
   write: LoadResult;
-  /** Batch reads (`POST /api/v1/get/items/batch`) by entities per request and connections. */
-  batch: { entities: number; connections: number; load: LoadResult }[];
+  /** Batch reads (`POST /api/v1/get/items/batch`) by selection (seed.ts `BatchSelection`), entities per request and connections. */
+  batch: { selection: BatchSelection; entities: number; connections: number; load: LoadResult }[];
   memory: { process: string; memory: MemoryStatus | undefined }[];
   events: EventsSection;
   dynamo: DynamoSection | { skipped: string };
@@ -381,11 +382,17 @@ function profilePart(p: ProfileSummary | { reason: string }, scenario: string, t
   ].join('\n');
 }
 
+const SELECTION_LABELS: Record<BatchSelection, string> = {
+  one: "single read's: d0:* (1 record)",
+  two: "multi-read's: d0:* + 2 ncr (2 records)",
+};
+
 /** Batch reads: requests and entities per second, latency, CPU per entity. */
 function batchPart(d: ReportData): string {
   return table(
-    ['Entities per request', 'Connections', 'req/s', 'entities/s', 'p50 ms', 'p99 ms', 'Target CPU µs/entity', 'Bytes/resp', 'Status'],
-    d.batch.map(({ entities, connections, load: r }) => [
+    ['Selection per entity', 'Entities per request', 'Connections', 'req/s', 'entities/s', 'p50 ms', 'p99 ms', 'Target CPU µs/entity', 'Bytes/resp', 'Status'],
+    d.batch.map(({ selection, entities, connections, load: r }) => [
+      SELECTION_LABELS[selection],
       int(entities),
       int(connections),
       int(r.rps),
@@ -396,29 +403,44 @@ function batchPart(d: ReportData): string {
       int(r.bytesPerResponse),
       status(r),
     ]),
-    [true, true, true, true, true, true, true, true, false],
+    [false, true, true, true, true, true, true, true, true, false],
   );
 }
 
 const yes = (ok: boolean): string => (ok ? 'yes' : '**no**');
 
-/** The batch-read targets against the 100-entity run at 10 connections. */
+/**
+ * The batch-read targets against the 100-entity runs at 10 connections: judged on the single
+ * read's selection (like for like: one record per entity, as the single read returns), with the
+ * multi-read's selection beside for reference.
+ */
 function batchTargets(d: ReportData): string {
-  const run = d.batch.find((b) => b.entities === 100 && b.connections === BATCH_TARGET_CONNECTIONS);
-  if (run === undefined) return `Targets not checked: no batch read of 100 entities at ${BATCH_TARGET_CONNECTIONS} connections in this run.`;
+  const runOf = (selection: BatchSelection) => d.batch.find((b) => b.selection === selection && b.entities === 100 && b.connections === BATCH_TARGET_CONNECTIONS);
+  const run = runOf('one');
+  if (run === undefined) return `Targets not checked: no batch read of 100 entities with the single read's selection at ${BATCH_TARGET_CONNECTIONS} connections in this run.`;
   const v = batchVerdict(d.single, { rps: run.load.rps, p99: run.load.p99, entities: run.entities });
+  const rows = [
+    [`entities/s, 100 per request (single read's selection), ${BATCH_TARGET_CONNECTIONS} connections / single-read req/s`, `${fix(v.ratio)}× (${int(run.load.rps * run.entities)} entities/s)`, yes(v.ratioOk)],
+    [`p99, 100 per request (single read's selection), ${BATCH_TARGET_CONNECTIONS} connections`, `${fix(v.p99Ms)} ms`, yes(v.p99Ok)],
+  ];
+  const two = runOf('two');
+  if (two !== undefined) {
+    const w = batchVerdict(d.single, { rps: two.load.rps, p99: two.load.p99, entities: two.entities });
+    rows.push(
+      [`for reference, not judged: the same with the multi-read's selection (2 records per entity)`, `${fix(w.ratio)}× (${int(two.load.rps * two.entities)} entities/s)`, '—'],
+      [`for reference, not judged: its p99`, `${fix(w.p99Ms)} ms`, '—'],
+    );
+  }
   return [
     `Targets (issue item 4): 100 entities per request reach at least ${BATCH_RATIO}× the entities/s of the single-category read ` +
       `(${int(d.single.rps)} req/s at ${d.settings.connections} connections above), with p99 at most ${BATCH_P99_MS} ms at ` +
-      `${BATCH_TARGET_CONNECTIONS} connections.`,
+      `${BATCH_TARGET_CONNECTIONS} connections. Judged like for like: each entity of the batch selects what the single read returns ` +
+      `(\`d0_unauth_features:*\`, one record of any entity: ${int(run.load.bytesPerResponse / run.entities)} response bytes per entity); ` +
+      'the multi-read\'s selection (two records per entity' +
+      (two === undefined ? '' : `, ${int(two.load.bytesPerResponse / two.entities)} bytes`) +
+      ') is shown beside it, not judged.',
     '',
-    table(
-      ['Criterion', 'Measured', 'Met'],
-      [
-        [`entities/s, 100 per request, ${BATCH_TARGET_CONNECTIONS} connections / single-read req/s`, `${fix(v.ratio)}× (${int(run.load.rps * run.entities)} entities/s)`, yes(v.ratioOk)],
-        [`p99, 100 per request, ${BATCH_TARGET_CONNECTIONS} connections`, `${fix(v.p99Ms)} ms`, yes(v.p99Ok)],
-      ],
-    ),
+    table(['Criterion', 'Measured', 'Met'], rows),
   ].join('\n');
 }
 
@@ -501,9 +523,12 @@ export function renderReport(d: ReportData): string {
     '',
     '## Batch read (SQLite, events off)',
     '',
-    '`POST /api/v1/get/items/batch` with the multi-read\'s selection for 1, 10 and 100 random two-category entities per request, ' +
-      `at ${d.settings.connections} and at ${BATCH_TARGET_CONNECTIONS} connections (run as one group, interleaved like the others, ` +
-      'each measured at most 6 s in 3 rounds to keep the run under 5 minutes). One entity per request compares with the multi-category read above.',
+    '`POST /api/v1/get/items/batch` for 1, 10 and 100 random entities per request, with two selections per entity: the single ' +
+      'read\'s (`["d0_unauth_features:*"]` of any entity: one record each, the like-for-like comparison with the single-category ' +
+      'read, on which the targets below are judged) and the multi-read\'s (`d0_unauth_features:*` and two `ncr_unauth_features` ' +
+      'features of two-category entities: two records each; one entity per request compares with the multi-category read above). ' +
+      `Each at ${d.settings.connections} and at ${BATCH_TARGET_CONNECTIONS} connections (run as one group, interleaved like the others, ` +
+      'each measured at most 6 s in 3 rounds to keep the run short).',
     '',
     batchPart(d),
     '',

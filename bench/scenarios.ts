@@ -1,5 +1,5 @@
 import type { NextRequest } from './load.js';
-import { batchReadBody, D0, entityValue, featurePool, multiReadBody, singleReadPath, writeBody, type DataSet } from './seed.js';
+import { batchReadBody, D0, entityValue, featurePool, multiReadBody, singleReadPath, writeBody, type BatchSelection, type DataSet } from './seed.js';
 import { KEY, type LuaScenario, type RequestTemplate } from './wrk.js';
 
 /**
@@ -27,8 +27,11 @@ export interface Sources {
   single: RequestSource;
   /** Multi-category read of a two-category entity. */
   multi: RequestSource;
-  /** Batch read of `n` random two-category entities. */
-  batch: (n: number) => RequestSource;
+  /**
+   * Batch read of `n` random entities: by default (`two`) two-category entities with the
+   * multi-read's selection; `one`: any entity with the single read's (one d0 record each).
+   */
+  batch: (n: number, selection?: BatchSelection) => RequestSource;
   /** Half of the keys exist (updates), half are new (inserts); both categories. */
   write: RequestSource;
 }
@@ -48,14 +51,18 @@ export function requestSources(set: DataSet, options: { poolSize?: number; poolS
       next: () => ({ path: '/api/v1/get/items', body: multiReadBody(entityValue(rnd(set.dual))) }),
       lua: lua([{ method: 'POST', path: '/api/v1/get/items', body: multiReadBody(KEY) }], set.dual),
     },
-    batch: (n) => ({
-      method: 'POST',
-      next: () => ({
-        path: '/api/v1/get/items/batch',
-        body: batchReadBody(Array.from({ length: n }, () => entityValue(rnd(set.dual)))),
-      }),
-      lua: lua([{ method: 'POST', path: '/api/v1/get/items/batch', body: batchReadBody([KEY]) }], set.dual, n),
-    }),
+    batch: (n, selection = 'two') => {
+      // The single read's selection reads any entity, as the single read does; the multi-read's two-category ones.
+      const range = selection === 'one' ? set.entities : set.dual;
+      return {
+        method: 'POST',
+        next: () => ({
+          path: '/api/v1/get/items/batch',
+          body: batchReadBody(Array.from({ length: n }, () => entityValue(rnd(range))), selection),
+        }),
+        lua: lua([{ method: 'POST', path: '/api/v1/get/items/batch', body: batchReadBody([KEY], selection) }], range, n),
+      };
+    },
     write: {
       method: 'POST',
       next: () => {

@@ -167,12 +167,27 @@ export function multiReadBody(entity: string): string {
   );
 }
 
-/** The multi-read's selection for several entities at once (the batch read). */
-export function batchReadBody(entities: readonly string[]): string {
+/**
+ * What a batch read selects per entity. `one`: the single read's record (`d0_unauth_features:*`,
+ * one record per entity, any entity), the like-for-like comparison with the single read. `two`:
+ * the multi-read's selection (all of d0 and two ncr features of a two-category entity: two
+ * records per entity), what a multi-read costs in a batch.
+ */
+export type BatchSelection = 'one' | 'two';
+
+const BATCH_FEATURE_LISTS: Record<BatchSelection, string> = {
+  one: '["d0_unauth_features:*"]',
+  two: '["d0_unauth_features:*","ncr_unauth_features:credit_score","ncr_unauth_features:ncr_score"]',
+};
+
+/** A batch read of `entities` with `selection`'s feature list (the multi-read's by default). */
+export function batchReadBody(entities: readonly string[], selection: BatchSelection = 'two'): string {
   return (
     '{"meta":{"source":"bench"},"data":{"entity_type":"bright_uid","entity_values":' +
     JSON.stringify(entities) +
-    ',"feature_list":["d0_unauth_features:*","ncr_unauth_features:credit_score","ncr_unauth_features:ncr_score"]}}'
+    ',"feature_list":' +
+    BATCH_FEATURE_LISTS[selection] +
+    '}}'
   );
 }
 

@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify';
-import { recordDataText, type FeatureRecord } from '../model.js';
+import { recordDataText, type FeatureRecord, type RecordMeta } from '../model.js';
 import { isIndexKey } from '../service/feature-text.js';
 import type { FeatureBatchOutput, FeatureSelectionOutput } from '../service/feature-service.js';
 import { batchReadResponse, multiReadResponse, recordResponse } from './responses.js';
@@ -10,6 +10,49 @@ import { batchReadResponse, multiReadResponse, recordResponse } from './response
  * `recordDataText`) instead of serialized again. Where splicing could change the bytes (a key
  * that would reorder or collide in the object), the object is serialized as it is.
  */
+
+/** Characters `JSON.stringify` may escape in a string (a surrogate only when unpaired; any sends the string to it). */
+// eslint-disable-next-line no-control-regex -- control characters are what JSON escapes
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/**
+ * `JSON.stringify(text)`: the text in quotes when nothing in it is escaped (no quote, backslash,
+ * control character or surrogate), else `JSON.stringify` itself. A third of the cost for short
+ * strings such as entity values and timestamps.
+ */
+export function jsonString(text: string): string {
+  return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
+}
+
+/** Keys of metadata objects as JSON, each serialized once per process (a handful of names). */
+const metaKeys = new Map<string, string>();
+
+/**
+ * `JSON.stringify(meta)` for metadata whose values are strings or null (every record's: times,
+ * compute id), in the object's own key order; anything else is left to `JSON.stringify`. Measured
+ * 0.25–0.5 µs against 0.6–0.9 µs per record.
+ */
+function metaJson(meta: RecordMeta): string {
+  let out = '';
+  for (const key in meta) {
+    if (!Object.hasOwn(meta, key)) return JSON.stringify(meta);
+    const value: unknown = meta[key as keyof RecordMeta];
+    if (value === undefined) continue;
+    if (typeof value !== 'string' && value !== null) return JSON.stringify(meta);
+    let keyJson = metaKeys.get(key);
+    if (keyJson === undefined) {
+      keyJson = JSON.stringify(key);
+      if (metaKeys.size < 64) metaKeys.set(key, keyJson);
+    }
+    out += `${out === '' ? '{' : ','}${keyJson}:${value === null ? 'null' : jsonString(value)}`;
+  }
+  return out === '' ? '{}' : `${out}}`;
+}
+
+/** `JSON.stringify` of a list of categories: most batch results have none. */
+function listJson(list: readonly string[]): string {
+  return list.length === 0 ? '[]' : JSON.stringify(list);
+}
 
 /** Only the entity type's key is chosen by configuration; it must not replace a fixed key. */
 function splicesAsRecord(record: FeatureRecord): boolean {
@@ -28,17 +71,17 @@ interface Owner {
   valueJson: string;
 }
 
-function ownerOf(type: string, value: string, typeJson = JSON.stringify(type)): Owner {
-  return { type, value, typeJson, valueJson: JSON.stringify(value) };
+function ownerOf(type: string, value: string, typeJson = jsonString(type)): Owner {
+  return { type, value, typeJson, valueJson: jsonString(value) };
 }
 
 /** `recordJson` with the category's JSON given, or undefined when the record does not splice. */
 function splicedRecordJson(record: FeatureRecord, owner: Owner, categoryJson: string): string | undefined {
   const text = recordDataText(record);
   if (text === undefined || !splicesAsRecord(record)) return undefined;
-  const typeJson = record.entityType === owner.type ? owner.typeJson : JSON.stringify(record.entityType);
-  const valueJson = record.entityValue === owner.value ? owner.valueJson : JSON.stringify(record.entityValue);
-  return `{${typeJson}:${valueJson},"category":${categoryJson},"features":{"data":${text},"meta":${JSON.stringify(record.meta)}}}`;
+  const typeJson = record.entityType === owner.type ? owner.typeJson : jsonString(record.entityType);
+  const valueJson = record.entityValue === owner.value ? owner.valueJson : jsonString(record.entityValue);
+  return `{${typeJson}:${valueJson},"category":${categoryJson},"features":{"data":${text},"meta":${metaJson(record.meta)}}}`;
 }
 
 /**
@@ -78,11 +121,11 @@ export function multiReadJson(out: FeatureSelectionOutput): string {
   const owner = ownerOf(out.entityType, out.entityValue);
   const items = itemsJson(out.records, owner, new Map());
   if (items === undefined) return JSON.stringify(multiReadResponse(out));
-  return `{"entity_value":${owner.valueJson},"entity_type":${owner.typeJson},"items":${items},"unavailable_feature_categories":${JSON.stringify(out.unavailable)}}`;
+  return `{"entity_value":${owner.valueJson},"entity_type":${owner.typeJson},"items":${items},"unavailable_feature_categories":${listJson(out.unavailable)}}`;
 }
 
 export function batchReadJson(out: FeatureBatchOutput): string {
-  const typeJson = JSON.stringify(out.entityType);
+  const typeJson = jsonString(out.entityType);
   const keys: CategoryKeys = new Map();
   let results = '';
   for (let i = 0; i < out.results.length; i++) {
@@ -90,7 +133,7 @@ export function batchReadJson(out: FeatureBatchOutput): string {
     const owner = ownerOf(r.entityType, r.entityValue, r.entityType === out.entityType ? typeJson : undefined);
     const items = itemsJson(r.records, owner, keys);
     if (items === undefined) return JSON.stringify(batchReadResponse(out));
-    results += `${i === 0 ? '' : ','}{"entity_value":${owner.valueJson},"items":${items},"unavailable_feature_categories":${JSON.stringify(r.unavailable)}}`;
+    results += `${i === 0 ? '' : ','}{"entity_value":${owner.valueJson},"items":${items},"unavailable_feature_categories":${listJson(r.unavailable)}}`;
   }
   return `{"entity_type":${typeJson},"results":[${results}]}`;
 }

@@ -200,7 +200,8 @@ export interface RecordStore {
   /**
    * The records for `keys`, aligned to the input: `result[i]` is the record of `keys[i]`, or
    * `undefined` when it does not exist. Duplicate keys are allowed and each gets the record.
-   * Batch-first: SQLite answers with one query per entity type table, DynamoDB with BatchGetItem
+   * Batch-first: SQLite answers with one statement per entity type table (a batch of many
+   * entities: one per category, in one read transaction), DynamoDB with BatchGetItem
    * chunks of 100 keys issued in parallel, unprocessed keys retried with backoff, then
    * `StoreThrottledError`. An empty input resolves with `[]` without touching the backend.
    */

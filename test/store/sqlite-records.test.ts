@@ -70,9 +70,15 @@ test('batch reads use the primary key, one query per entity table', () => {
     db.exec(`CREATE TABLE t (entity_value TEXT NOT NULL, category TEXT NOT NULL, data TEXT NOT NULL, created_at TEXT NOT NULL,
       updated_at TEXT NOT NULL, compute_id TEXT, event_time TEXT, compute_history TEXT, expires_at TEXT, PRIMARY KEY (entity_value, category)) WITHOUT ROWID;
       CREATE INDEX t_by_compute_id ON t (compute_id, category)`);
-    const plan = db.prepare(`EXPLAIN QUERY PLAN ${prepareTable(db, 't').getMany.source}`).all('[]') as { detail: string }[];
-    assert.ok(plan.some((p) => p.detail.startsWith('SEARCH r USING PRIMARY KEY (entity_value=? AND category=?)')), JSON.stringify(plan));
-    assert.ok(!plan.some((p) => p.detail.startsWith('SCAN r')), JSON.stringify(plan));
+    const statements = prepareTable(db, 't');
+    for (const [source, params] of [
+      [statements.getMany.source, ['[]']],
+      [statements.getValues.source, ['[]', 'x']],
+    ] as const) {
+      const plan = db.prepare(`EXPLAIN QUERY PLAN ${source}`).all(...params) as { detail: string }[];
+      assert.ok(plan.some((p) => p.detail.startsWith('SEARCH r USING PRIMARY KEY (entity_value=? AND category=?)')), JSON.stringify(plan));
+      assert.ok(!plan.some((p) => p.detail.startsWith('SCAN r')), JSON.stringify(plan));
+    }
   } finally {
     db.close();
   }

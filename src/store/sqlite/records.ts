@@ -69,6 +69,8 @@ export class SqliteStore implements FeatureStore {
   readonly #insertEvent: Statement<[string, string, string, string]>;
   readonly #checkpointer: Checkpointer;
   readonly #writes: WriteContext;
+  /** Runs `read` in one (deferred, so read-only) transaction: its statements read one snapshot. */
+  readonly #inReadTransaction: <T>(read: () => T) => T;
   #closed = false;
 
   /** Opens (creating and migrating if needed) the database. */
@@ -95,6 +97,8 @@ export class SqliteStore implements FeatureStore {
     this.rollbacks = new SqliteRollbacks(db, this.#guard);
     this.#versions = new SqliteVersions(db, this.#tableNames);
     this.#writes = { versions: this.#versions, recordEvent: (event) => this.#recordEvent(event) };
+    const readTransaction = db.transaction((read: () => unknown) => read());
+    this.#inReadTransaction = <T>(read: () => T): T => readTransaction(read) as T;
     this.#checkpointer = new Checkpointer(db, options.path, options.synchronous ?? 'full', CHECKPOINT_INTERVAL_MS);
   }
 
@@ -107,10 +111,14 @@ export class SqliteStore implements FeatureStore {
       // The hot path: one point read on the prepared statement, no JSON key array.
       const key = keys[0] as RecordKey;
       const row = this.#guard(() => this.#statements(key.entityType).get.get(key.entityValue, key.category));
-      return [row === undefined ? undefined : columnsToRecord(key.entityType, key.entityValue, row)];
+      return [row === undefined ? undefined : columnsToRecord(key, row)];
+    }
+    const first = keys[0];
+    if (first === undefined) return [];
+    if (keys.every((key) => key.entityType === first.entityType)) {
+      return this.#guard(() => readKeys(this.#statements(first.entityType), keys, this.#inReadTransaction));
     }
     const result: (FeatureRecord | undefined)[] = new Array<FeatureRecord | undefined>(keys.length).fill(undefined);
-    if (keys.length === 0) return result;
     // One statement per entity type (batch-read.ts); `positions[j]` is the input index of its j-th key.
     const byType = new Map<string, { keys: RecordKey[]; positions: number[] }>();
     keys.forEach((key, i) => {
@@ -120,7 +128,7 @@ export class SqliteStore implements FeatureStore {
       group.positions.push(i);
     });
     for (const [entityType, group] of byType) {
-      const records = this.#guard(() => readKeys(this.#statements(entityType), entityType, group.keys));
+      const records = this.#guard(() => readKeys(this.#statements(entityType), group.keys, this.#inReadTransaction));
       records.forEach((record, j) => (result[group.positions[j] as number] = record));
     }
     return result;
@@ -140,7 +148,7 @@ export class SqliteStore implements FeatureStore {
       const read = this.#db.transaction(() => {
         const row = s.get.get(key.entityValue, key.category);
         if (row === undefined) return undefined;
-        return { record: columnsToRecord(key.entityType, key.entityValue, row), earlier: this.#versions.list(s.table, key, limit) };
+        return { record: columnsToRecord(key, row), earlier: this.#versions.list(s.table, key, limit) };
       });
       return read();
     });

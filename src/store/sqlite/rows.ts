@@ -1,6 +1,7 @@
 /** Rows of an entity table as records, and the compute history a write stores. */
 import { recordFromText, type ComputeHistoryEntry, type FeatureRecord, type RecordMeta } from '../../model.js';
 import { normalizeTimestamp } from '../../timestamps.js';
+import type { RecordKey } from '../ports.js';
 import type { Row, RowColumns } from './statements.js';
 
 /** A record from its stored columns; `event_time` appears in the meta only when stored (responses are compared byte for byte). */
@@ -15,10 +16,10 @@ export function toRecord(entityType: string, entityValue: string, row: Row): Fea
   return recordOf(entityType, entityValue, row.category, row.data, row.created_at, row.updated_at, row.compute_id, row.event_time);
 }
 
-/** A row of the raw point or batch read (its columns from `offset` on) as a record. */
-export function columnsToRecord(entityType: string, entityValue: string, c: RowColumns | [number, ...RowColumns] | [number, number, ...RowColumns], offset: 0 | 1 | 2 = 0): FeatureRecord {
+/** A row of the raw point or batch read of `key` (its columns from `offset` on) as a record. */
+export function columnsToRecord(key: RecordKey, c: RowColumns | [number, ...RowColumns], offset: 0 | 1 = 0): FeatureRecord {
   const o = offset;
-  return recordOf(entityType, entityValue, c[o] as string, c[o + 1] as string, c[o + 2] as string, c[o + 3] as string, c[o + 4] as string | null, c[o + 5] as string | null);
+  return recordOf(key.entityType, key.entityValue, key.category, c[o] as string, c[o + 1] as string, c[o + 2] as string, c[o + 3] as string | null, c[o + 4] as string | null);
 }
 
 /**

@@ -22,12 +22,12 @@ export interface ComputeJobRow {
   updated_at: string;
 }
 
-/** A row of the batch read: `idx` is the position of its key in the JSON key array. */
 /**
  * A row of the point and batch reads as the array of its columns in `COLUMNS` order (statements
- * in raw mode: no object per row, measured 1.5–2 µs a row less).
+ * in raw mode: no object per row, measured 1.5–2 µs a row less). The key is the caller's, so no
+ * key column comes back (a string per row less).
  */
-export type RowColumns = [category: string, data: string, created_at: string, updated_at: string, compute_id: string | null, event_time: string | null];
+export type RowColumns = [data: string, created_at: string, updated_at: string, compute_id: string | null, event_time: string | null];
 
 /** A row the sweeper deleted. */
 export interface SweptRow extends Row {
@@ -86,10 +86,10 @@ export interface TableStatements {
    */
   readonly getMany: Statement<[string], [idx: number, ...RowColumns]>;
   /**
-   * The batch read of a grid of keys (batch-read.ts): a JSON array of entity values and one of
-   * categories; each row says which value and which category it is.
+   * The batch read of one category for many entity values (batch-read.ts): a JSON array of
+   * values and the category; each row says which value it is (its index in the array).
    */
-  readonly getGrid: Statement<[string, string], [valueIdx: number, categoryIdx: number, ...RowColumns]>;
+  readonly getValues: Statement<[string, string], [valueIdx: number, ...RowColumns]>;
   /** Deletes the row and returns it, for the delete's event and result. */
   readonly delete: Statement<[string, string], Row>;
   /**
@@ -100,6 +100,8 @@ export interface TableStatements {
 }
 
 const COLUMNS = 'category, data, created_at, updated_at, compute_id, event_time';
+/** The columns of `RowColumns`: a record's columns but its key. */
+const DATA_COLUMNS = 'data, created_at, updated_at, compute_id, event_time';
 
 export function prepareTable(db: Db, table: string): TableStatements {
   const t = quote(table);
@@ -133,18 +135,18 @@ export function prepareTable(db: Db, table: string): TableStatements {
     ),
     countByComputeId: db.prepare(`SELECT count(*) AS n FROM ${t} INDEXED BY ${quote(`${table}_by_compute_id`)} WHERE compute_id = ?`),
     byCategory: db.prepare(`SELECT entity_value, ${COLUMNS} FROM ${t} WHERE category = ? AND entity_value > ? ORDER BY entity_value LIMIT ?`),
-    get: db.prepare<[string, string], RowColumns>(`SELECT ${COLUMNS} FROM ${t} WHERE entity_value = ? AND category = ?`).raw(true),
+    get: db.prepare<[string, string], RowColumns>(`SELECT ${DATA_COLUMNS} FROM ${t} WHERE entity_value = ? AND category = ?`).raw(true),
     getWithHistory: db.prepare(`SELECT ${COLUMNS}, compute_history FROM ${t} WHERE entity_value = ? AND category = ?`),
     getMany: db.prepare<[string], [idx: number, ...RowColumns]>(
-      `SELECT k.key AS idx, r.category, r.data, r.created_at, r.updated_at, r.compute_id, r.event_time
+      `SELECT k.key AS idx, r.data, r.created_at, r.updated_at, r.compute_id, r.event_time
        FROM json_each(?) AS k CROSS JOIN ${t} AS r
        WHERE r.entity_value = k.value ->> 0 AND r.category = k.value ->> 1`,
     ).raw(true),
-    getGrid: db
-      .prepare<[string, string], [valueIdx: number, categoryIdx: number, ...RowColumns]>(
-        `SELECT v.key, c.key, r.category, r.data, r.created_at, r.updated_at, r.compute_id, r.event_time
-         FROM json_each(?) AS v CROSS JOIN json_each(?) AS c CROSS JOIN ${t} AS r
-         WHERE r.entity_value = v.value AND r.category = c.value`,
+    getValues: db
+      .prepare<[string, string], [valueIdx: number, ...RowColumns]>(
+        `SELECT v.key, r.data, r.created_at, r.updated_at, r.compute_id, r.event_time
+         FROM json_each(?) AS v CROSS JOIN ${t} AS r
+         WHERE r.entity_value = v.value AND r.category = ?`,
       )
       .raw(true),
     delete: db.prepare(`DELETE FROM ${t} WHERE entity_value = ? AND category = ? RETURNING ${COLUMNS}`),
