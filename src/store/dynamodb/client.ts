@@ -4,7 +4,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Config } from '../../config.js';
 import { ConfigError } from '../../errors.js';
-import { installWireCodec } from './wire-codec.js';
+import { DirectTransport, sdkTransport, type RecordTransport } from './direct-transport.js';
+import { installWireCodec, WIRE_BODY } from './wire-codec.js';
 
 export interface DynamoDbClients {
   /** Low-level client: table management, and raw attribute values where they matter. */
@@ -17,6 +18,8 @@ export interface DynamoDbClients {
    * document client refuses) and without the middleware this service does not need (trimStack).
    */
   bare: DynamoDBClient;
+  /** The record path's transport (fast-io.ts). */
+  records: RecordTransport;
 }
 
 /**
@@ -54,7 +57,8 @@ export function createDynamoDbClients(settings: Config['dynamodb']): DynamoDbCli
     // returned floats too) instead of a BigInt that JSON cannot serialize.
     unmarshallOptions: { wrapNumbers: (text: string) => Number(text) },
   });
-  return { raw, doc, bare };
+  const records = process.env.FS_DYN_SDK === '1' ? sdkTransport(bare, WIRE_BODY) : new DirectTransport(raw);
+  return { raw, doc, bare, records };
 }
 
 /**

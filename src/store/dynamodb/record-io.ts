@@ -1,7 +1,7 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { PayloadTooLargeError, StoreUnavailableError } from '../../errors.js';
 import type { RecordKey, WriteRecordInput, WriteResult } from '../ports.js';
+import type { RecordTransport } from './direct-transport.js';
 import { readProjection } from './batch-get.js';
 import { isConditionalCheckFailed, translateError } from './errors.js';
 import { getItem, putItem, transactWrite, updateItem } from './fast-io.js';
@@ -28,11 +28,11 @@ export type Attempt = { kind: 'applied'; created: boolean } | { kind: 'stale'; s
  */
 export class RecordIo {
   readonly doc: DynamoDBDocumentClient;
-  /** The record path's client (fast-io.ts): reads, and the update and put of a write. */
-  readonly bare: DynamoDBClient;
+  /** The record path's transport (fast-io.ts): reads, and the update and put of a write. */
+  readonly bare: RecordTransport;
   readonly outboxTable: string;
 
-  constructor(doc: DynamoDBDocumentClient, bare: DynamoDBClient, outboxTable: string) {
+  constructor(doc: DynamoDBDocumentClient, bare: RecordTransport, outboxTable: string) {
     this.doc = doc;
     this.bare = bare;
     this.outboxTable = outboxTable;
