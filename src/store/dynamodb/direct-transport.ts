@@ -7,6 +7,7 @@ import {
   UpdateItemCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { exchange, type HttpAgents } from './http-exchange.js';
 import { loadSdkParts, type SdkEndpoint, type SdkHttpRequest, type SdkHttpResponse, type SdkParts } from './sdk-parts.js';
 
 /**
@@ -22,7 +23,10 @@ import { loadSdkParts, type SdkEndpoint, type SdkHttpRequest, type SdkHttpRespon
  * - **retries**: the client's retry strategy (`config.retryStrategy`, standard mode,
  *   `DYNAMODB_MAX_ATTEMPTS`), fed the same error classification as the SDK's retry middleware
  *   (throttling, transient, server error; Retry-After hints);
- * - **transport**: the client's request handler (keep-alive agents, timeouts);
+ * - **transport**: `node:http`/`node:https` on the same keep-alive agents as the SDK clients
+ *   (`DYNAMODB_MAX_SOCKETS`), one timer per request (`DYNAMODB_TIMEOUT_MS` for the whole
+ *   exchange; a timeout is a `TimeoutError`, retried as transient, as the SDK's handler names
+ *   it) — the SDK's handler sets four timers and several listeners per request;
  * - **errors**: a response with status ≥ 300 goes through the client's protocol deserializer,
  *   so it throws the same exception classes with the same `$metadata`, `$fault`, `$retryable`
  *   and members (a failed condition's `Item`, a cancelled transaction's reasons) as `send`.
@@ -55,13 +59,6 @@ export interface RecordTransport {
   send(operation: Operation, input: object, tables: string, body: string): Promise<unknown>;
 }
 
-/** TEMPORARY (measurement switch): the same requests through the bare client's `send`. */
-export function sdkTransport(client: DynamoDBClient, wireBody: symbol): RecordTransport {
-  return {
-    send: (operation, input, _tables, body) => client.send(command(operation, { ...input, [wireBody]: body }) as never),
-  };
-}
-
 interface RetryToken {
   getRetryCount(): number;
   getRetryDelay(): number;
@@ -91,8 +88,6 @@ interface ClientConfig {
   disableClockSkewCorrection?: () => Promise<boolean>;
   systemClockOffset: number;
   httpAuthSchemes: { schemeId: string; signer: AuthSchemeSigner }[];
-  requestHandler: { handle(request: SdkHttpRequest, options?: object): Promise<{ response: SdkHttpResponse }> };
-  streamCollector(body: unknown): Promise<Uint8Array>;
   protocol: { deserializeResponse(schema: unknown, context: object, response: SdkHttpResponse): Promise<unknown> };
 }
 
@@ -115,14 +110,16 @@ export class DirectTransport implements RecordTransport {
   private routesFor: object | undefined;
   private skewCorrection: Promise<boolean> | undefined;
 
-  constructor(client: DynamoDBClient) {
+  private readonly agents: HttpAgents;
+
+  constructor(client: DynamoDBClient, agents: HttpAgents) {
+    this.agents = agents;
     this.config = client.config as unknown as ClientConfig;
     this.sdk = loadSdkParts();
     const scheme = this.config.httpAuthSchemes.find((s) => s.schemeId === 'aws.auth#sigv4');
     for (const [what, ok] of [
       ['config.signer', typeof this.config.signer === 'function'],
       ['config.retryStrategy', typeof this.config.retryStrategy === 'function'],
-      ['config.streamCollector', typeof this.config.streamCollector === 'function'],
       ['config.protocol.deserializeResponse', typeof this.config.protocol.deserializeResponse === 'function'],
       ['a sigv4 auth scheme with success and error handlers', typeof scheme?.signer.successHandler === 'function' && typeof scheme.signer.errorHandler === 'function'],
     ] as const) {
@@ -199,13 +196,12 @@ export class DirectTransport implements RecordTransport {
       signingRegion: route.signingRegion,
       signingService: route.signingService,
     });
-    const { response } = await this.config.requestHandler.handle(signed);
-    const bytes = await this.config.streamCollector(response.body);
+    const response = await exchange(signed, this.agents, this.sdk);
+    const bytes = response.body as Buffer;
     if (response.statusCode < 300) {
       this.authSigner.successHandler(response, properties);
-      return bytes.byteLength === 0 ? {} : JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+      return bytes.byteLength === 0 ? {} : JSON.parse(bytes.toString('utf8'));
     }
-    response.body = bytes;
     try {
       const [, ns, name, traits, inSchema, outSchema] = command(operation, {}).schema as unknown[];
       await this.config.protocol.deserializeResponse(this.sdk.operation(ns, name, traits, inSchema, outSchema), { ...this.config }, response);

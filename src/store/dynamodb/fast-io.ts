@@ -3,11 +3,11 @@ import type { Item } from './layout.js';
 import type { RecordTransport } from './direct-transport.js';
 
 /**
- * The record path's requests on the bare client (client.ts `bare`), in the shapes the rest of
- * the backend builds (native values, as the document client took them). Each request body is
- * written here as DynamoDB JSON (attribute-codec.ts) and a successful response arrives as
- * plain JSON (wire-codec.ts). The command input keeps the table names, which the SDK's endpoint
- * resolution reads. Errors are the SDK's, unchanged: the document client never unmarshalled
+ * The record path's requests on the direct transport (direct-transport.ts), in the shapes the
+ * rest of the backend builds (native values, as the document client took them). Each request
+ * body is written here as DynamoDB JSON (attribute-codec.ts) and a successful response arrives
+ * as plain JSON. The native-shaped request goes along for the SDK's endpoint resolution (it
+ * reads the table names). Errors are the SDK's, unchanged: the document client never unmarshalled
  * them either (a failed condition's `Item` and a cancelled transaction's reasons arrive as raw
  * attribute values in both), so errors.ts and write-protocol.ts read them as before.
  */

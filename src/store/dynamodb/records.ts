@@ -76,7 +76,7 @@ export class DynamoDbStore implements FeatureStore {
   readonly #versionsTable: string;
   readonly #requireVersions: boolean;
   readonly #raw: DynamoDBClient;
-  readonly #bare: RecordTransport;
+  readonly #records: RecordTransport;
   readonly #clients: DynamoDbClients;
   readonly #doc: DynamoDBDocumentClient;
   readonly #specs: readonly TableSpec[];
@@ -90,7 +90,7 @@ export class DynamoDbStore implements FeatureStore {
 
   constructor(options: DynamoDbStoreOptions) {
     this.#raw = options.clients.raw;
-    this.#bare = options.clients.records;
+    this.#records = options.clients.records;
     this.#clients = options.clients;
     this.#doc = options.clients.doc;
     this.#specs = options.specs;
@@ -141,7 +141,7 @@ export class DynamoDbStore implements FeatureStore {
       if (t === undefined) perTable.set(spec.table, (t = { table: spec.table, partitionKey: spec.entityType, keys: [] }));
       t.keys.push(itemKey(spec, key));
     }
-    for (const [table, item] of await batchGet(this.#bare, [...perTable.values()], this.#consistentRead)) {
+    for (const [table, item] of await batchGet(this.#records, [...perTable.values()], this.#consistentRead)) {
       const spec = this.#byTable.get(table);
       if (spec !== undefined) place(spec, item);
     }

@@ -35,6 +35,7 @@ export interface SdkEndpoint {
 
 export interface SdkParts {
   HttpRequest: new (options: Partial<SdkHttpRequest>) => SdkHttpRequest;
+  HttpResponse: new (options: SdkHttpResponse) => SdkHttpResponse;
   getEndpointFromInstructions(
     input: object,
     instructions: { getEndpointParameterInstructions(): unknown },
@@ -66,7 +67,7 @@ export function loadSdkParts(): SdkParts {
   const sdkRequire = createRequire(createRequire(import.meta.url).resolve('@aws-sdk/client-dynamodb'));
   const load = (module: string, names: string[]) => pick(sdkRequire(module) as Record<string, unknown>, module, names);
   parts = {
-    ...load('@smithy/core/protocols', ['HttpRequest']),
+    ...load('@smithy/core/protocols', ['HttpRequest', 'HttpResponse']),
     ...load('@smithy/core/endpoints', ['getEndpointFromInstructions']),
     ...load('@smithy/core/schema', ['operation']),
     ...load('@smithy/core/retry', ['isThrottlingError', 'isTransientError', 'isServerError', 'getRetryAfterHint']),
