@@ -1,6 +1,5 @@
 import {
   BatchGetItemCommand,
-  DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
   TransactWriteItemsCommand,
@@ -42,7 +41,6 @@ const COMMANDS = {
   BatchGetItem: BatchGetItemCommand,
   UpdateItem: UpdateItemCommand,
   PutItem: PutItemCommand,
-  DeleteItem: DeleteItemCommand,
   TransactWriteItems: TransactWriteItemsCommand,
 } as const;
 
