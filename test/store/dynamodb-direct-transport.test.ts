@@ -170,4 +170,21 @@ describe('DynamoDB direct transport', () => {
     await assert.rejects(transport.send('GetItem', GET_INPUT, TABLE, JSON.stringify(GET_INPUT)), (err: Error) => err.name === 'TimeoutError');
     assert.equal(seen.length, 2);
   });
+  test('a write without an answer within the time limit is not sent again (it may have been applied)', async () => {
+    const transport = new DirectTransport(client({ maxAttempts: 3 }), { ...agents, timeoutMs: 100 });
+    answers = [() => undefined, () => undefined, () => undefined];
+    const input = { TableName: TABLE, Key: GET_INPUT.Key, UpdateExpression: 'SET a = :a', ExpressionAttributeValues: { ':a': { S: 'x' } } };
+    await assert.rejects(transport.send('UpdateItem', input, TABLE, JSON.stringify(input)), (err: Error & { $metadata?: { attempts?: number } }) => err.name === 'TimeoutError' && err.$metadata?.attempts === 1);
+    assert.equal(seen.length, 1);
+  });
+
+  test('a write that never reached the server (connection refused) is retried', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const transport = new DirectTransport(client({ maxAttempts: 2, endpoint: `http://127.0.0.1:${port}` }), agents);
+    const input = { TableName: TABLE, Key: GET_INPUT.Key, UpdateExpression: 'SET a = :a', ExpressionAttributeValues: { ':a': { S: 'x' } } };
+    await assert.rejects(transport.send('UpdateItem', input, TABLE, JSON.stringify(input)), (err: Error & { code?: string; $metadata?: { attempts?: number } }) => err.code === 'ECONNREFUSED' && err.$metadata?.attempts === 2);
+  });
 });

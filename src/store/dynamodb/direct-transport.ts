@@ -6,7 +6,7 @@ import {
   UpdateItemCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { exchange, type HttpAgents } from './http-exchange.js';
+import { exchange, mayHaveBeenApplied, type HttpAgents } from './http-exchange.js';
 import { loadSdkParts, type SdkEndpoint, type SdkHttpRequest, type SdkHttpResponse, type SdkParts } from './sdk-parts.js';
 
 /**
@@ -23,9 +23,11 @@ import { loadSdkParts, type SdkEndpoint, type SdkHttpRequest, type SdkHttpRespon
  *   `DYNAMODB_MAX_ATTEMPTS`), fed the same error classification as the SDK's retry middleware
  *   (throttling, transient, server error; Retry-After hints);
  * - **transport**: `node:http`/`node:https` on the same keep-alive agents as the SDK clients
- *   (`DYNAMODB_MAX_SOCKETS`), one timer per request (`DYNAMODB_TIMEOUT_MS` for the whole
- *   exchange; a timeout is a `TimeoutError`, retried as transient, as the SDK's handler names
- *   it) — the SDK's handler sets four timers and several listeners per request;
+ *   (`DYNAMODB_MAX_SOCKETS`), one timer at a time per request (`DYNAMODB_TIMEOUT_MS` until the
+ *   response headers, as the SDK's handler times it, then again for the body; a timeout is a
+ *   `TimeoutError`, as the SDK's handler names it) — the SDK's handler sets four timers and
+ *   several listeners per request. A read is retried after a timeout; a write that may have
+ *   reached DynamoDB is not (see `REPLAYABLE`);
  * - **errors**: a response with status ≥ 300 goes through the client's protocol deserializer,
  *   so it throws the same exception classes with the same `$metadata`, `$fault`, `$retryable`
  *   and members (a failed condition's `Item`, a cancelled transaction's reasons) as `send`.
@@ -45,6 +47,19 @@ const COMMANDS = {
 } as const;
 
 export type Operation = keyof typeof COMMANDS;
+
+/**
+ * The operations whose replay is harmless: the reads. A write that timed out or lost its
+ * connection after the whole request was sent may have been applied (DynamoDB applies a request
+ * and may answer after the time limit), and a replay is not harmless: a record update shifts the
+ * compute history again and appends its change event again, a replayed put fails its own
+ * condition and the write protocol then updates on top of it, and without event times a replay
+ * can overwrite a later writer's record. Such a write fails (503, the store unavailable) instead
+ * of being retried; the caller decides whether to write again. Requests that never reached
+ * DynamoDB whole and error responses (throttling, server errors) are retried by the retry
+ * strategy as before.
+ */
+const REPLAYABLE: ReadonlySet<Operation> = new Set(['GetItem', 'BatchGetItem']);
 
 /** A command of `operation` (the union of the command classes has no common construct signature). */
 function command(operation: Operation, input: object): { schema: unknown } {
@@ -142,6 +157,8 @@ export class DirectTransport implements RecordTransport {
       } catch (err) {
         const error = err instanceof Error ? err : new Error(String(err));
         try {
+          // A write that reached DynamoDB without an answer is never sent again (see REPLAYABLE).
+          if (!REPLAYABLE.has(operation) && mayHaveBeenApplied(error)) throw error;
           token = await strategy.refreshRetryTokenForRetry(token, this.retryInfo(error));
         } catch {
           const meta = ((error as { $metadata?: Record<string, unknown> }).$metadata ??= {});
