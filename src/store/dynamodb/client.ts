@@ -6,6 +6,9 @@ import type { Config } from '../../config.js';
 import { ConfigError } from '../../errors.js';
 import { DirectTransport, type RecordTransport } from './direct-transport.js';
 
+/** Below the idle timeouts of common load balancers and proxies (60 s and more). */
+const IDLE_SOCKET_MS = 15_000;
+
 export interface DynamoDbClients {
   /** Low-level client: table management, and raw attribute values where they matter. */
   raw: DynamoDBClient;
@@ -26,7 +29,11 @@ export interface DynamoDbClients {
  * the request itself.
  */
 export function createDynamoDbClients(settings: Config['dynamodb']): DynamoDbClients {
-  const agent = { keepAlive: true, maxSockets: settings.maxSockets };
+  // An idle keep-alive connection is closed by this side before the server closes it: a request
+  // written as the server closes an idle connection fails with a reset, and a write that fails
+  // so is not sent again (direct-transport.ts). `timeout` bounds the idle time and makes Node
+  // honour a server's `Keep-Alive: timeout=N` one second early (it ignores the hint without it).
+  const agent = { keepAlive: true, maxSockets: settings.maxSockets, timeout: IDLE_SOCKET_MS };
   const httpAgent = new http.Agent(agent);
   const httpsAgent = new https.Agent(agent);
   const config = {
