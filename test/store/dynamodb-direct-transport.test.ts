@@ -83,7 +83,7 @@ describe('DynamoDB direct transport', () => {
     assert.deepEqual(viaTransport, { Item: { bright_uid: { S: 'u-1' }, n: { N: '1.5' } } }, 'the body as plain JSON, attribute values in wire form');
     assert.deepEqual(viaSdk.Item, { bright_uid: { S: 'u-1' }, n: { N: '1.5' } });
     const [a, b] = seen;
-    assert.ok(a !== undefined && b !== undefined);
+    assert.ok(a !== undefined && b !== undefined, 'both requests were recorded');
     assert.equal(b.path, a.path);
     for (const h of ['x-amz-target', 'content-type', 'host', 'content-length']) assert.equal(b.headers[h], a.headers[h], h);
     assert.deepEqual(JSON.parse(b.body), JSON.parse(a.body));
@@ -161,7 +161,7 @@ describe('DynamoDB direct transport', () => {
     seen = [];
     for (let i = 0; i < 3; i++) await lasting.send('GetItem', GET_INPUT, TABLE, JSON.stringify(GET_INPUT));
     assert.equal(stable, 1);
-    assert.ok(seen.every((s) => (s.headers.authorization ?? '').includes('Credential=AKIDS1/')));
+    assert.ok(seen.every((s) => (s.headers.authorization ?? '').includes('Credential=AKIDS1/')), 'every request signed with the first credentials');
   });
 
   test('no answer within the time limit is a TimeoutError, retried as transient', async () => {
