@@ -35,9 +35,9 @@ export function mayHaveBeenApplied(err: unknown): boolean {
  * One signed request on a keep-alive agent: the response with its whole body (a Buffer), as the
  * SDK's response class (its error deserializer and clock-skew handler read that).
  *
- * Time limits, as the SDK's handler has them: `timeoutMs` until the response headers (the
- * server's time to apply and answer), then `timeoutMs` again for the body, so that no exchange
- * waits without a timer. Node's connection errors come back as they are, those the SDK's handler
+ * Time limits: `timeoutMs` until the response headers (the server's time to apply and answer),
+ * where the SDK's handler stops its request timer too, then `timeoutMs` again for the body, so
+ * that no exchange waits without a timer. Node's connection errors come back as they are, those the SDK's handler
  * calls timeouts (ECONNRESET, EPIPE, ETIMEDOUT) named `TimeoutError` as it names them; a limit
  * passed is an ETIMEDOUT `TimeoutError`. Every failure destroys the request and its socket (a
  * socket with a late answer still on its way must not serve the next request).
