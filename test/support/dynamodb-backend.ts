@@ -97,6 +97,11 @@ export async function startDynamoDbInstance(
     DYNAMODB_VERSIONS_TABLE: `${prefix}feature_store_versions`,
     // Versions ride in the write's TransactWriteItems, which dynalite does not have.
     ...(kind === 'dynalite' ? { VERSIONS_KEPT: '0' } : {}),
+    // moto serves one request at a time for every test of the process (moto-server.py), so a
+    // request waits behind all those before it: 50 concurrent writes on a loaded machine wait
+    // longer than the 3 s meant for DynamoDB, and a write that timed out is not sent again
+    // (direct-transport.ts). Tests of time limits set their own.
+    ...(kind === 'moto' ? { DYNAMODB_TIMEOUT_MS: '20000' } : {}),
     ...options.env,
   };
   const config = loadConfig({ ...TEST_ENV, ...env });

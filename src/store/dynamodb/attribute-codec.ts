@@ -1,8 +1,8 @@
 import type { Item } from './layout.js';
 
 /**
- * Native values ⇄ DynamoDB's JSON wire form of attribute values, for the requests the bare
- * client sends (fast-io.ts, wire-codec.ts). It gives what the document client gave with this
+ * Native values ⇄ DynamoDB's JSON wire form of attribute values, for the requests the
+ * record path sends (fast-io.ts). It gives what the document client gave with this
  * backend's options (client.ts: `removeUndefinedValues`, no class instances, every N through
  * `Number(text)`), restricted to the values this backend stores: strings, numbers, booleans,
  * null, binaries, lists and plain maps. A number is sent as `String(n)` (JavaScript's shortest

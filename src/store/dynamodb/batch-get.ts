@@ -1,5 +1,5 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { StoreThrottledError } from '../../errors.js';
+import type { RecordTransport } from './direct-transport.js';
 import { translateError } from './errors.js';
 import { batchGetItem, type BatchGetRequest } from './fast-io.js';
 import { ATTR, type Item } from './layout.js';
@@ -52,7 +52,7 @@ function chunk(tables: readonly TableKeys[]): TableKeys[][] {
 
 /** Every item found, as `[table, item]` pairs (order unspecified; missing keys are absent). */
 export async function batchGet(
-  client: DynamoDBClient,
+  client: RecordTransport,
   tables: readonly TableKeys[],
   consistentRead: boolean,
 ): Promise<[string, Item][]> {
@@ -60,7 +60,7 @@ export async function batchGet(
   return parts.flat();
 }
 
-async function batchGetChunk(client: DynamoDBClient, tables: TableKeys[], consistentRead: boolean): Promise<[string, Item][]> {
+async function batchGetChunk(client: RecordTransport, tables: TableKeys[], consistentRead: boolean): Promise<[string, Item][]> {
   const partitionKeys = new Map(tables.map((t) => [t.table, t.partitionKey]));
   let pending = new Map<string, Item[]>();
   for (const t of tables) pending.set(t.table, [...(pending.get(t.table) ?? []), ...t.keys]);

@@ -4,7 +4,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Config } from '../../config.js';
 import { ConfigError } from '../../errors.js';
-import { installWireCodec } from './wire-codec.js';
+import { DirectTransport, type RecordTransport } from './direct-transport.js';
+
+/** Below the idle timeouts of common load balancers and proxies (60 s and more). */
+const IDLE_SOCKET_MS = 15_000;
 
 export interface DynamoDbClients {
   /** Low-level client: table management, and raw attribute values where they matter. */
@@ -12,11 +15,11 @@ export interface DynamoDbClients {
   /** Document client: plain objects in and out; numbers come back as JavaScript numbers. */
   doc: DynamoDBDocumentClient;
   /**
-   * The hot path's client (record reads and writes, fast-io.ts): the same connections and
-   * retries, with the middleware resolved once per command class (`cacheMiddleware`, which the
-   * document client refuses) and without the middleware this service does not need (trimStack).
+   * The hot path's transport (record reads and writes, fast-io.ts): the raw client's
+   * credentials, signer and retry strategy, the same keep-alive connections, no middleware
+   * stack (direct-transport.ts).
    */
-  bare: DynamoDBClient;
+  records: RecordTransport;
 }
 
 /**
@@ -26,7 +29,11 @@ export interface DynamoDbClients {
  * the request itself.
  */
 export function createDynamoDbClients(settings: Config['dynamodb']): DynamoDbClients {
-  const agent = { keepAlive: true, maxSockets: settings.maxSockets };
+  // An idle keep-alive connection is closed by this side before the server closes it: a request
+  // written as the server closes an idle connection fails with a reset, and a write that fails
+  // so is not sent again (direct-transport.ts). `timeout` bounds the idle time and makes Node
+  // honour a server's `Keep-Alive: timeout=N` one second early (it ignores the hint without it).
+  const agent = { keepAlive: true, maxSockets: settings.maxSockets, timeout: IDLE_SOCKET_MS };
   const httpAgent = new http.Agent(agent);
   const httpsAgent = new https.Agent(agent);
   const config = {
@@ -44,9 +51,6 @@ export function createDynamoDbClients(settings: Config['dynamodb']): DynamoDbCli
     },
   };
   const raw = new DynamoDBClient(config);
-  const bare = new DynamoDBClient({ ...config, cacheMiddleware: true });
-  trimStack(bare);
-  installWireCodec(bare);
   const doc = DynamoDBDocumentClient.from(raw, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
     // Every N as a JavaScript number. Values this service writes are exact doubles; a legacy
@@ -54,23 +58,14 @@ export function createDynamoDbClients(settings: Config['dynamodb']): DynamoDbCli
     // returned floats too) instead of a BigInt that JSON cannot serialize.
     unmarshallOptions: { wrapNumbers: (text: string) => Number(text) },
   });
-  return { raw, doc, bare };
-}
-
-/**
- * Middleware of the default stack that the hot path does without: the logger middleware
- * (with the SDK's no-op logger it still filters every input and output for logging), the
- * User-Agent header (built per request; DynamoDB does not need it) and recursion detection
- * (a Lambda trace header; this service does not run in Lambda). Serialization, signing,
- * retries, host header and content length stay.
- */
-function trimStack(client: DynamoDBClient): void {
-  for (const name of ['loggerMiddleware', 'getUserAgentMiddleware', 'recursionDetectionMiddleware']) client.middlewareStack.remove(name);
+  // A client of its own for the record path, as before: its retry strategy (and the standard
+  // mode's retry quota) is not shared with the document client's table-wide and relay requests.
+  const records = new DirectTransport(new DynamoDBClient(config), { http: httpAgent, https: httpsAgent, timeoutMs: settings.timeoutMs });
+  return { raw, doc, records };
 }
 
 /** Closes every client of `clients` (they share their connections). */
 export function destroyClients(clients: DynamoDbClients): void {
-  clients.bare.destroy();
   clients.raw.destroy();
 }
 

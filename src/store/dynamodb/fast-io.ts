@@ -1,26 +1,13 @@
-import {
-  BatchGetItemCommand,
-  GetItemCommand,
-  PutItemCommand,
-  TransactWriteItemsCommand,
-  UpdateItemCommand,
-  type BatchGetItemCommandInput,
-  type DynamoDBClient,
-  type GetItemCommandInput,
-  type PutItemCommandInput,
-  type TransactWriteItemsCommandInput,
-  type UpdateItemCommandInput,
-} from '@aws-sdk/client-dynamodb';
 import { fromWireItem, toWireItem, type WireItem } from './attribute-codec.js';
 import type { Item } from './layout.js';
-import { WIRE_BODY } from './wire-codec.js';
+import type { RecordTransport } from './direct-transport.js';
 
 /**
- * The record path's requests on the bare client (client.ts `bare`), in the shapes the rest of
- * the backend builds (native values, as the document client took them). Each request body is
- * written here as DynamoDB JSON (attribute-codec.ts) and a successful response arrives as
- * plain JSON (wire-codec.ts). The command input keeps the table names, which the SDK's endpoint
- * resolution reads. Errors are the SDK's, unchanged: the document client never unmarshalled
+ * The record path's requests on the direct transport (direct-transport.ts), in the shapes the
+ * rest of the backend builds (native values, as the document client took them). Each request
+ * body is written here as DynamoDB JSON (attribute-codec.ts) and a successful response arrives
+ * as plain JSON. The native-shaped request goes along for the SDK's endpoint resolution (it
+ * reads the table names). Errors are the SDK's, unchanged: the document client never unmarshalled
  * them either (a failed condition's `Item` and a cancelled transaction's reasons arrive as raw
  * attribute values in both), so errors.ts and write-protocol.ts read them as before.
  */
@@ -52,19 +39,14 @@ export interface PutAction {
 
 export type TransactAction = { Update: WriteAction } | { Put: PutAction };
 
-/** The command input: the native-shaped request (for the table names) and its own body. */
-function withBody<T extends object, I>(request: T, wire: object): I {
-  return { ...request, [WIRE_BODY]: JSON.stringify(wire) } as unknown as I;
-}
-
 interface WireOutput {
   Item?: WireItem;
   Responses?: Record<string, WireItem[]>;
   UnprocessedKeys?: Record<string, { Keys?: WireItem[] }>;
 }
 
-export async function getItem(client: DynamoDBClient, input: GetInput): Promise<Item | undefined> {
-  const res = (await client.send(new GetItemCommand(withBody<GetInput, GetItemCommandInput>(input, { ...input, Key: toWireItem(input.Key) })))) as WireOutput;
+export async function getItem(transport: RecordTransport, input: GetInput): Promise<Item | undefined> {
+  const res = (await transport.send('GetItem', input, input.TableName, JSON.stringify({ ...input, Key: toWireItem(input.Key) }))) as WireOutput;
   return res.Item === undefined ? undefined : fromWireItem(res.Item);
 }
 
@@ -76,18 +58,18 @@ function putWire(a: PutAction): object {
   return { ...a, Item: toWireItem(a.Item) };
 }
 
-export async function updateItem(client: DynamoDBClient, action: WriteAction): Promise<void> {
-  await client.send(new UpdateItemCommand(withBody<WriteAction, UpdateItemCommandInput>(action, updateWire(action))));
+export async function updateItem(transport: RecordTransport, action: WriteAction): Promise<void> {
+  await transport.send('UpdateItem', action, action.TableName, JSON.stringify(updateWire(action)));
 }
 
-export async function putItem(client: DynamoDBClient, action: PutAction): Promise<void> {
-  await client.send(new PutItemCommand(withBody<PutAction, PutItemCommandInput>(action, putWire(action))));
+export async function putItem(transport: RecordTransport, action: PutAction): Promise<void> {
+  await transport.send('PutItem', action, action.TableName, JSON.stringify(putWire(action)));
 }
 
-export async function transactWrite(client: DynamoDBClient, actions: TransactAction[]): Promise<void> {
+export async function transactWrite(transport: RecordTransport, actions: TransactAction[]): Promise<void> {
   const wire = actions.map((a) => ('Update' in a ? { Update: updateWire(a.Update) } : { Put: putWire(a.Put) }));
-  const input = { TransactItems: actions };
-  await client.send(new TransactWriteItemsCommand(withBody<typeof input, TransactWriteItemsCommandInput>(input, { TransactItems: wire })));
+  const tables = actions.map((a) => ('Update' in a ? a.Update.TableName : a.Put.TableName));
+  await transport.send('TransactWriteItems', { TransactItems: actions }, tables.join(','), JSON.stringify({ TransactItems: wire }));
 }
 
 export interface BatchGetRequest {
@@ -99,7 +81,7 @@ export interface BatchGetRequest {
 
 /** One BatchGetItem: the items found per table, and the keys left unprocessed per table. */
 export async function batchGetItem(
-  client: DynamoDBClient,
+  transport: RecordTransport,
   requestItems: Record<string, BatchGetRequest>,
 ): Promise<{ responses: [string, Item][]; unprocessed: Map<string, Item[]> }> {
   const wire: Record<string, object> = {};
@@ -107,8 +89,7 @@ export async function batchGetItem(
     const r = requestItems[table];
     if (r !== undefined) wire[table] = { ...r, Keys: r.Keys.map(toWireItem) };
   }
-  const input = { RequestItems: requestItems };
-  const res = (await client.send(new BatchGetItemCommand(withBody<typeof input, BatchGetItemCommandInput>(input, { RequestItems: wire })))) as WireOutput;
+  const res = (await transport.send('BatchGetItem', { RequestItems: requestItems }, Object.keys(requestItems).join(','), JSON.stringify({ RequestItems: wire }))) as WireOutput;
   const responses: [string, Item][] = [];
   for (const [table, items] of Object.entries(res.Responses ?? {})) {
     for (const item of items) responses.push([table, fromWireItem(item)]);

@@ -1,7 +1,7 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { PayloadTooLargeError, StoreUnavailableError } from '../../errors.js';
 import type { RecordKey, WriteRecordInput, WriteResult } from '../ports.js';
+import type { RecordTransport } from './direct-transport.js';
 import { readProjection } from './batch-get.js';
 import { isConditionalCheckFailed, translateError } from './errors.js';
 import { getItem, putItem, transactWrite, updateItem } from './fast-io.js';
@@ -28,13 +28,13 @@ export type Attempt = { kind: 'applied'; created: boolean } | { kind: 'stale'; s
  */
 export class RecordIo {
   readonly doc: DynamoDBDocumentClient;
-  /** The record path's client (fast-io.ts): reads, and the update and put of a write. */
-  readonly bare: DynamoDBClient;
+  /** The record path's transport (fast-io.ts): reads, and the update and put of a write. */
+  readonly transport: RecordTransport;
   readonly outboxTable: string;
 
-  constructor(doc: DynamoDBDocumentClient, bare: DynamoDBClient, outboxTable: string) {
+  constructor(doc: DynamoDBDocumentClient, transport: RecordTransport, outboxTable: string) {
     this.doc = doc;
-    this.bare = bare;
+    this.transport = transport;
     this.outboxTable = outboxTable;
   }
 
@@ -56,7 +56,7 @@ export class RecordIo {
 
   async get(spec: TableSpec, key: Item, consistent: boolean): Promise<Item | undefined> {
     try {
-      return await getItem(this.bare, { TableName: spec.table, Key: key, ConsistentRead: consistent, ...readProjection(spec.entityType) });
+      return await getItem(this.transport, { TableName: spec.table, Key: key, ConsistentRead: consistent, ...readProjection(spec.entityType) });
     } catch (err) {
       throw translateError(err, spec.table);
     }
@@ -85,8 +85,8 @@ export class RecordIo {
     const update = recordUpdate(spec.table, key, input, data);
     const companions = this.companions(pending, versions);
     try {
-      if (companions.length === 0) await updateItem(this.bare, update);
-      else await transactWrite(this.bare, [{ Update: update }, ...companions]);
+      if (companions.length === 0) await updateItem(this.transport, update);
+      else await transactWrite(this.transport, [{ Update: update }, ...companions]);
       return { kind: 'applied', created: false };
     } catch (err) {
       return this.failed(err, spec, input.eventTime, companions.length > 0);
@@ -98,8 +98,8 @@ export class RecordIo {
     const put = recordPut(spec.table, spec.entityType, item);
     const companions = this.companions(pending, versions);
     try {
-      if (companions.length === 0) await putItem(this.bare, put);
-      else await transactWrite(this.bare, [{ Put: put }, ...companions]);
+      if (companions.length === 0) await putItem(this.transport, put);
+      else await transactWrite(this.transport, [{ Put: put }, ...companions]);
       return { kind: 'applied', created: true };
     } catch (err) {
       const attempt = this.failed(err, spec, eventTime, companions.length > 0);

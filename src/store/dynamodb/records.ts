@@ -18,6 +18,7 @@
  */
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { RecordTransport } from './direct-transport.js';
 import { StoreUnavailableError } from '../../errors.js';
 import type { ComputeHistoryEntry, FeatureRecord } from '../../model.js';
 import type {
@@ -75,7 +76,7 @@ export class DynamoDbStore implements FeatureStore {
   readonly #versionsTable: string;
   readonly #requireVersions: boolean;
   readonly #raw: DynamoDBClient;
-  readonly #bare: DynamoDBClient;
+  readonly #records: RecordTransport;
   readonly #clients: DynamoDbClients;
   readonly #doc: DynamoDBDocumentClient;
   readonly #specs: readonly TableSpec[];
@@ -89,7 +90,7 @@ export class DynamoDbStore implements FeatureStore {
 
   constructor(options: DynamoDbStoreOptions) {
     this.#raw = options.clients.raw;
-    this.#bare = options.clients.bare;
+    this.#records = options.clients.records;
     this.#clients = options.clients;
     this.#doc = options.clients.doc;
     this.#specs = options.specs;
@@ -98,7 +99,7 @@ export class DynamoDbStore implements FeatureStore {
     this.#outboxTable = options.outboxTable;
     this.#consistentRead = options.consistentRead;
     this.#requireOutbox = options.requireOutbox;
-    this.#io = new RecordIo(this.#doc, options.clients.bare, options.outboxTable);
+    this.#io = new RecordIo(this.#doc, options.clients.records, options.outboxTable);
     this.computeJobs = new DynamoDbComputeJobs(this.#doc, options.outboxTable);
     this.outbox = new DynamoDbOutbox(this.#doc, options.outboxTable, () => !this.#closed, this.computeJobs);
     this.#versionsTable = options.versionsTable;
@@ -140,7 +141,7 @@ export class DynamoDbStore implements FeatureStore {
       if (t === undefined) perTable.set(spec.table, (t = { table: spec.table, partitionKey: spec.entityType, keys: [] }));
       t.keys.push(itemKey(spec, key));
     }
-    for (const [table, item] of await batchGet(this.#bare, [...perTable.values()], this.#consistentRead)) {
+    for (const [table, item] of await batchGet(this.#records, [...perTable.values()], this.#consistentRead)) {
       const spec = this.#byTable.get(table);
       if (spec !== undefined) place(spec, item);
     }
