@@ -3,10 +3,11 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { OutboxEvent } from '../model.js';
 import type { EventPipelineHealth, EventPipelineStatus } from '../service/feature-service.js';
-import type { OutboxStats, OutboxStore } from '../store/ports.js';
+import type { OutboxStore } from '../store/ports.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { BrokerContact } from './broker-contact.js';
 import type { EventPublisher } from './event-publisher.js';
+import { OutboxStatistics } from './outbox-statistics.js';
 
 export interface OutboxRelayOptions {
   /** Most events claimed and published per round. */
@@ -102,8 +103,7 @@ export class OutboxRelay implements EventPipelineStatus {
   readonly #broker: BrokerContact;
   #nextProbeAt = 0;
 
-  #stats: { value: OutboxStats | undefined; at: number } = { value: undefined, at: -Infinity };
-  #statsRefresh: Promise<OutboxStats | undefined> | undefined;
+  readonly #stats: OutboxStatistics;
 
   constructor(deps: OutboxRelayDeps) {
     this.#deps = deps;
@@ -111,6 +111,7 @@ export class OutboxRelay implements EventPipelineStatus {
     this.#log = deps.logger.child({ component: 'outbox-relay' });
     this.#now = deps.now ?? Date.now;
     this.#broker = new BrokerContact(this.#log, this.#now);
+    this.#stats = new OutboxStatistics(deps.outbox, deps.metrics, this.#log, this.#now);
     this.#backoff = deps.options.backoff ?? { initialMs: 200, maxMs: 5_000 };
     this.#maxPendingAgeMs = deps.options.maxPendingAgeMs ?? 60_000;
     this.#probeIntervalMs = deps.options.probeIntervalMs ?? 15_000;
@@ -143,11 +144,11 @@ export class OutboxRelay implements EventPipelineStatus {
   }
 
   async health(): Promise<EventPipelineHealth> {
-    const stats = await this.#refreshStats(0);
+    const stats = await this.#stats.read(0);
     if (stats === undefined) {
       return { status: 'degraded', pending: null, oldestPendingAgeSeconds: null, reason: 'the outbox cannot be read' };
     }
-    const age = this.#ageMs(stats);
+    const age = this.#stats.ageMs(stats);
     const reason =
       this.#broker.failureReason ??
       (age > this.#maxPendingAgeMs
@@ -188,7 +189,7 @@ export class OutboxRelay implements EventPipelineStatus {
         this.#log.error({ err }, 'outbox relay round failed unexpectedly');
         round = 'failed';
       }
-      await this.#refreshStats(STATS_MAX_AGE_MS);
+      await this.#stats.read(STATS_MAX_AGE_MS);
       if (this.#stopping) break;
       if (round === 'failed') {
         await this.#sleep(backoffDelay(Math.max(1, this.#broker.failures), this.#backoff), false);
@@ -269,39 +270,6 @@ export class OutboxRelay implements EventPipelineStatus {
       if (wakeable) this.#wake = done;
       this.#interruptSleep = done;
     });
-  }
-
-  /**
-   * Outbox statistics no older than `maxAgeMs` (one `stats()` call shared by concurrent callers);
-   * each read also sets the outbox gauges. `undefined` when the store cannot say.
-   */
-  #refreshStats(maxAgeMs: number): Promise<OutboxStats | undefined> {
-    if (this.#statsRefresh === undefined && this.#now() - this.#stats.at < maxAgeMs) return Promise.resolve(this.#stats.value);
-    this.#statsRefresh ??= this.#deps.outbox
-      .stats()
-      .then(
-        (stats) => {
-          this.#stats = { value: stats, at: this.#now() };
-          this.#deps.metrics.outboxPending.set(stats.pending);
-          this.#deps.metrics.outboxOldestAge.set(this.#ageMs(stats) / 1000);
-          return stats;
-        },
-        (err: unknown) => {
-          this.#log.warn({ err }, 'could not read outbox statistics');
-          this.#stats = { value: undefined, at: this.#now() };
-          return undefined;
-        },
-      )
-      .finally(() => {
-        this.#statsRefresh = undefined;
-      });
-    return this.#statsRefresh;
-  }
-
-  #ageMs(stats: OutboxStats): number {
-    if (stats.oldestCreatedAt === null) return 0;
-    const created = Date.parse(stats.oldestCreatedAt);
-    return Number.isNaN(created) ? 0 : Math.max(0, this.#now() - created);
   }
 }
 
