@@ -99,9 +99,9 @@ export interface TableStatements {
   readonly sweep: Statement<[string, number], SweptRow>;
 }
 
-const COLUMNS = 'category, data, created_at, updated_at, compute_id, event_time';
 /** The columns of `RowColumns`: a record's columns but its key. */
 const DATA_COLUMNS = 'data, created_at, updated_at, compute_id, event_time';
+const COLUMNS = `category, ${DATA_COLUMNS}`;
 
 export function prepareTable(db: Db, table: string): TableStatements {
   const t = quote(table);
