@@ -28,6 +28,8 @@ interface AcOptions {
   duration: number;
   timeout: number;
   requests: AcRequest[];
+  /** Most requests per second per connection (a paced scenario's pace). */
+  connectionRate?: number;
 }
 
 interface AcResult {
@@ -239,6 +241,7 @@ function driveAutocannon(spec: LoadSpec, seconds: number, onResponse?: (ms: numb
     connections: spec.connections,
     duration: seconds,
     timeout: 10,
+    ...(spec.lua?.pauseMs === undefined ? {} : { connectionRate: 1000 / spec.lua.pauseMs }),
     requests: [
       {
         method: spec.method,

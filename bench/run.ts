@@ -36,7 +36,7 @@ import {
   type BatchSelection,
   type DataSet,
 } from './seed.js';
-import { requestSources, type RequestSource } from './scenarios.js';
+import { paced, requestSources, type RequestSource } from './scenarios.js';
 import { buildService, startService, type RunningService, type ServiceCommand } from './service.js';
 import { loadSettings, type BenchSettings } from './settings.js';
 
@@ -120,6 +120,19 @@ const BATCH_SIZES = [1, 10, 100];
  */
 const BATCH_MEASURED_SECONDS = 6;
 const BATCH_ROUNDS = 3;
+
+/**
+ * The read-latency targets measured at a steady rate as well: each connection pauses after each
+ * response, so 50 connections pausing 10 ms and 10 pausing 2 ms each offer at most 5,000 req/s,
+ * about half of what the service serves at saturation. At saturation a closed loop's mean
+ * latency is connections ÷ req/s (Little's law), so its p99 says how long the queue is, not how
+ * fast a request is served. Bare server and service alike, 3 rounds of 2 s after a 1 s warm-up.
+ */
+export const PACED_READS: readonly { connections: number; pauseMs: number }[] = [
+  { connections: 50, pauseMs: 10 },
+  { connections: BATCH_TARGET_CONNECTIONS, pauseMs: 2 },
+];
+const PACED_WARMUP_SECONDS = 1;
 
 /** One request through fetch before a scenario: catches a misconfigured run before it floods. */
 async function probe(baseUrl: string, method: 'GET' | 'POST', next: () => NextRequest, expect?: (body: string) => string | undefined): Promise<string | undefined> {
@@ -328,6 +341,25 @@ async function main(settings: BenchSettings): Promise<number> {
     svcSpec('single-category read', gen.single),
     svcSpec('multi-category read (2 categories)', gen.multi),
   ]);
+  const pacedLoads = await group(
+    'reads at a steady rate',
+    PACED_READS.flatMap(({ connections, pauseMs }) =>
+      [bareSpec('bare GET', paced(gen.single, pauseMs)), svcSpec('single-category read', paced(gen.single, pauseMs))].map((spec) => ({
+        ...spec,
+        label: `${spec.label}, ${connections} connections pausing ${pauseMs} ms`,
+        connections,
+        warmupSeconds: Math.min(settings.warmup, PACED_WARMUP_SECONDS),
+        durationSeconds: Math.min(settings.duration, BATCH_MEASURED_SECONDS),
+      })),
+    ),
+    BATCH_ROUNDS,
+  );
+  const pacedReads = PACED_READS.map(({ connections, pauseMs }, i) => ({
+    connections,
+    pauseMs,
+    bare: pacedLoads[2 * i] as LoadResult,
+    service: pacedLoads[2 * i + 1] as LoadResult,
+  }));
   const [barePost, write] = await group('writes', [bareSpec('bare POST', gen.write), svcSpec('write', gen.write)]);
   const batchRuns: { selection: BatchSelection; entities: number; connections: number }[] = [
     ...[...new Set([settings.connections, BATCH_TARGET_CONNECTIONS])].flatMap((connections) =>
@@ -466,6 +498,7 @@ async function main(settings: BenchSettings): Promise<number> {
     multi,
     write,
     batch,
+    pacedReads,
     memory,
     events,
     dynamo,

@@ -22,6 +22,15 @@ function lua(templates: RequestTemplate[], keys: number, keysPerRequest = 1): Lu
   return { templates, keyPrefix: PREFIX, keys, keysPerRequest };
 }
 
+/**
+ * `src` paced: each connection pauses `pauseMs` after each response, so the load is a steady
+ * rate the target can keep up with instead of a closed loop at saturation (where latency is the
+ * queue: connections ÷ req/s by Little's law, whatever the target does per request).
+ */
+export function paced(src: RequestSource, pauseMs: number): RequestSource {
+  return { ...src, lua: { ...src.lua, pauseMs } };
+}
+
 export interface Sources {
   /** `GET` one d0 record of any entity. */
   single: RequestSource;

@@ -36,6 +36,12 @@ export interface LuaScenario {
   keys: number;
   /** Entities per request (batch reads): joined with `","` inside the JSON string in place of KEY. */
   keysPerRequest: number;
+  /**
+   * Paced load: each connection waits this long after a response before its next request
+   * (wrk's `delay()`), so N connections offer at most N × 1000 / pauseMs requests per second
+   * whatever the target's speed. Unset: a closed loop at full speed (the target saturates).
+   */
+  pauseMs?: number;
 }
 
 function long(s: string): string {
@@ -75,7 +81,7 @@ local random = math.random
 function init(args)
   math.randomseed(tonumber(args[1]) or os.time())
 end
-
+${s.pauseMs === undefined ? '' : `\nfunction delay()\n  return ${s.pauseMs}\nend\n`}
 function request()
   i = i + 1
   local t = T[(i % NT) + 1]
