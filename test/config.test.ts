@@ -28,7 +28,7 @@ describe('configuration', () => {
     assert.deepEqual(c.corsOrigins, []);
     assert.deepEqual(c.lineage, { computeIdPattern: undefined, computeIdRequired: false, computeHistorySize: 10 });
     assert.deepEqual(c.outbox, { batchSize: 500, pollIntervalMs: 200, leaseMs: 30000, maxLingerMs: 100 });
-    assert.ok(Object.isFrozen(c));
+    assert.ok(Object.isFrozen(c), 'Object.isFrozen(c)');
   });
 
   test("the relay's settings are read and bounded", () => {

@@ -48,7 +48,7 @@ describe('operations files', () => {
     };
     assert.equal(dashboard.title, 'feature-store');
     const charts = dashboard.panels.filter((p) => p.type !== 'row');
-    assert.ok(charts.length >= 10);
+    assert.ok(charts.length >= 10, 'charts.length >= 10');
     for (const panel of charts) assert.ok((panel.targets ?? []).every((t) => t.expr.includes('feature_store_')) && (panel.targets ?? []).length > 0, panel.title);
   });
 });

@@ -103,7 +103,7 @@ describe('WORKERS=2 on SQLite with events on', { timeout: 300_000 }, () => {
     assert.equal(await served.exited, 0, served.logs().slice(-3000));
     const logs = lines();
     assert.equal(logs.filter((l) => l.msg === 'shut down cleanly').length, 2);
-    assert.ok(logs.some((l) => l.msg === 'all workers shut down cleanly'));
+    assert.ok(logs.some((l) => l.msg === 'all workers shut down cleanly'), `logs.some((l) => l.msg === 'all workers shut down cleanly')`);
     for (const pid of pids) assert.throws(() => process.kill(Number(pid), 0), `worker ${String(pid)} is gone`);
     assert.equal(await accepts(`127.0.0.1:${served.port}`), false, 'nothing listens any more');
   });

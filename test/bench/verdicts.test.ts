@@ -8,7 +8,7 @@ describe('bench: the scale run', () => {
   test('within 15 %: throughput at least 0.85× and p99 at most 1.15× of the small file', () => {
     const v = scaleVerdict({ rps: 1000, p99: 10 }, { rps: 900, p99: 11 });
     assert.equal(v.rpsRatio, 0.9);
-    assert.ok(Math.abs(v.p99Ratio - 1.1) < 1e-12);
+    assert.ok(Math.abs(v.p99Ratio - 1.1) < 1e-12, 'Math.abs(v.p99Ratio - 1.1) < 1e-12');
     assert.equal(v.rpsOk, true);
     assert.equal(v.p99Ok, true);
     const w = scaleVerdict({ rps: 1000, p99: 10 }, { rps: 840, p99: 11.6 });
@@ -26,7 +26,7 @@ describe('bench: the scale run', () => {
 
   test('RSS limit in MB (10^6 bytes) from VmHWM in MiB', () => {
     const v = rssVerdict(190);
-    assert.ok(Math.abs(v.mb - 199.22944) < 1e-9);
+    assert.ok(Math.abs(v.mb - 199.22944) < 1e-9, 'Math.abs(v.mb - 199.22944) < 1e-9');
     assert.equal(v.ok, true);
     assert.equal(rssVerdict(191).ok, false); // 200.3 MB
     assert.equal(rssVerdict(NaN).ok, false);
@@ -72,7 +72,7 @@ describe('bench: writes across WORKERS processes', () => {
     assert.equal(b.writesPerCommit, 20);
     assert.equal(b.sleeps, 50);
     assert.equal(b.sleepsPer1000Writes, 50);
-    assert.ok(Number.isNaN(writeBehaviour(10, [{ pid: 1, syncs: 0, sleeps: 0 }]).writesPerCommit));
+    assert.ok(Number.isNaN(writeBehaviour(10, [{ pid: 1, syncs: 0, sleeps: 0 }]).writesPerCommit), 'Number.isNaN(writeBehaviour(10, [{ pid: 1, syncs: 0, sleeps: 0 }]).writesPerCommit)');
   });
 });
 
@@ -87,9 +87,9 @@ describe('bench: report sections', () => {
   test('a second run replaces its own section and leaves the others', () => {
     const one = spliceSection(spliceSection(report, 'scale', '## Scale\n\nbody one'), 'workers', '## Workers\n\nw');
     const two = spliceSection(one, 'scale', '## Scale\n\nbody two');
-    assert.ok(two.includes('body two'));
-    assert.ok(!two.includes('body one'));
-    assert.ok(two.includes('## Workers\n\nw'));
+    assert.ok(two.includes('body two'), `two.includes('body two')`);
+    assert.ok(!two.includes('body one'), `!two.includes('body one')`);
+    assert.ok(two.includes('## Workers\n\nw'), `two.includes('## Workers\\n\\nw')`);
     assert.equal(two.split('<!-- bench:scale -->').length, 2);
     assert.equal(spliceSection(two, 'scale', '## Scale\n\nbody two'), two);
   });

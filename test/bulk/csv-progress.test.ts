@@ -25,7 +25,7 @@ describe('CSV parser', () => {
     for (let chunk = 1; chunk <= text.length; chunk++) {
       const records = parse(text, chunk);
       assert.deepEqual(records.map((r) => ({ line: r.line, fields: r.fields })), expected, `chunk ${chunk}`);
-      assert.ok(records.every((r) => r.error === undefined));
+      assert.ok(records.every((r) => r.error === undefined), 'records.every((r) => r.error === undefined)');
     }
   });
 
@@ -85,6 +85,6 @@ describe('import progress', () => {
     progress.update(state);
     progress.finish(state);
     assert.equal(out[0], '\r\x1b[K[############------------]  50% 500 records (500 imported, 0 failed), 250/s ETA 0:02');
-    assert.ok(out[1]?.endsWith('\n'));
+    assert.ok(out[1]?.endsWith('\n'), `out[1]?.endsWith('\\n')`);
   });
 });

@@ -83,10 +83,10 @@ describe('client: every method against a real service', () => {
   test('a missing record is a FeatureStoreNotFoundError with status, code and detail', async () => {
     const id = `user-${randomUUID()}`;
     await assert.rejects(live.fs.read({ entityType: 'bright_uid', entityValue: id, category: D0 }), (err: unknown) => {
-      assert.ok(err instanceof FeatureStoreNotFoundError);
+      assert.ok(err instanceof FeatureStoreNotFoundError, 'err instanceof FeatureStoreNotFoundError');
       assert.equal(err.status, 404);
       assert.equal(err.code, 'NOT_FOUND');
-      assert.ok(typeof err.detail === 'string');
+      assert.ok(typeof err.detail === 'string', `typeof err.detail === 'string'`);
       assert.match(err.detail, new RegExp(id));
       return true;
     });
@@ -94,7 +94,7 @@ describe('client: every method against a real service', () => {
 
   test('computeJob of an unknown job is a FeatureStoreNotFoundError', async () => {
     await assert.rejects(live.fs.computeJob(`job-${randomUUID()}`), (err: unknown) => {
-      assert.ok(err instanceof FeatureStoreNotFoundError);
+      assert.ok(err instanceof FeatureStoreNotFoundError, 'err instanceof FeatureStoreNotFoundError');
       assert.equal(err.status, 404);
       return true;
     });
@@ -102,10 +102,10 @@ describe('client: every method against a real service', () => {
 
   test('a 422 carries the list of problems; a 400 its code', async () => {
     await assert.rejects(live.fs.write({ entityType: 'bright_uid', entityValue: 'x', category: D0, features: {} }), (err: unknown) => {
-      assert.ok(err instanceof FeatureStoreApiError && !(err instanceof FeatureStoreNotFoundError));
+      assert.ok(err instanceof FeatureStoreApiError && !(err instanceof FeatureStoreNotFoundError), 'err instanceof FeatureStoreApiError && !(err instanceof FeatureStoreNotFoundError)');
       assert.equal(err.status, 422);
       assert.equal(err.code, 'VALIDATION_FAILED');
-      assert.ok(Array.isArray(err.detail));
+      assert.ok(Array.isArray(err.detail), 'Array.isArray(err.detail)');
       assert.deepEqual(err.detail[0]?.loc, ['body', 'data', 'features']);
       return true;
     });

@@ -32,19 +32,19 @@ describe('client: computeJob against a real service', () => {
       10_000,
       'the job statistics',
     );
-    assert.ok(stats !== undefined);
+    assert.ok(stats !== undefined, 'stats !== undefined');
     assert.equal(stats.compute_id, job);
     assert.equal(stats.records_written, 3);
     assert.equal(stats.records_current, 2);
     assert.deepEqual(stats.categories, { d0_unauth_features: 2, ncr_unauth_features: 1 });
     assert.deepEqual(stats.entity_types, { bright_uid: 2, account_pid: 1 });
-    assert.ok(stats.first_write_at <= stats.last_write_at);
+    assert.ok(stats.first_write_at <= stats.last_write_at, 'stats.first_write_at <= stats.last_write_at');
   });
 
   test('an unknown job is a FeatureStoreNotFoundError with code COMPUTE_JOB_NOT_FOUND', async () => {
     const job = `job-${randomUUID()}`;
     await assert.rejects(live.fs.computeJob(job), (err: unknown) => {
-      assert.ok(err instanceof FeatureStoreNotFoundError);
+      assert.ok(err instanceof FeatureStoreNotFoundError, 'err instanceof FeatureStoreNotFoundError');
       assert.equal(err.code, 'COMPUTE_JOB_NOT_FOUND');
       assert.equal(err.detail, `Compute job not found: ${job}`);
       return true;

@@ -49,9 +49,9 @@ describe('client: retries, timeouts, API keys', () => {
         Array.from({ length: 4 }, () => impatient.read({ entityType: 'bright_uid', entityValue: `${id}-0`, category: D0 })),
       );
       const refused: unknown[] = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
-      assert.ok(refused.length >= 2);
+      assert.ok(refused.length >= 2, 'refused.length >= 2');
       for (const err of refused) {
-        assert.ok(err instanceof FeatureStoreApiError);
+        assert.ok(err instanceof FeatureStoreApiError, 'err instanceof FeatureStoreApiError');
         assert.equal(err.status, 429);
         assert.equal(err.code, 'RATE_LIMITED');
       }
@@ -71,7 +71,7 @@ describe('client: retries, timeouts, API keys', () => {
       }
       const record = await fs.read({ entityType: 'bright_uid', entityValue: id, category: D0 });
       assert.deepEqual(record.features.data, { v: 1 });
-      assert.ok(retried.length >= 1);
+      assert.ok(retried.length >= 1, 'retried.length >= 1');
       assert.ok(retried.every((r) => r.status === 503 && r.delayMs === 1000), JSON.stringify(retried));
 
       const until2 = Date.now() + 300;
@@ -112,11 +112,11 @@ describe('client: retries, timeouts, API keys', () => {
       const fs = createClient({ baseUrl: url, timeoutMs: 200 });
       const started = Date.now();
       await assert.rejects(fs.read({ entityType: 'bright_uid', entityValue: 'x', category: D0 }), (err: unknown) => {
-        assert.ok(err instanceof FeatureStoreTimeoutError);
+        assert.ok(err instanceof FeatureStoreTimeoutError, 'err instanceof FeatureStoreTimeoutError');
         assert.equal(err.timeoutMs, 200);
         return true;
       });
-      assert.ok(Date.now() - started >= 190);
+      assert.ok(Date.now() - started >= 190, 'Date.now() - started >= 190');
     });
   });
 

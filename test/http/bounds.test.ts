@@ -43,10 +43,10 @@ function boundsSuite(backend: TestBackend): void {
       const silent = await rawExchange(runtime.url, []);
       assert.equal(silent.status, 408, silent.text);
       assert.equal(silent.body, TIMEOUT_ERROR);
-      assert.ok(silent.closedByServer);
+      assert.ok(silent.closedByServer, 'silent.closedByServer');
       const slow = await rawExchange(runtime.url, ['GET /api/v1/health HTTP/1.1\r\n', 'Host: x\r\n', 'X-A: 1\r\n', 'X-B: 2\r\n', 'X-C: 3\r\n', 'X-D: 4\r\n'], { gapMs: 100 });
       assert.equal(slow.status, 408, slow.text);
-      assert.ok(slow.closedByServer);
+      assert.ok(slow.closedByServer, 'slow.closedByServer');
     });
 
     test('a body sent too slowly gets 408 and is closed; nothing is stored', async () => {
@@ -55,7 +55,7 @@ function boundsSuite(backend: TestBackend): void {
       const res = await rawExchange(runtime.url, [head, ...(body.match(/.{1,10}/g) ?? [])], { gapMs: 100 });
       assert.equal(res.status, 408, res.text);
       assert.equal(res.body, TIMEOUT_ERROR);
-      assert.ok(res.closedByServer);
+      assert.ok(res.closedByServer, 'res.closedByServer');
       assert.equal((await client(runtime.url).get(`/api/v1/get/item/body-timeout/${CAT}`)).status, 404);
     });
 
@@ -73,7 +73,7 @@ function boundsSuite(backend: TestBackend): void {
     test('an idle keep-alive connection is closed by the server', async () => {
       const res = await rawExchange(runtime.url, [REQUEST]);
       assert.equal(res.status, 200, res.text);
-      assert.ok(res.closedByServer);
+      assert.ok(res.closedByServer, 'res.closedByServer');
     });
   });
 
@@ -94,7 +94,7 @@ function boundsSuite(backend: TestBackend): void {
       try {
         const dropped = await rawExchange(service.runtime.url, [REQUEST]);
         assert.equal(dropped.text, '', 'the connection over the limit gets no answer');
-        assert.ok(dropped.closedByServer);
+        assert.ok(dropped.closedByServer, 'dropped.closedByServer');
         await sleep(50);
         assert.deepEqual(
           idle.map((s) => s.destroyed || s.readableEnded),
@@ -117,16 +117,16 @@ function boundsSuite(backend: TestBackend): void {
       const burst = await Promise.all(Array.from({ length: 20 }, () => http.get(`/api/v1/get/item/rate-probe/${CAT}`)));
       const limited = burst.filter((r) => r.status === 429);
       assert.ok(limited.length >= 1, 'some of the burst is refused');
-      assert.ok(burst.every((r) => r.status === 429 || r.status === 404));
+      assert.ok(burst.every((r) => r.status === 429 || r.status === 404), 'burst.every((r) => r.status === 429 || r.status === 404)');
       const first = limited[0] as (typeof limited)[number];
-      assert.ok(Number(first.headers.get('retry-after')) >= 1);
+      assert.ok(Number(first.headers.get('retry-after')) >= 1, `Number(first.headers.get('retry-after')) >= 1`);
       assert.deepEqual(first.json, {
         detail: (first.json as { detail: string }).detail,
         code: 'RATE_LIMITED',
       });
       assert.match((first.json as { detail: string }).detail, /^Rate limit exceeded: at most 5 requests per second per client; retry in/);
       const health = await Promise.all(Array.from({ length: 10 }, () => http.get('/api/v1/health')));
-      assert.ok(health.every((r) => r.status === 200));
+      assert.ok(health.every((r) => r.status === 200), 'health.every((r) => r.status === 200)');
     });
   });
 
@@ -150,7 +150,7 @@ function boundsSuite(backend: TestBackend): void {
       assert.equal((await service.http.get(path, b)).status, 404, 'the second key is not');
       const anonymous = await service.http.get(path);
       assert.equal(anonymous.status, 401);
-      assert.ok(anonymous.headers.get('x-request-id'));
+      assert.ok(anonymous.headers.get('x-request-id'), `anonymous.headers.get('x-request-id')`);
       assert.equal(anonymous.headers.get('cache-control'), 'no-store');
     });
   });

@@ -35,7 +35,7 @@ describeOnEveryBackend('records by compute job', {}, (live) => {
       const res: HttpResult = await live.http.get(`${path}${sep}limit=${limit}${cursor === null ? '' : `&cursor=${enc(cursor)}`}`);
       assert.equal(res.status, 200, res.text);
       const page = res.json as Page;
-      assert.ok(page.records.length <= limit);
+      assert.ok(page.records.length <= limit, 'page.records.length <= limit');
       pages.push(page);
       cursor = page.next_cursor;
       assert.ok(pages.length < 50, 'paging ends');
@@ -97,7 +97,7 @@ describeOnEveryBackend('records by compute job', {}, (live) => {
     for (const limit of [1, 2, 3, 4, 10]) {
       const { pages, records } = await allPages(`/api/v1/features/by-compute-id/${enc(job)}`, limit);
       assert.deepEqual(records.map(key), whole.records.map(key), `limit ${limit}: the same records in the same order`);
-      assert.ok(pages.length >= Math.ceil(expected.length / limit));
+      assert.ok(pages.length >= Math.ceil(expected.length / limit), 'pages.length >= Math.ceil(expected.length / limit)');
       assert.ok(pages.length <= Math.ceil(expected.length / limit) + 1, 'at most one short page at an entity type boundary');
     }
     const filtered = await allPages(`/api/v1/features/by-compute-id/${enc(job)}?entity_type=account_pid&category=${CAT2}`, 1);

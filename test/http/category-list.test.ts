@@ -35,7 +35,7 @@ describeOnEveryBackend('by-category listing', {}, (live) => {
       const body = res.json as { entity_type: string; category: string; records: unknown[]; next_cursor: string | null };
       assert.equal(body.entity_type, 'bright_uid');
       assert.equal(body.category, D0);
-      assert.ok(body.records.length <= 2);
+      assert.ok(body.records.length <= 2, 'body.records.length <= 2');
       seen.push(...body.records);
       cursor = body.next_cursor;
       assert.ok(++pages < 50, 'the listing ends');

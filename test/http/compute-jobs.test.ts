@@ -140,18 +140,18 @@ function jobScenarios(ctx: () => Context): void {
         const res: HttpResult = await ctx().http.get(`/api/v1/compute-jobs?limit=${limit}${cursor === null ? '' : `&cursor=${enc(cursor)}`}`);
         assert.equal(res.status, 200, res.text);
         const page = res.json as JobPage;
-        assert.ok(page.jobs.length <= limit);
+        assert.ok(page.jobs.length <= limit, 'page.jobs.length <= limit');
         seen.push(...page.jobs);
         cursor = page.next_cursor;
         pages++;
       } while (cursor !== null && pages < 200);
       assert.equal(cursor, null, 'paging ends');
-      assert.ok(pages >= Math.ceil(whole.jobs.length / limit));
+      assert.ok(pages >= Math.ceil(whole.jobs.length / limit), 'pages >= Math.ceil(whole.jobs.length / limit)');
       assert.deepEqual(seen.map((j) => j.compute_id), whole.jobs.map((j) => j.compute_id), `limit ${limit}: the same jobs in the same order`);
     }
     const inCat2 = (await ctx().http.get(`/api/v1/compute-jobs?category=${CAT2}&limit=1000`)).json as JobPage;
     assert.deepEqual(ours(inCat2.jobs).map((j) => j.compute_id), [jobs[4]]);
-    assert.ok(inCat2.jobs.every((j) => (j.categories[CAT2] ?? 0) > 0));
+    assert.ok(inCat2.jobs.every((j) => (j.categories[CAT2] ?? 0) > 0), 'inCat2.jobs.every((j) => (j.categories[CAT2] ?? 0) > 0)');
     const first = ours(whole.jobs)[0] as Job;
     assert.equal(first.records_current, 1);
     assert.equal(first.last_write_at, '2031-01-03T00:00:00.000Z');

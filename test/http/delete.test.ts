@@ -141,8 +141,8 @@ function deleteSuite(backend: TestBackend): void {
 
     test('the paths are in OpenAPI; other methods are 405; deletes are counted by category', async () => {
       const doc = (await http.get('/openapi.json')).json as { paths: Record<string, Record<string, unknown>> };
-      assert.ok(doc.paths['/api/v1/items/{entity_type}/{entity_value}/{category}']?.delete);
-      assert.ok(doc.paths['/api/v1/items/{entity_type}/{entity_value}']?.delete);
+      assert.ok(doc.paths['/api/v1/items/{entity_type}/{entity_value}/{category}']?.delete, `doc.paths['/api/v1/items/{entity_type}/{entity_value}/{category}']?.delete`);
+      assert.ok(doc.paths['/api/v1/items/{entity_type}/{entity_value}']?.delete, `doc.paths['/api/v1/items/{entity_type}/{entity_value}']?.delete`);
       const wrong = await http.get(`/api/v1/items/bright_uid/u/${CAT}`);
       assert.equal(wrong.status, 405);
       assert.equal(wrong.headers.get('allow'), 'DELETE');
@@ -164,7 +164,7 @@ function deleteSuite(backend: TestBackend): void {
         for (const path of [categoryPath('u'), entityPath('u')]) {
           const res = await http.request('DELETE', path);
           assert.equal(res.status, 503, res.text);
-          assert.ok(res.headers.get('retry-after'));
+          assert.ok(res.headers.get('retry-after'), `res.headers.get('retry-after')`);
         }
       } finally {
         await runtime.close();

@@ -39,7 +39,7 @@ function hardeningSuite(backend: TestBackend): void {
         assert.equal(res.status, 400, segment);
         assert.equal(res.text, '{"detail":"Bad Request: the URL path is not valid percent-encoded UTF-8","code":"BAD_REQUEST"}');
         assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
-        assert.ok(res.headers.get('x-request-id'));
+        assert.ok(res.headers.get('x-request-id'), `res.headers.get('x-request-id')`);
       }
     });
 
@@ -53,11 +53,11 @@ function hardeningSuite(backend: TestBackend): void {
       const garbage = await rawExchange(service.runtime.url, ['GARBAGE\r\n\r\n']);
       assert.equal(garbage.status, 400, garbage.text);
       assert.equal(garbage.body, '{"detail":"Bad Request: the request is not valid HTTP","code":"BAD_REQUEST"}');
-      assert.ok(garbage.closedByServer);
+      assert.ok(garbage.closedByServer, 'garbage.closedByServer');
       const huge = await rawExchange(service.runtime.url, [`GET /api/v1/health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20000)}\r\n\r\n`]);
       assert.equal(huge.status, 431, huge.text);
       assert.equal(huge.body, '{"detail":"Request Header Fields Too Large","code":"HEADERS_TOO_LARGE"}');
-      assert.ok(huge.closedByServer);
+      assert.ok(huge.closedByServer, 'huge.closedByServer');
     });
 
     test('an unknown static file under /docs is 404, not 405', async () => {
@@ -177,7 +177,7 @@ function mediaTypeSuite(backend: TestBackend): void {
         const res = await service.http.post('/api/v1/items', rawWrite({ entityValue: JSON.stringify(id) }), { 'content-type': type });
         assert.equal(res.status, 415, type);
         assert.equal(res.text, JSON.stringify({ detail: `Unsupported media type: ${type}; send application/json`, code: 'UNSUPPORTED_MEDIA_TYPE' }));
-        assert.ok(res.headers.get('x-request-id'));
+        assert.ok(res.headers.get('x-request-id'), `res.headers.get('x-request-id')`);
       }
       const multi = await service.http.post('/api/v1/get/items', '{}', { 'content-type': 'text/plain' });
       assert.equal(multi.status, 415);

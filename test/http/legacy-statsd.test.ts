@@ -85,7 +85,7 @@ for (const backend of BACKENDS) describe(`legacy StatsD metrics (${backend.name}
 
     const timings = udp.lines.filter((l) => l.includes('.duration'));
     assert.ok(timings.length >= 6 && timings.every((l) => /:\d+(\.\d{1,3})?\|ms$/.test(l)), timings.join('\n'));
-    assert.ok(udp.lines.some((l) => l.startsWith('fs_test.write.single_category.duration,entity_type=bright_uid,category=d0_unauth_features:')));
+    assert.ok(udp.lines.some((l) => l.startsWith('fs_test.write.single_category.duration,entity_type=bright_uid,category=d0_unauth_features:')), `udp.lines.some((l) => l.startsWith('fs_test.write.single_category.duration,entity_type=bright_uid,category=d0_unauth_features:'))`);
     for (const line of udp.lines) {
       assert.match(line, /^fs_test\.[a-z_.]+(,[a-z_]+=[^,=:|\s]+)*:-?[\d.]+\|(c|ms|g)$/, 'the line format');
       assert.ok(!line.includes(id), `no entity value in a line: ${line}`);

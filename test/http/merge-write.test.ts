@@ -93,8 +93,8 @@ function mergeSuite(backend: TestBackend): void {
 
     test('documented in OpenAPI beside the write', async () => {
       const doc = (await http.get('/openapi.json')).json as { paths: Record<string, Record<string, unknown>> };
-      assert.ok(doc.paths['/api/v1/items']?.patch);
-      assert.ok(doc.paths['/api/v1/items']?.post);
+      assert.ok(doc.paths['/api/v1/items']?.patch, `doc.paths['/api/v1/items']?.patch`);
+      assert.ok(doc.paths['/api/v1/items']?.post, `doc.paths['/api/v1/items']?.post`);
     });
   });
 

@@ -28,7 +28,7 @@ describe('OpenAPI document', () => {
   test('every status of every operation is described, with a schema from the components', async () => {
     const doc = await openApiDocument();
     const schemas = at(doc, 'components', 'schemas');
-    assert.ok(isRecord(schemas));
+    assert.ok(isRecord(schemas), 'isRecord(schemas)');
     for (const name of Object.keys(NAMED_SCHEMAS)) assert.ok(isRecord(schemas[name]), `component ${name}`);
     for (const [path, item] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(item)) {

@@ -40,7 +40,7 @@ describe('the local broker and its owner', { timeout: 300_000 }, () => {
     busy = createServer();
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
     const address = busy.address();
-    assert.ok(typeof address === 'object' && address !== null);
+    assert.ok(typeof address === 'object' && address !== null, `typeof address === 'object' && address !== null`);
     busyPort = address.port;
     broker = await startBroker({ stateDir, preferredPort: busyPort, topics: ['runner-broker-test'], log: () => undefined });
   });
@@ -56,7 +56,7 @@ describe('the local broker and its owner', { timeout: 300_000 }, () => {
     assert.equal(broker.started, true);
     assert.notEqual(broker.port, busyPort);
     assert.equal(broker.brokers, `127.0.0.1:${broker.port}`);
-    assert.ok((await topics(broker.brokers)).includes('runner-broker-test'));
+    assert.ok((await topics(broker.brokers)).includes('runner-broker-test'), `(await topics(broker.brokers)).includes('runner-broker-test')`);
   });
 
   test('starting the broker of a state dir that runs only checks it (and reports it did not start it)', async () => {
@@ -64,7 +64,7 @@ describe('the local broker and its owner', { timeout: 300_000 }, () => {
     assert.equal(again.started, false);
     assert.equal(again.pid, broker.pid);
     assert.equal(again.brokers, broker.brokers);
-    assert.ok((await topics(broker.brokers)).includes('runner-broker-test-2'));
+    assert.ok((await topics(broker.brokers)).includes('runner-broker-test-2'), `(await topics(broker.brokers)).includes('runner-broker-test-2')`);
   });
 
   test('npm test leaves the broker at KAFKA_BROKERS running (even with its KAFKA_STATE_DIR)', async () => {
@@ -72,7 +72,7 @@ describe('the local broker and its owner', { timeout: 300_000 }, () => {
     assert.equal(code, 0, out);
     assert.match(out, /tests: 1 passed, 0 failed/);
     assert.ok(alive(broker.pid), `broker pid ${broker.pid} still runs:\n${out}`);
-    assert.ok((await topics(broker.brokers)).length > 0);
+    assert.ok((await topics(broker.brokers)).length > 0, '(await topics(broker.brokers)).length > 0');
   });
 
   test('npm test uses the broker already running in KAFKA_STATE_DIR and leaves it running', async () => {
@@ -81,7 +81,7 @@ describe('the local broker and its owner', { timeout: 300_000 }, () => {
     assert.match(out, new RegExp(`Kafka at ${broker.brokers.replaceAll('.', '\\.')}: the broker already running`));
     assert.match(out, /tests: 1 passed, 0 failed/);
     assert.ok(alive(broker.pid), `broker pid ${broker.pid} still runs:\n${out}`);
-    assert.ok((await topics(broker.brokers)).length > 0);
+    assert.ok((await topics(broker.brokers)).length > 0, '(await topics(broker.brokers)).length > 0');
   });
 
   test("a test that stops a broker gets a private one when the broker at KAFKA_BROKERS is someone else's", async () => {
@@ -95,7 +95,7 @@ describe('the local broker and its owner', { timeout: 300_000 }, () => {
       assert.equal(await accepts(own.brokers), false);
       assert.ok(alive(broker.pid), 'the given broker still runs');
       await own.restart();
-      assert.ok(await accepts(own.brokers));
+      assert.ok(await accepts(own.brokers), 'await accepts(own.brokers)');
     } finally {
       for (const [key, value] of [['KAFKA_BROKERS', saved.brokers], ['KAFKA_TEST_BROKER_DIR', saved.dir]] as const) {
         if (value === undefined) delete process.env[key];

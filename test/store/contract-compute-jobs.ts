@@ -69,7 +69,7 @@ export function computeJobContract(backend: TestBackend): void {
         for (;;) {
           const page = await find({ computeId: job, limit, after, category });
           pages += 1;
-          assert.ok(page.records.length <= limit);
+          assert.ok(page.records.length <= limit, 'page.records.length <= limit');
           seen.push(...page.records);
           if (!page.more) break;
           assert.equal(page.records.length, limit, 'a page followed by more is full');

@@ -112,7 +112,7 @@ export function computeHistoryContract(backend: TestBackend): void {
       const k = key(uid());
       await live.store.writeRecord(write(k, 0, { historySize: 10 }));
       const results = await Promise.all(Array.from({ length: 9 }, (_, i) => live.store.writeRecord(write(k, i + 1, { historySize: 10 }))));
-      assert.ok(results.every((r) => r.outcome === 'applied'));
+      assert.ok(results.every((r) => r.outcome === 'applied'), `results.every((r) => r.outcome === 'applied')`);
       const history = (await live.store.getComputeHistory(k, 10)) ?? [];
       assert.equal(history.length, 10);
       assert.deepEqual(history.map((e) => e.compute_id).sort(), Array.from({ length: 10 }, (_, n) => `job-${n}`).sort());

@@ -106,7 +106,7 @@ export function versionsContract(backend: TestBackend): void {
       const k = key(uid());
       await live.store.writeRecord(write(k, 1));
       assert.equal(await live.store.deleteRecord({ key: k, now: at(2), onlyIfComputeId: 'job-9' }), undefined);
-      assert.ok((await live.store.getRecords([k]))[0] !== undefined);
+      assert.ok((await live.store.getRecords([k]))[0] !== undefined, '(await live.store.getRecords([k]))[0] !== undefined');
       assert.deepEqual((await live.store.deleteRecord({ key: k, now: at(2), onlyIfComputeId: 'job-1' }))?.data, { n: 1 });
     });
 
@@ -115,7 +115,7 @@ export function versionsContract(backend: TestBackend): void {
       const state: RollbackState = { computeId: id, status: 'running', deleteUnversioned: false, restored: 0, skipped: 0, deleted: 0, startedAt: at(0), finishedAt: null, position: { entityType: 'bright_uid' } };
       assert.deepEqual(await live.store.rollbacks.create(state), state);
       assert.deepEqual(await live.store.rollbacks.create({ ...state, deleteUnversioned: true }), state, 'the first one stays');
-      assert.ok((await live.store.rollbacks.running()).includes(id));
+      assert.ok((await live.store.rollbacks.running()).includes(id), '(await live.store.rollbacks.running()).includes(id)');
       assert.equal(await live.store.rollbacks.lease(id, 'a', 1000, 2000), true);
       assert.equal(await live.store.rollbacks.lease(id, 'b', 1500, 2500), false, 'held by a');
       assert.equal(await live.store.rollbacks.save({ ...state, restored: 5 }, 'b'), false);
@@ -124,7 +124,7 @@ export function versionsContract(backend: TestBackend): void {
       const done: RollbackState = { ...state, status: 'done', restored: 5, finishedAt: at(1), position: null };
       assert.equal(await live.store.rollbacks.save(done, 'b'), true);
       assert.deepEqual(await live.store.rollbacks.get(id), done);
-      assert.ok(!(await live.store.rollbacks.running()).includes(id));
+      assert.ok(!(await live.store.rollbacks.running()).includes(id), '!(await live.store.rollbacks.running()).includes(id)');
       assert.equal(await live.store.rollbacks.get(uid()), undefined);
     });
   });

@@ -25,7 +25,7 @@ function write(entityValue: string, i: number, historySize: number): WriteRecord
 test('the largest history fits in one update expression (4 KB)', () => {
   const update = recordUpdate('t', { bright_uid: 'u', category: CAT }, { ...write('u', 1, MAX_COMPUTE_HISTORY_SIZE), eventTime: at(1) }, {});
   assert.ok(update.UpdateExpression.length < 4096, `${update.UpdateExpression.length} characters`);
-  assert.ok((update.ConditionExpression ?? '').length < 4096);
+  assert.ok((update.ConditionExpression ?? '').length < 4096, `(update.ConditionExpression ?? '').length < 4096`);
 });
 
 for (const server of ['moto', 'dynalite'] as DynamoDbServerKind[]) {

@@ -110,7 +110,7 @@ describe('DynamoDB tables', () => {
       const health = await store.health();
       assert.equal(health.ok, false, 'with events on, a missing outbox table is not healthy');
       assert.match(health.error ?? '', new RegExp(`${outbox}: table does not exist`));
-      assert.ok(health.tablesAvailable.includes(table));
+      assert.ok(health.tablesAvailable.includes(table), 'health.tablesAvailable.includes(table)');
       // Until the index exists, the by-compute-id query says what to do (503, not a 500).
       await assert.rejects(
         store.findByComputeId({ entityType: 'bright_uid', computeId: 'job', limit: 10 }),

@@ -67,7 +67,7 @@ for (const backend of BACKENDS) {
       let after: { lastWriteAt: string; computeId: string } | undefined;
       for (let pages = 0; pages < 50; pages++) {
         const page = await live.store.computeJobs.list({ limit: 2, after });
-        assert.ok(page.jobs.length <= 2);
+        assert.ok(page.jobs.length <= 2, 'page.jobs.length <= 2');
         paged.push(...page.jobs);
         const last = page.jobs.at(-1);
         if (!page.more || last === undefined) break;

@@ -39,7 +39,7 @@ test('sweeps expired records in bounded batches, earliest expiry first, each wit
     await store.writeRecord(write('bright_uid', 'future', '2025-10-16T11:00:00.000Z'));
     await store.writeRecord(write('bright_uid', 'never', undefined));
     const sweeper = store.sweeper;
-    assert.ok(sweeper !== undefined);
+    assert.ok(sweeper !== undefined, 'sweeper !== undefined');
 
     const swept: string[] = [];
     const event = (r: FeatureRecord): OutboxEvent => {

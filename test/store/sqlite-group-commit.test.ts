@@ -52,7 +52,7 @@ test('a write for an entity type that is not configured is refused without harmi
     const good = store.writeRecord(write(1));
     await assert.rejects(store.writeRecord({ ...write(2), key: key(2, 'planet') }));
     await good;
-    assert.ok((await store.getRecords([key(1)]))[0]);
+    assert.ok((await store.getRecords([key(1)]))[0], '(await store.getRecords([key(1)]))[0]');
   } finally {
     await store.close();
   }

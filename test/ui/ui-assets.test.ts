@@ -34,7 +34,7 @@ describe('web UI files over HTTP', () => {
       css: 'text/css; charset=utf-8',
     };
     const names = readdirSync(uiDirectory());
-    assert.ok(names.includes('index.html') && names.includes('app.js'));
+    assert.ok(names.includes('index.html') && names.includes('app.js'), `names.includes('index.html') && names.includes('app.js')`);
     for (const name of names) {
       const res = await http.get(`/ui/${name}`);
       assert.equal(res.status, 200, name);
@@ -84,7 +84,7 @@ describe('web UI files over HTTP', () => {
 
   test('the UI is not part of the API: no /ui path in OpenAPI', async () => {
     const ops = operations(await openApiDocument());
-    assert.ok(ops.length > 5);
+    assert.ok(ops.length > 5, 'ops.length > 5');
     assert.deepEqual(ops.filter((op) => op.includes('/ui')), []);
   });
 });
