@@ -1,5 +1,6 @@
 import {
   BatchGetItemCommand,
+  DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
   TransactWriteItemsCommand,
@@ -32,6 +33,9 @@ import { loadSdkParts, type SdkEndpoint, type SdkHttpRequest, type SdkHttpRespon
  *   so it throws the same exception classes with the same `$metadata`, `$fault`, `$retryable`
  *   and members (a failed condition's `Item`, a cancelled transaction's reasons) as `send`.
  *
+ * Merges and deletes of records (merge-protocol.ts, delete-record.ts) go the same way, so the
+ * same rule keeps them from being replayed.
+ *
  * What it leaves out per request: the middleware chain, endpoint resolution (resolved once per
  * operation, tables and account, with the SDK's own rules and the command's instructions, then
  * cached), the serde middleware's copies of the client config, the User-Agent, invocation-id
@@ -44,6 +48,7 @@ const COMMANDS = {
   UpdateItem: UpdateItemCommand,
   PutItem: PutItemCommand,
   TransactWriteItems: TransactWriteItemsCommand,
+  DeleteItem: DeleteItemCommand,
 } as const;
 
 export type Operation = keyof typeof COMMANDS;
