@@ -7,6 +7,7 @@ import {
   UpdateItemCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { conditionFailure } from './condition-failure.js';
 import { exchange, mayHaveBeenApplied, type HttpAgents } from './http-exchange.js';
 import { loadSdkParts, type SdkEndpoint, type SdkHttpRequest, type SdkHttpResponse, type SdkParts } from './sdk-parts.js';
 
@@ -223,6 +224,8 @@ export class DirectTransport implements RecordTransport {
       return bytes.byteLength === 0 ? {} : JSON.parse(bytes.toString('utf8'));
     }
     try {
+      const failedCondition = conditionFailure(response);
+      if (failedCondition !== undefined) throw failedCondition;
       const [, ns, name, traits, inSchema, outSchema] = command(operation, {}).schema as unknown[];
       await this.config.protocol.deserializeResponse(this.sdk.operation(ns, name, traits, inSchema, outSchema), { ...this.config }, response);
       throw new Error(`DynamoDB ${operation}: HTTP ${response.statusCode} without an error`);
