@@ -124,6 +124,20 @@ for (const server of ['moto', 'dynalite'] as DynamoDbServerKind[]) {
       });
     }
 
+    test('job statistics added without an answer fail with 503 and are counted once', async () => {
+      const job = `job-${uid()}`;
+      const counts = { computeId: job, writes: 2, firstWriteAt: at(1), lastWriteAt: at(2), categories: { [CAT]: 2 }, entityTypes: { bright_uid: 2 } };
+      await store.computeJobs.add([counts]);
+      // The ADD of the counts, not the conditional updates of the first and last write times.
+      proxy.withhold('UpdateItem', 'never', 1, 'ADD ');
+      const outcome = await store.computeJobs.add([counts]).then(() => 'answered', (err: unknown) => err);
+      await proxy.settled();
+      const stats = await store.computeJobs.get(job);
+      assert.equal(stats?.writes, 4, JSON.stringify(stats));
+      assert.deepEqual(stats?.categories, { [CAT]: 4 });
+      assert.ok(outcome instanceof StoreUnavailableError, String(outcome));
+    });
+
     test('a read without an answer is retried and answers', async () => {
       const id = uid();
       await store.writeRecord(write(id, 1));
