@@ -123,18 +123,25 @@ describe('DynamoDB direct transport', () => {
 
   test('a client error is not retried and arrives as the SDK exception, with its members', async () => {
     const transport = new DirectTransport(client(), agents);
-    answers = [fail(400, 'ConditionalCheckFailedException', { Item: { k: { S: 'old' } } })];
+    // Every kind of attribute value a record item holds, binaries included (the SDK decodes them).
+    const item = { k: { S: 'old' }, n: { N: '1.5' }, b: { B: 'AAEC' }, z: { NULL: true }, m: { M: { t: { BOOL: true }, l: { L: [{ B: 'Aw==' }, { S: 'x' }] } } } };
+    answers = [fail(400, 'ConditionalCheckFailedException', { Item: item })];
     const update = { TableName: TABLE, Key: GET_INPUT.Key, UpdateExpression: 'SET #a = :a', ExpressionAttributeNames: { '#a': 'a' }, ExpressionAttributeValues: { ':a': { S: 'x' } } };
     const sdkError = await client()
       .send(new UpdateItemCommand({ ...update, ConditionExpression: 'attribute_exists(k)' }))
       .catch((e: unknown) => e);
-    answers = [fail(400, 'ConditionalCheckFailedException', { Item: { k: { S: 'old' } } })];
+    answers = [fail(400, 'ConditionalCheckFailedException', { Item: item })];
     seen = [];
-    await assert.rejects(transport.send('UpdateItem', update, TABLE, JSON.stringify(update)), (err: Error & { Item?: unknown; $fault?: string }) => {
+    await assert.rejects(transport.send('UpdateItem', update, TABLE, JSON.stringify(update)), (err: Error & { Item?: unknown; $fault?: string; $metadata?: { httpStatusCode?: number } }) => {
+      const expected = sdkError as Error & { Item?: unknown; $fault?: string; $metadata?: { httpStatusCode?: number } };
       assert.equal(err.name, 'ConditionalCheckFailedException');
-      assert.equal(err.constructor, (sdkError as Error).constructor, 'the same exception class as the SDK throws');
-      assert.deepEqual(err.Item, { k: { S: 'old' } });
+      assert.equal(err.constructor, expected.constructor, 'the same exception class as the SDK throws');
+      assert.equal(err.message, expected.message);
+      assert.deepEqual(err.Item, expected.Item, 'the same Item as the SDK decodes it');
+      assert.ok(expected.Item !== undefined && (expected.Item as { b: { B: unknown } }).b.B instanceof Uint8Array);
       assert.equal(err.$fault, 'client');
+      assert.equal(err.$metadata?.httpStatusCode, 400);
+      assert.equal(err.$metadata?.httpStatusCode, expected.$metadata?.httpStatusCode);
       return true;
     });
     assert.equal(seen.length, 1);

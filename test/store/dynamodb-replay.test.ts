@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { StoreUnavailableError } from '../../src/errors.js';
 import type { OutboxEvent } from '../../src/model.js';
-import type { FeatureStore, RecordKey, WriteRecordInput } from '../../src/store/ports.js';
+import type { FeatureStore, MergeRecordInput, RecordKey, WriteRecordInput } from '../../src/store/ports.js';
 import { startWithholdingProxy, type Withholding, type WithholdingProxy } from '../support/answer-withholding-proxy.js';
 import { openStore } from '../support/backend.js';
 import { startDynamoDbInstance, type DynamoDbInstance, type DynamoDbServerKind } from '../support/dynamodb-backend.js';
@@ -24,6 +24,10 @@ const keyOf = (entityValue: string): RecordKey => ({ entityType: 'bright_uid', e
 
 function write(entityValue: string, i: number, event?: OutboxEvent): WriteRecordInput {
   return { key: keyOf(entityValue), data: { i }, computeId: `job-${i}`, now: at(i), historySize: 5, ...(event === undefined ? {} : { event }) };
+}
+
+function merge(entityValue: string, i: number, event?: OutboxEvent): MergeRecordInput {
+  return { key: keyOf(entityValue), set: { [`m${i}`]: i }, remove: [], computeId: `job-${i}`, now: at(i), historySize: 5, ...(event === undefined ? {} : { event }) };
 }
 
 function event(entityValue: string, i: number): OutboxEvent {
@@ -82,6 +86,58 @@ for (const server of ['moto', 'dynalite'] as DynamoDbServerKind[]) {
       assert.ok(outcome instanceof StoreUnavailableError, String(outcome));
     });
 
+    for (const how of HOW) {
+      test(`a merge applied without an answer (${how}) fails with 503 and is applied once`, async () => {
+        const id = uid();
+        await store.writeRecord(write(id, 1));
+        proxy.withhold('UpdateItem', how);
+        instance.requests.reset();
+        const outcome = await store.mergeRecord(merge(id, 2)).then(() => 'answered', (err: unknown) => err);
+        await proxy.settled();
+        const counts = instance.requests.counts();
+        const history = await store.getComputeHistory(keyOf(id), 5);
+        assert.deepEqual(
+          history?.map((h) => h.compute_id),
+          ['job-2', 'job-1'],
+        );
+        assert.equal(counts.UpdateItem, 1, JSON.stringify(counts));
+        assert.ok(outcome instanceof StoreUnavailableError, String(outcome));
+        const [record] = await store.getRecords([keyOf(id)]);
+        assert.deepEqual(record?.data, { i: 1, m2: 2 });
+      });
+
+      test(`a delete applied without an answer (${how}) fails with 503, not as "no such record"`, async () => {
+        const id = uid();
+        await store.writeRecord(write(id, 1));
+        proxy.withhold('DeleteItem', how);
+        instance.requests.reset();
+        const outcome = await store.deleteRecord({ key: keyOf(id), now: at(2) }).then(
+          (deleted) => `answered ${JSON.stringify(deleted ?? null)}`,
+          (err: unknown) => err,
+        );
+        await proxy.settled();
+        const counts = instance.requests.counts();
+        assert.equal(counts.DeleteItem, 1, JSON.stringify(counts));
+        assert.ok(outcome instanceof StoreUnavailableError, String(outcome));
+        const [record] = await store.getRecords([keyOf(id)]);
+        assert.equal(record, undefined, 'the delete was applied');
+      });
+    }
+
+    test('job statistics added without an answer fail with 503 and are counted once', async () => {
+      const job = `job-${uid()}`;
+      const counts = { computeId: job, writes: 2, firstWriteAt: at(1), lastWriteAt: at(2), categories: { [CAT]: 2 }, entityTypes: { bright_uid: 2 } };
+      await store.computeJobs.add([counts]);
+      // The ADD of the counts, not the conditional updates of the first and last write times.
+      proxy.withhold('UpdateItem', 'never', 1, 'ADD ');
+      const outcome = await store.computeJobs.add([counts]).then(() => 'answered', (err: unknown) => err);
+      await proxy.settled();
+      const stats = await store.computeJobs.get(job);
+      assert.equal(stats?.writes, 4, JSON.stringify(stats));
+      assert.deepEqual(stats?.categories, { [CAT]: 4 });
+      assert.ok(outcome instanceof StoreUnavailableError, String(outcome));
+    });
+
     test('a read without an answer is retried and answers', async () => {
       const id = uid();
       await store.writeRecord(write(id, 1));
@@ -99,6 +155,27 @@ for (const server of ['moto', 'dynalite'] as DynamoDbServerKind[]) {
         proxy.withhold('TransactWriteItems', 'never');
         const e = event(id, 2);
         const outcome = await store.writeRecord(write(id, 2, e)).then(() => 'answered', (err: unknown) => err);
+        await proxy.settled();
+        const claimed = await store.outbox.claim(`relay-${id}`, 100, 30_000);
+        assert.deepEqual(
+          claimed.filter((c) => c.key === e.key).map((c) => c.id),
+          [e.id],
+        );
+        await store.outbox.complete(claimed.map((c) => c.id));
+        const history = await store.getComputeHistory(keyOf(id), 5);
+        assert.deepEqual(
+          history?.map((h) => h.compute_id),
+          ['job-2', 'job-1'],
+        );
+        assert.ok(outcome instanceof StoreUnavailableError, String(outcome));
+      });
+
+      test('a merge transaction (merge and its event) applied without an answer is applied once: one event', async () => {
+        const id = uid();
+        await store.writeRecord(write(id, 1));
+        proxy.withhold('TransactWriteItems', 'never');
+        const e = event(id, 2);
+        const outcome = await store.mergeRecord(merge(id, 2, e)).then(() => 'answered', (err: unknown) => err);
         await proxy.settled();
         const claimed = await store.outbox.claim(`relay-${id}`, 100, 30_000);
         assert.deepEqual(

@@ -12,8 +12,12 @@ export type Withholding = 'never' | 'reset';
 export interface WithholdingProxy {
   /** `http://127.0.0.1:<port>` */
   endpoint: string;
-  /** Withholds the answers of the next `count` requests of `operation` (e.g. `UpdateItem`). */
-  withhold(operation: string, how: Withholding, count?: number): void;
+  /**
+   * Withholds the answers of the next `count` requests of `operation` (e.g. `UpdateItem`);
+   * with `containing`, only of those whose first chunk (headers, and the body when it came
+   * with them) contains that text.
+   */
+  withhold(operation: string, how: Withholding, count?: number, containing?: string): void;
   /** Requests whose answers were withheld so far. */
   withheld(): number;
   /** Resolves once the server has answered every withheld request (so it has applied them). */
@@ -30,7 +34,7 @@ export interface WithholdingProxy {
  */
 export async function startWithholdingProxy(target: string): Promise<WithholdingProxy> {
   const upstream = new URL(target);
-  const rules: { operation: string; how: Withholding; count: number }[] = [];
+  const rules: { operation: string; how: Withholding; count: number; containing: string }[] = [];
   const sockets = new Set<Socket>();
   let withheld = 0;
   let answeredWithheld = 0;
@@ -43,7 +47,7 @@ export async function startWithholdingProxy(target: string): Promise<Withholding
     client.on('data', (chunk: Buffer) => {
       if (held === undefined) {
         const text = chunk.toString('latin1');
-        const rule = rules.find((r) => r.count > 0 && text.includes(`DynamoDB_20120810.${r.operation}\r\n`));
+        const rule = rules.find((r) => r.count > 0 && text.includes(`DynamoDB_20120810.${r.operation}\r\n`) && text.includes(r.containing));
         if (rule !== undefined) {
           rule.count--;
           withheld++;
@@ -78,8 +82,8 @@ export async function startWithholdingProxy(target: string): Promise<Withholding
   const { port } = server.address() as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    withhold(operation, how, count = 1) {
-      rules.push({ operation, how, count });
+    withhold(operation, how, count = 1, containing = '') {
+      rules.push({ operation, how, count, containing });
     },
     withheld: () => withheld,
     async settled() {

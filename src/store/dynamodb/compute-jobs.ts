@@ -23,7 +23,9 @@ import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } 
 import type { GlobalSecondaryIndex } from '@aws-sdk/client-dynamodb';
 import type { ComputeJobStatsStore, JobListQuery, JobWrites } from '../ports.js';
 import { indexError } from './by-compute-id.js';
+import type { RecordTransport } from './direct-transport.js';
 import { isConditionalCheckFailed, translateError } from './errors.js';
+import { updateItem } from './fast-io.js';
 import type { Item } from './layout.js';
 import { OUTBOX_ATTR, type UpdateAction } from './outbox-item.js';
 
@@ -78,20 +80,27 @@ export function addCountsAction(table: string, w: JobWrites): Omit<UpdateAction,
 
 export class DynamoDbComputeJobs implements ComputeJobStatsStore {
   readonly #doc: DynamoDBDocumentClient;
+  readonly #transport: RecordTransport;
   readonly #table: string;
 
-  constructor(doc: DynamoDBDocumentClient, table: string) {
+  constructor(doc: DynamoDBDocumentClient, transport: RecordTransport, table: string) {
     this.#doc = doc;
+    this.#transport = transport;
     this.#table = table;
   }
 
-  /** Non-transactional: the path for stores without events (the relay adds in its transaction). */
+  /**
+   * Non-transactional: the path for stores without events (the relay adds in its transaction).
+   * The ADD of counts is not idempotent, so it goes through the record path's transport, which
+   * does not send again a request that may have been applied without an answer (a 503 then:
+   * the counts of that batch may be in, and are never in twice).
+   */
   async add(writes: readonly JobWrites[]): Promise<void> {
     await this.setTimes(writes);
     await Promise.all(
       writes.map(async (w) => {
         try {
-          await this.#doc.send(new UpdateCommand(addCountsAction(this.#table, w)));
+          await updateItem(this.#transport, addCountsAction(this.#table, w));
         } catch (err) {
           throw translateError(err, this.#table);
         }

@@ -1,8 +1,8 @@
-import { DeleteCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { StoreUnavailableError } from '../../errors.js';
 import type { FeatureRecord } from '../../model.js';
 import type { DeleteRecordInput, RecordKey } from '../ports.js';
 import { isConditionalCheckFailed, translateError } from './errors.js';
+import { deleteItem, transactWrite } from './fast-io.js';
 import { ATTR, field, toRecord, unstorableField } from './layout.js';
 import { appendAction } from './outbox-item.js';
 import { itemKey, jitter, ROUNDS, type RecordIo } from './record-io.js';
@@ -22,6 +22,10 @@ export interface VersionsPlace {
  * a consistent read (the event names the deleted features), then a TransactWriteItems of the
  * delete conditioned on the record being the one read, the event's outbox append and the
  * versions item's delete, in rounds against concurrent writers.
+ *
+ * The requests go through the record path's transport: a delete that may have been applied
+ * without an answer is not sent again (a replay would find nothing and answer "not found" for
+ * the record it deleted), it fails as 503.
  */
 export async function deleteRecord(io: RecordIo, spec: TableSpec, input: DeleteRecordInput, versions: VersionsPlace): Promise<FeatureRecord | undefined> {
   if (unstorableField(input.key.entityValue, input.key.category) !== undefined) return undefined;
@@ -30,17 +34,14 @@ export async function deleteRecord(io: RecordIo, spec: TableSpec, input: DeleteR
   if (input.event === undefined) {
     let deleted: FeatureRecord | undefined;
     try {
-      const res = await io.doc.send(
-        new DeleteCommand({
-          TableName: spec.table,
-          Key: key,
-          ReturnValues: 'ALL_OLD',
-          ...(only === undefined
-            ? {}
-            : { ConditionExpression: '#f.#m.#ci = :only', ExpressionAttributeNames: { '#f': ATTR.features, '#m': ATTR.meta, '#ci': ATTR.computeId }, ExpressionAttributeValues: { ':only': only } }),
-        }),
-      );
-      deleted = res.Attributes === undefined ? undefined : toRecord(spec.table, spec.entityType, input.key.entityValue, res.Attributes);
+      const old = await deleteItem(io.transport, {
+        TableName: spec.table,
+        Key: key,
+        ...(only === undefined
+          ? {}
+          : { ConditionExpression: '#f.#m.#ci = :only', ExpressionAttributeNames: { '#f': ATTR.features, '#m': ATTR.meta, '#ci': ATTR.computeId }, ExpressionAttributeValues: { ':only': only } }),
+      }, true);
+      deleted = old === undefined ? undefined : toRecord(spec.table, spec.entityType, input.key.entityValue, old);
     } catch (err) {
       if (only !== undefined && isConditionalCheckFailed(err)) return undefined;
       throw translateError(err, spec.table);
@@ -63,11 +64,7 @@ export async function deleteRecord(io: RecordIo, spec: TableSpec, input: DeleteR
     // The record's versions go with it, in the same transaction.
     const versionsDelete = { Delete: { TableName: versions.table, Key: versionsKey(input.key) } };
     try {
-      await io.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [{ Delete: del }, { Update: appendAction(io.outboxTable, pending) }, ...(versions.required ? [versionsDelete] : [])],
-        }),
-      );
+      await transactWrite(io.transport, [{ Delete: del }, { Update: appendAction(io.outboxTable, pending) }, ...(versions.required ? [versionsDelete] : [])]);
       return record;
     } catch (err) {
       const outcome = cancelOutcome(err);
@@ -82,7 +79,7 @@ export async function deleteRecord(io: RecordIo, spec: TableSpec, input: DeleteR
 
 async function dropVersions(io: RecordIo, table: string, key: RecordKey): Promise<void> {
   try {
-    await io.doc.send(new DeleteCommand({ TableName: table, Key: versionsKey(key) }));
+    await deleteItem(io.transport, { TableName: table, Key: versionsKey(key) }, false);
   } catch (err) {
     throw translateError(err, table);
   }

@@ -1,11 +1,13 @@
 import {
   BatchGetItemCommand,
+  DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
   TransactWriteItemsCommand,
   UpdateItemCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { conditionFailure } from './condition-failure.js';
 import { exchange, mayHaveBeenApplied, type HttpAgents } from './http-exchange.js';
 import { loadSdkParts, type SdkEndpoint, type SdkHttpRequest, type SdkHttpResponse, type SdkParts } from './sdk-parts.js';
 
@@ -32,6 +34,9 @@ import { loadSdkParts, type SdkEndpoint, type SdkHttpRequest, type SdkHttpRespon
  *   so it throws the same exception classes with the same `$metadata`, `$fault`, `$retryable`
  *   and members (a failed condition's `Item`, a cancelled transaction's reasons) as `send`.
  *
+ * Merges and deletes of records (merge-protocol.ts, delete-record.ts) go the same way, so the
+ * same rule keeps them from being replayed.
+ *
  * What it leaves out per request: the middleware chain, endpoint resolution (resolved once per
  * operation, tables and account, with the SDK's own rules and the command's instructions, then
  * cached), the serde middleware's copies of the client config, the User-Agent, invocation-id
@@ -44,6 +49,7 @@ const COMMANDS = {
   UpdateItem: UpdateItemCommand,
   PutItem: PutItemCommand,
   TransactWriteItems: TransactWriteItemsCommand,
+  DeleteItem: DeleteItemCommand,
 } as const;
 
 export type Operation = keyof typeof COMMANDS;
@@ -218,6 +224,8 @@ export class DirectTransport implements RecordTransport {
       return bytes.byteLength === 0 ? {} : JSON.parse(bytes.toString('utf8'));
     }
     try {
+      const failedCondition = conditionFailure(response);
+      if (failedCondition !== undefined) throw failedCondition;
       const [, ns, name, traits, inSchema, outSchema] = command(operation, {}).schema as unknown[];
       await this.config.protocol.deserializeResponse(this.sdk.operation(ns, name, traits, inSchema, outSchema), { ...this.config }, response);
       throw new Error(`DynamoDB ${operation}: HTTP ${response.statusCode} without an error`);

@@ -37,10 +37,20 @@ export interface PutAction {
   ReturnValuesOnConditionCheckFailure?: 'ALL_OLD';
 }
 
-export type TransactAction = { Update: WriteAction } | { Put: PutAction };
+/** A DeleteItem, or a transaction's Delete (the condition and its names and values optional). */
+export interface DeleteAction {
+  TableName: string;
+  Key: Item;
+  ConditionExpression?: string;
+  ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues?: Record<string, unknown>;
+}
+
+export type TransactAction = { Update: WriteAction } | { Put: PutAction } | { Delete: DeleteAction };
 
 interface WireOutput {
   Item?: WireItem;
+  Attributes?: WireItem;
   Responses?: Record<string, WireItem[]>;
   UnprocessedKeys?: Record<string, { Keys?: WireItem[] }>;
 }
@@ -58,8 +68,29 @@ function putWire(a: PutAction): object {
   return { ...a, Item: toWireItem(a.Item) };
 }
 
+function deleteWire(a: DeleteAction): object {
+  const values = a.ExpressionAttributeValues;
+  return values === undefined ? { ...a, Key: toWireItem(a.Key) } : { ...a, Key: toWireItem(a.Key), ExpressionAttributeValues: toWireItem(values) };
+}
+
 export async function updateItem(transport: RecordTransport, action: WriteAction): Promise<void> {
   await transport.send('UpdateItem', action, action.TableName, JSON.stringify(updateWire(action)));
+}
+
+/** An UpdateItem that returns the whole item as it is after the update (`ReturnValues: ALL_NEW`). */
+export async function updateItemReturningNew(transport: RecordTransport, action: WriteAction): Promise<Item | undefined> {
+  const res = (await transport.send('UpdateItem', action, action.TableName, JSON.stringify({ ...updateWire(action), ReturnValues: 'ALL_NEW' }))) as WireOutput;
+  return res.Attributes === undefined ? undefined : fromWireItem(res.Attributes);
+}
+
+/**
+ * A DeleteItem; with `returnOld` it returns the deleted item (`ReturnValues: ALL_OLD`), undefined
+ * when there was none.
+ */
+export async function deleteItem(transport: RecordTransport, action: DeleteAction, returnOld: boolean): Promise<Item | undefined> {
+  const body = returnOld ? { ...deleteWire(action), ReturnValues: 'ALL_OLD' } : deleteWire(action);
+  const res = (await transport.send('DeleteItem', action, action.TableName, JSON.stringify(body))) as WireOutput;
+  return res.Attributes === undefined ? undefined : fromWireItem(res.Attributes);
 }
 
 export async function putItem(transport: RecordTransport, action: PutAction): Promise<void> {
@@ -67,8 +98,8 @@ export async function putItem(transport: RecordTransport, action: PutAction): Pr
 }
 
 export async function transactWrite(transport: RecordTransport, actions: TransactAction[]): Promise<void> {
-  const wire = actions.map((a) => ('Update' in a ? { Update: updateWire(a.Update) } : { Put: putWire(a.Put) }));
-  const tables = actions.map((a) => ('Update' in a ? a.Update.TableName : a.Put.TableName));
+  const wire = actions.map((a) => ('Update' in a ? { Update: updateWire(a.Update) } : 'Put' in a ? { Put: putWire(a.Put) } : { Delete: deleteWire(a.Delete) }));
+  const tables = actions.map((a) => ('Update' in a ? a.Update.TableName : 'Put' in a ? a.Put.TableName : a.Delete.TableName));
   await transport.send('TransactWriteItems', { TransactItems: actions }, tables.join(','), JSON.stringify({ TransactItems: wire }));
 }
 

@@ -1,7 +1,8 @@
-import { TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FeatureMap } from '../../model.js';
 import type { MergeRecordInput } from '../ports.js';
+import type { RecordTransport } from './direct-transport.js';
 import { cancelReasons, errorName, isConditionalCheckFailed, translateError } from './errors.js';
+import { transactWrite, updateItemReturningNew } from './fast-io.js';
 import { ATTR, encodeData, field, MalformedItemError, toRecord, type Item } from './layout.js';
 import { appendAction, type PendingEvent } from './outbox-item.js';
 import type { TableSpec } from './tables.js';
@@ -93,9 +94,13 @@ export type MergeAttempt =
   /** DynamoDB refused the request as invalid: the merged item may be over the size limit. */
   | { kind: 'invalid'; error: unknown };
 
-/** Sends one merge update, with the event's outbox append in one transaction when there is one. */
+/**
+ * Sends one merge update, with the event's outbox append in one transaction when there is one,
+ * on the record path's transport: a merge that may have been applied without an answer is not
+ * sent again (it would shift the compute history and append its event twice), it fails as 503.
+ */
 export async function mergeAction(
-  doc: DynamoDBDocumentClient,
+  transport: RecordTransport,
   outboxTable: string,
   table: string,
   update: UpdateRequest,
@@ -105,12 +110,11 @@ export async function mergeAction(
   const transaction = pending !== undefined || versions !== undefined;
   try {
     if (!transaction) {
-      const res = await doc.send(new UpdateCommand({ ...update, ReturnValues: 'ALL_NEW' }));
-      return { kind: 'applied', item: res.Attributes };
+      return { kind: 'applied', item: await updateItemReturningNew(transport, update) };
     }
     // The outbox append second (cancelOutcome reads its reason there), the versions update last.
     const companions = [...(pending === undefined ? [] : [{ Update: appendAction(outboxTable, pending) }]), ...(versions === undefined ? [] : [{ Update: versions }])];
-    await doc.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, ...companions] }));
+    await transactWrite(transport, [{ Update: update }, ...companions]);
     return { kind: 'applied', item: undefined };
   } catch (err) {
     if (errorName(err) === 'ValidationException' || cancelReasons(err)?.some((r) => r.code === 'ValidationError')) return { kind: 'invalid', error: err };

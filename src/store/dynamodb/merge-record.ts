@@ -41,16 +41,16 @@ export async function mergeRecord(io: RecordIo, spec: TableSpec, input: MergeRec
   for (let round = 0; round < MERGE_ROUNDS; round++) {
     let attempt: MergeAttempt;
     if (update !== undefined) {
-      attempt = await mergeAction(io.doc, io.outboxTable, spec.table, update, pending);
+      attempt = await mergeAction(io.transport, io.outboxTable, spec.table, update, pending);
     } else {
       const read = await io.get(spec, key, true);
       if (read === undefined) attempt = { kind: 'missing' };
       else if (isExpired(spec, input, read)) {
-        attempt = await mergeAction(io.doc, io.outboxTable, spec.table, expiredReplace(spec.table, key, input, encodeData(input.set)), pending, versions(input.set));
+        attempt = await mergeAction(io.transport, io.outboxTable, spec.table, expiredReplace(spec.table, key, input, encodeData(input.set)), pending, versions(input.set));
         if (attempt.kind === 'applied') return { featureCount: Object.keys(input.set).length, created: false };
       } else {
         const merged = mergedData(spec, input, read);
-        attempt = await mergeAction(io.doc, io.outboxTable, spec.table, replaceAction(spec, key, input, read), pending, versions(merged));
+        attempt = await mergeAction(io.transport, io.outboxTable, spec.table, replaceAction(spec, key, input, read), pending, versions(merged));
         if (attempt.kind === 'applied') return { featureCount: Object.keys(merged).length, created: false };
       }
     }

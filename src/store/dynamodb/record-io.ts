@@ -28,7 +28,7 @@ export type Attempt = { kind: 'applied'; created: boolean } | { kind: 'stale'; s
  */
 export class RecordIo {
   readonly doc: DynamoDBDocumentClient;
-  /** The record path's transport (fast-io.ts): reads, and the update and put of a write. */
+  /** The record path's transport (fast-io.ts): reads, and the writes, merges and deletes of records. */
   readonly transport: RecordTransport;
   readonly outboxTable: string;
 

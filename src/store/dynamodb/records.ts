@@ -100,7 +100,7 @@ export class DynamoDbStore implements FeatureStore {
     this.#consistentRead = options.consistentRead;
     this.#requireOutbox = options.requireOutbox;
     this.#io = new RecordIo(this.#doc, options.clients.records, options.outboxTable);
-    this.computeJobs = new DynamoDbComputeJobs(this.#doc, options.outboxTable);
+    this.computeJobs = new DynamoDbComputeJobs(this.#doc, options.clients.records, options.outboxTable);
     this.outbox = new DynamoDbOutbox(this.#doc, options.outboxTable, () => !this.#closed, this.computeJobs);
     this.#versionsTable = options.versionsTable;
     this.#requireVersions = options.requireVersions;
