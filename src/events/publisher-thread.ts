@@ -23,12 +23,15 @@ import type { PublisherWorkerData } from './publisher-worker.js';
 
 /**
  * The thread's heap limits, MiB. Its live data is one round in flight (at most
- * `OUTBOX_BATCH_SIZE` events, a few hundred KB) and kafkajs's connections; without limits V8
- * sizes a thread's young generation as the main thread's (up to 3 × 16 MiB under a high
- * allocation rate, which kafkajs's per-record buffers reach), and that is resident memory.
- * A thread that outgrows the old generation limit dies and is replaced like any other crash.
+ * `OUTBOX_BATCH_SIZE` events, a few hundred KB) and kafkajs's connections, ~6.5 MiB in all;
+ * without limits V8 sizes a thread's young generation as the main thread's (up to 3 × 16 MiB
+ * under a high allocation rate, which kafkajs's per-record buffers reach), and that is resident
+ * memory. A 4 MiB young generation kept the thread's heap at 17 MiB under the bench's writes
+ * (21 MiB with 8), for more, short scavenges on this thread, not on the event loop
+ * (docs/decisions/8-event-relay-cpu.md, round 2). A thread that outgrows the old generation
+ * limit dies and is replaced like any other crash.
  */
-export const PUBLISHER_THREAD_LIMITS: ResourceLimits = Object.freeze({ maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64 });
+export const PUBLISHER_THREAD_LIMITS: ResourceLimits = Object.freeze({ maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 });
 
 /** How long `close` waits for the thread to disconnect and exit before terminating it, ms. */
 const CLOSE_TIMEOUT_MS = 5_000;
