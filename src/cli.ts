@@ -5,6 +5,7 @@ import { EXPORT_HELP, runExportCommand } from './cli-export.js';
 import { IMPORT_HELP, runImportCommand } from './cli-import.js';
 import { loadConfig, type Config } from './config.js';
 import { ConfigError } from './errors.js';
+import { boundHeapGrowth } from './heap-growth.js';
 import { closeOnSignals, startServer } from './server.js';
 import { serveWorkers } from './workers.js';
 
@@ -150,6 +151,7 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'serve': {
       const cfg = config();
+      boundHeapGrowth();
       if (cfg.workers > 1) {
         await serveWorkers(cfg);
         return;

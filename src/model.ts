@@ -154,6 +154,25 @@ export function outboxEventFromText(id: string, key: string, event: FeatureEvent
   return outboxEvent;
 }
 
+/**
+ * The outbox event `{ id, key, event }` of the stored JSON `text`, parsed only when `event` is
+ * read (once). The relay never reads it: it publishes the text, and the SQLite outbox takes the
+ * job statistics from columns SQLite extracts. A parse per claimed event, and the parsed objects
+ * retained until the round's delete (promoted to the old generation under load), are saved.
+ */
+export function outboxEventOfText(id: string, key: string, text: string): OutboxEvent {
+  let parsed: FeatureEvent | undefined;
+  const outboxEvent: OutboxEvent = {
+    id,
+    key,
+    get event(): FeatureEvent {
+      return (parsed ??= JSON.parse(text) as FeatureEvent);
+    },
+  };
+  Object.defineProperty(outboxEvent, EVENT_TEXT, { value: text });
+  return outboxEvent;
+}
+
 /** The JSON text `event.event` was parsed from, when an outbox read it so. */
 export function outboxEventText(event: OutboxEvent): string | undefined {
   return (event as { [EVENT_TEXT]?: string })[EVENT_TEXT];

@@ -1,5 +1,10 @@
 import { logLevel, type LogEntry, type logCreator } from 'kafkajs';
-import type { Logger } from '../logger.js';
+
+/** Where kafkajs's lines go: the service's logger with `component: 'kafkajs'`, or a thread's forwarder to it. */
+export interface KafkaLog {
+  debug(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
 
 /**
  * kafkajs logs only at WARN and above (`kafkaLogLevel`), routed to pino as `warn`: kafkajs
@@ -18,8 +23,7 @@ export const kafkaLogLevel = logLevel.WARN;
 const EXPECTED = ['Limiting retries for the idempotent producer', 'Connection error:', 'Failed to connect to seed broker'];
 const EXPECTED_ERRORS = ['This server does not host this topic-partition'];
 
-export function kafkaLogCreator(logger: Logger): logCreator {
-  const log = logger.child({ component: 'kafkajs' });
+export function kafkaLogCreator(log: KafkaLog): logCreator {
   return () =>
     ({ namespace, level, log: entry }: LogEntry) => {
       const { message, timestamp: _timestamp, logger: _logger, ...extra } = entry as { message: string } & Record<string, unknown>;

@@ -10,7 +10,7 @@ import type { Logger } from '../logger.js';
 import { outboxEventText, type OutboxEvent } from '../model.js';
 import { DestinationMissingError, type EventPublisher } from './event-publisher.js';
 import { KeyPartitioner } from './key-partitioner.js';
-import { kafkaLogCreator, kafkaLogLevel } from './kafka-logger.js';
+import { kafkaLogCreator, kafkaLogLevel, type KafkaLog } from './kafka-logger.js';
 
 export interface KafkaPublisherOptions {
   /** Upper bound of one `publish` (connect + every produce request), ms. */
@@ -39,7 +39,38 @@ const HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type'
  * (the outbox's stored text when the event was read from one, the same bytes).
  */
 export function toKafkaMessage(event: OutboxEvent): Message {
-  return { key: event.key, value: outboxEventText(event) ?? JSON.stringify(event.event), headers: HEADERS };
+  return kafkaMessage(event.key, eventValue(event));
+}
+
+/** The JSON text of an outbox event as published: the stored text when there is one. */
+export function eventValue(event: OutboxEvent): string {
+  return outboxEventText(event) ?? JSON.stringify(event.event);
+}
+
+/** The Kafka message with `key` and the event's JSON text `value`. */
+export function kafkaMessage(key: string, value: string): Message {
+  return { key, value, headers: HEADERS };
+}
+
+/**
+ * The Kafka side of the publisher in its own terms: messages (key and JSON text) instead of
+ * outbox events. The publisher thread (publisher-thread.ts) runs this one.
+ */
+export interface MessagePublisher {
+  /** As `EventPublisher.publish`, for the messages of the events, in order. */
+  publish(messages: readonly Message[]): Promise<void>;
+  probe(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The publisher of outbox events, on this thread (tests; the service runs `createKafkaSender` in a worker thread). */
+export function createKafkaPublisher(config: KafkaConfig, logger: Logger, options: KafkaPublisherOptions = {}): EventPublisher {
+  const sender = createKafkaSender(config, logger.child({ component: 'kafkajs' }), options);
+  return {
+    publish: (events) => sender.publish(events.map(toKafkaMessage)),
+    probe: () => sender.probe(),
+    close: () => sender.close(),
+  };
 }
 
 /**
@@ -49,7 +80,7 @@ export function toKafkaMessage(event: OutboxEvent): Message {
  * is unknown then cannot wedge the old producer's sequence numbers; a resend may duplicate,
  * which consumers absorb by `event_id`.
  */
-export function createKafkaPublisher(config: KafkaConfig, logger: Logger, options: KafkaPublisherOptions = {}): EventPublisher {
+export function createKafkaSender(config: KafkaConfig, log: KafkaLog, options: KafkaPublisherOptions = {}): MessagePublisher {
   const publishTimeoutMs = options.publishTimeoutMs ?? 20_000;
   const probeTimeoutMs = options.probeTimeoutMs ?? 5_000;
   const maxRequestBytes = options.maxRequestBytes ?? 512 * 1024;
@@ -62,7 +93,7 @@ export function createKafkaPublisher(config: KafkaConfig, logger: Logger, option
     requestTimeout: 10_000,
     retry: RETRY,
     logLevel: kafkaLogLevel,
-    logCreator: kafkaLogCreator(logger),
+    logCreator: kafkaLogCreator(log),
   });
   let producer: Promise<Producer> | undefined;
   let admin: Promise<Admin> | undefined;
@@ -98,18 +129,18 @@ export function createKafkaPublisher(config: KafkaConfig, logger: Logger, option
     await disconnect(current);
   }
 
-  async function send(events: readonly OutboxEvent[]): Promise<void> {
+  async function send(all: readonly Message[]): Promise<void> {
     const p = await connectedProducer();
-    for (const messages of chunks(events.map(toKafkaMessage), maxRequestBytes)) {
+    for (const messages of chunks(all, maxRequestBytes)) {
       await p.send({ topic: config.topic, acks: -1, messages });
     }
   }
 
   return {
-    async publish(events) {
-      if (events.length === 0) return;
+    async publish(messages) {
+      if (messages.length === 0) return;
       try {
-        await withTimeout(send(events), publishTimeoutMs, 'Kafka publish');
+        await withTimeout(send(messages), publishTimeoutMs, 'Kafka publish');
       } catch (err) {
         await resetProducer();
         throw topicMissing(err) ? new KafkaTopicMissingError(config.topic, err) : new KafkaPublishError(config.topic, err);
@@ -204,7 +235,7 @@ function saslOptions(sasl: NonNullable<KafkaConfig['sasl']>): SASLOptions {
 }
 
 /** Splits messages, in order, into runs of at most `maxBytes` of values (at least one each). */
-function chunks(messages: Message[], maxBytes: number): Message[][] {
+function chunks(messages: readonly Message[], maxBytes: number): Message[][] {
   const out: Message[][] = [];
   let current: Message[] = [];
   let bytes = 0;

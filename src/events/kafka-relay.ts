@@ -2,10 +2,13 @@ import type { Config, KafkaConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { OutboxStore } from '../store/ports.js';
-import { createKafkaPublisher } from './kafka-publisher.js';
 import { OutboxRelay } from './outbox-relay.js';
+import { createThreadKafkaPublisher } from './publisher-thread.js';
 
-/** The relay from `outbox` to the configured Kafka topic (not started). */
+/**
+ * The relay from `outbox` to the configured Kafka topic (not started). The relay runs on this
+ * thread, the Kafka client on a worker thread of its own (publisher-thread.ts).
+ */
 export function createKafkaRelay(
   kafka: KafkaConfig,
   config: Pick<Config, 'outbox' | 'shutdownTimeoutMs'>,
@@ -13,7 +16,7 @@ export function createKafkaRelay(
 ): OutboxRelay {
   return new OutboxRelay({
     ...deps,
-    publisher: createKafkaPublisher(kafka, deps.logger),
+    publisher: createThreadKafkaPublisher(kafka, deps.logger),
     options: {
       ...config.outbox,
       // Leave the rest of the shutdown budget to the HTTP server and the store.

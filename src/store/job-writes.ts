@@ -19,6 +19,18 @@ export function countedWriteOf(event: FeatureEvent): CountedWrite | undefined {
   return { computeId: event.compute_id, entityType: event.entity_type, category: event.resource_name, at: event.timestamp };
 }
 
+/** The same from the event's fields as stored (the SQLite outbox extracts them from the JSON). */
+export function countedWriteOfFields(
+  eventType: unknown,
+  computeId: unknown,
+  entityType: unknown,
+  category: unknown,
+  at: unknown,
+): CountedWrite | undefined {
+  if (eventType !== 'feature_available' || typeof computeId !== 'string' || computeId === '') return undefined;
+  return { computeId, entityType: String(entityType), category: String(category), at: String(at) };
+}
+
 interface Sum {
   writes: number;
   firstWriteAt: string;

@@ -4,9 +4,9 @@
  * from the single-file store.
  */
 import type { Database as Db, Statement } from 'better-sqlite3';
-import { outboxEventFromText, type OutboxEvent } from '../../model.js';
+import { outboxEventOfText, type FeatureEvent, type OutboxEvent } from '../../model.js';
 import type { OutboxStats, OutboxStore } from '../ports.js';
-import { jobWritesOf } from '../job-writes.js';
+import { countedWriteOfFields, JobWritesSum, type CountedWrite } from '../job-writes.js';
 import type { SqliteComputeJobs } from './compute-jobs.js';
 import type { Guard } from './errors.js';
 
@@ -15,6 +15,12 @@ interface OutboxRow {
   event_id: string;
   msg_key: string;
   payload: string;
+  /** What the job statistics need, extracted from `payload` by SQLite (`countedWriteOfFields`). */
+  event_type: unknown;
+  compute_id: unknown;
+  entity_type: unknown;
+  resource_name: unknown;
+  at: unknown;
 }
 
 /**
@@ -39,9 +45,10 @@ export class SqliteOutbox implements OutboxStore {
   readonly #syncFull: Statement<[]>;
   /**
    * The events this process claimed by event_id, with their seq, so that they are addressed by
-   * primary key and their job statistics taken from the parsed event, not parsed again.
+   * primary key, and the write each counts for its job's statistics (from the claim's columns:
+   * the payload is not parsed in JavaScript at all).
    */
-  readonly #claimed = new Map<string, { seq: number; event: OutboxEvent['event'] }>();
+  readonly #claimed = new Map<string, { seq: number; write: CountedWrite | undefined }>();
 
   constructor(db: Db, durable: boolean, guard: Guard, jobs: SqliteComputeJobs) {
     this.#db = db;
@@ -51,7 +58,10 @@ export class SqliteOutbox implements OutboxStore {
     this.#claim = db.prepare(
       `UPDATE outbox SET lease_owner = ?, lease_until = ?
        WHERE seq IN (SELECT seq FROM outbox WHERE lease_until <= ? ORDER BY seq LIMIT ?)
-       RETURNING seq, event_id, msg_key, payload`,
+       RETURNING seq, event_id, msg_key, payload,
+         payload ->> '$.event_type' AS event_type, payload ->> '$.compute_id' AS compute_id,
+         payload ->> '$.entity_type' AS entity_type, payload ->> '$.resource_name' AS resource_name,
+         payload ->> '$.timestamp' AS at`,
     );
     // Ids travel as JSON array parameters: one statement per batch, whatever its size. Rows are
     // found by seq, and the event id must match too: a seq freed by another relay's delete can
@@ -78,9 +88,8 @@ export class SqliteOutbox implements OutboxStore {
     const rows = this.#bookkeeping(() => this.#claim.all(owner, now + leaseMs, now, limit));
     rows.sort((a, b) => a.seq - b.seq);
     return rows.map((r) => {
-      const event = JSON.parse(r.payload) as OutboxEvent['event'];
-      this.#claimed.set(r.event_id, { seq: r.seq, event });
-      return outboxEventFromText(r.event_id, r.msg_key, event, r.payload);
+      this.#claimed.set(r.event_id, { seq: r.seq, write: countedWriteOfFields(r.event_type, r.compute_id, r.entity_type, r.resource_name, r.at) });
+      return outboxEventOfText(r.event_id, r.msg_key, r.payload);
     });
   }
 
@@ -88,17 +97,17 @@ export class SqliteOutbox implements OutboxStore {
     const { seqs, known, unknown } = this.#split(ids);
     this.#bookkeeping(() =>
       this.#db.transaction(() => {
-        const deleted: OutboxEvent['event'][] = [];
+        const deleted = new JobWritesSum();
         if (seqs.length > 0) {
           for (const row of this.#complete.all(JSON.stringify(seqs), JSON.stringify(known))) {
-            const claimed = this.#claimed.get(row.event_id);
-            if (claimed !== undefined) deleted.push(claimed.event);
+            const write = this.#claimed.get(row.event_id)?.write;
+            if (write !== undefined) deleted.add(write);
           }
         }
         if (unknown.length > 0) {
-          for (const row of this.#completeById.all(JSON.stringify(unknown))) deleted.push(JSON.parse(row.payload) as OutboxEvent['event']);
+          for (const row of this.#completeById.all(JSON.stringify(unknown))) deleted.addEvent(JSON.parse(row.payload) as FeatureEvent);
         }
-        this.#jobs.addNow(jobWritesOf(deleted));
+        this.#jobs.addNow(deleted.drain());
       })(),
     );
     for (const id of ids) this.#claimed.delete(id);
