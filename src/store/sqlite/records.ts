@@ -36,6 +36,7 @@ import { SqliteVersions } from './versions.js';
 import { Checkpointer } from './checkpointer.js';
 import { migrate, openDatabase, type Synchronous } from './schema.js';
 import { readKeys } from './batch-read.js';
+import { EntityReads } from './entity-read.js';
 import { applyMerge, applyWrite, type WriteContext } from './write-protocol.js';
 import { columnsToRecord, toRecord } from './rows.js';
 import { prepareTable, type ComputeJobRow, type TableStatements } from './statements.js';
@@ -65,6 +66,8 @@ export class SqliteStore implements FeatureStore {
   readonly #guard: Guard;
   readonly #commits: GroupCommit;
   readonly #tables = new Map<string, TableStatements>();
+  /** Entity type → the multi-read of one entity's categories (entity-read.ts). */
+  readonly #entityReads = new Map<string, EntityReads>();
   readonly #tableNames: readonly string[];
   readonly #insertEvent: Statement<[string, string, string, string]>;
   readonly #checkpointer: Checkpointer;
@@ -90,7 +93,10 @@ export class SqliteStore implements FeatureStore {
     this.#guard = guardFor(db);
     this.#commits = new GroupCommit(db, this.#guard, () => this.#checkpointer.afterCommit());
     this.#tableNames = Object.values(options.entityTables);
-    for (const [entityType, table] of Object.entries(options.entityTables)) this.#tables.set(entityType, prepareTable(db, table));
+    for (const [entityType, table] of Object.entries(options.entityTables)) {
+      this.#tables.set(entityType, prepareTable(db, table));
+      this.#entityReads.set(entityType, new EntityReads(db, table));
+    }
     this.#insertEvent = db.prepare('INSERT INTO outbox (event_id, msg_key, payload, created_at) VALUES (?, ?, ?, ?)');
     this.computeJobs = new SqliteComputeJobs(db, this.#guard);
     this.outbox = new SqliteOutbox(db, options.synchronous !== 'normal', this.#guard, this.computeJobs);
@@ -116,6 +122,9 @@ export class SqliteStore implements FeatureStore {
     const first = keys[0];
     if (first === undefined) return [];
     if (keys.every((key) => key.entityType === first.entityType)) {
+      // A multi-read: a few categories of one entity, one statement of point lookups.
+      const entity = this.#entityReads.get(first.entityType);
+      if (entity !== undefined && EntityReads.fits(keys)) return this.#guard(() => entity.read(keys));
       return this.#guard(() => readKeys(this.#statements(first.entityType), keys, this.#inReadTransaction));
     }
     const result: (FeatureRecord | undefined)[] = new Array<FeatureRecord | undefined>(keys.length).fill(undefined);

@@ -100,7 +100,7 @@ export interface TableStatements {
 }
 
 /** The columns of `RowColumns`: a record's columns but its key. */
-const DATA_COLUMNS = 'data, created_at, updated_at, compute_id, event_time';
+export const DATA_COLUMNS = 'data, created_at, updated_at, compute_id, event_time';
 const COLUMNS = `category, ${DATA_COLUMNS}`;
 
 export function prepareTable(db: Db, table: string): TableStatements {
