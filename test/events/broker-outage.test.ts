@@ -90,7 +90,7 @@ for (const backend of EVENT_BACKENDS) describe(`broker outage (${backend.name})`
       );
       const metrics = await getText(`${runtime.url}/metrics`);
       assert.ok((metricValue(metrics, 'feature_store_events_failed_total') ?? 0) > 0, 'failed publishes are counted');
-      assert.ok((metricValue(metrics, 'feature_store_outbox_oldest_pending_age_seconds') ?? 0) > 0);
+      assert.ok((metricValue(metrics, 'feature_store_outbox_oldest_pending_age_seconds') ?? 0) > 0, `(metricValue(metrics, 'feature_store_outbox_oldest_pending_age_seconds') ?? 0) > 0`);
     } finally {
       await broker.restart();
       restartedAt = performance.now();
@@ -107,7 +107,7 @@ for (const backend of EVENT_BACKENDS) describe(`broker outage (${backend.name})`
     }
     await eventually(async () => (await eventsHealth(runtime.url)).events.status === 'ok', 15_000, 'events ok again');
     const metrics = await getText(`${runtime.url}/metrics`);
-    assert.ok((metricValue(metrics, 'feature_store_events_published_total') ?? 0) >= count);
+    assert.ok((metricValue(metrics, 'feature_store_events_published_total') ?? 0) >= count, `(metricValue(metrics, 'feature_store_events_published_total') ?? 0) >= count`);
     await eventually(
       async () => metricValue(await getText(`${runtime.url}/metrics`), 'feature_store_outbox_pending') === 0,
       5_000,

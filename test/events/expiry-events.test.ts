@@ -67,7 +67,7 @@ describe('expiry on SQLite: records removed, feature_deleted events published', 
     for (const id of ids.slice(0, 4)) {
       const event = deletedOf(id)[0]?.value;
       assert.deepEqual(eventSchemaErrors(event), []);
-      assert.ok(isRecord(event));
+      assert.ok(isRecord(event), 'isRecord(event)');
       assert.equal(event.resource_name, 'd0_unauth_features');
       assert.deepEqual(event.features, ['score', 'band']);
       assert.equal(event.timestamp, '2025-10-16T10:01:00.000Z');

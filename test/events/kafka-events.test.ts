@@ -120,7 +120,7 @@ describe('change events on Kafka', { timeout: 300_000 }, () => {
       assert.equal(matching.length, 1, `one event for ${want.key} ${want.event.resource_name}`);
       const message = matching[0] as ConsumedMessage;
       assert.deepEqual(eventSchemaErrors(message.value), [], 'the value conforms to docs/event.schema.json');
-      assert.ok(isRecord(message.value));
+      assert.ok(isRecord(message.value), 'isRecord(message.value)');
       const { event_id: eventId, ...rest } = message.value;
       assert.match(String(eventId), UUID);
       ids.add(String(eventId));
@@ -199,7 +199,7 @@ describe('change events on Kafka', { timeout: 300_000 }, () => {
     const start = performance.now();
     const results = await pool(count, 25, (i) => write(runtime.url, { entityValue: `${run}-burst-${i}`, features: { i } }));
     const writeMs = performance.now() - start;
-    assert.ok(results.every((r) => r.status === 200));
+    assert.ok(results.every((r) => r.status === 200), 'results.every((r) => r.status === 200)');
     const prefix = `bright_uid:${run}-burst-`;
     await consumed.waitFor(() => new Set(byKey(prefix).map((m) => m.key)).size >= count, 60_000, `${count} events`);
     const totalMs = performance.now() - start;

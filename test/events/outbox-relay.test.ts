@@ -38,7 +38,7 @@ async function preload(store: SqliteStore, keys: string[], count: number): Promi
 
 function kafkaConfig(brokers: string, topic: string) {
   const kafka = loadConfig({ KAFKA_BROKERS: brokers, TOPIC_NAME: topic }).kafka;
-  assert.ok(kafka !== undefined);
+  assert.ok(kafka !== undefined, 'kafka !== undefined');
   return kafka;
 }
 

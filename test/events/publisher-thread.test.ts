@@ -191,7 +191,7 @@ describe('publisher thread (Kafka)', { timeout: 300_000 }, () => {
 
   function kafkaConfig(topicName: string) {
     const kafka = loadConfig({ KAFKA_BROKERS: brokers, TOPIC_NAME: topicName }).kafka;
-    assert.ok(kafka !== undefined);
+    assert.ok(kafka !== undefined, 'kafka !== undefined');
     return kafka;
   }
 

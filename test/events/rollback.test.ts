@@ -115,7 +115,7 @@ for (const backend of EVENT_BACKENDS.filter((b) => b.versions)) {
           );
           const events = consumed.messages.filter((m) => isRecord(m.value) && m.value.compute_id === good);
           for (const m of events) {
-            assert.ok(isRecord(m.value));
+            assert.ok(isRecord(m.value), 'isRecord(m.value)');
             assert.equal(m.value.event_type, 'feature_available');
             assert.deepEqual(m.value.features, ['score']);
           }

@@ -71,6 +71,6 @@ for (const backend of EVENT_BACKENDS) describe(`missing Kafka topic (${backend.n
     await eventually(async () => (await eventsHealth(runtime.url)).events.status === 'ok', 30_000, 'events ok');
     const { events } = await eventsHealth(runtime.url);
     assert.equal(events.reason, undefined);
-    assert.ok(lines.some((l) => l.msg === 'Kafka topic exists now; publishing change events'));
+    assert.ok(lines.some((l) => l.msg === 'Kafka topic exists now; publishing change events'), `lines.some((l) => l.msg === 'Kafka topic exists now; publishing change events')`);
   });
 });

@@ -137,7 +137,7 @@ function batchSuite(backend: TestBackend, maxEntities: number): void {
 
     test('documented in OpenAPI; reads counted per key in metrics', async () => {
       const doc = (await http.get('/openapi.json')).json as { paths: Record<string, Record<string, unknown>> };
-      assert.ok(doc.paths[BATCH]?.post);
+      assert.ok(doc.paths[BATCH]?.post, 'doc.paths[BATCH]?.post');
       const before = await readsCounted(http);
       const id = uid();
       await http.post('/api/v1/items', writeBody(id, { a: 1 }, CAT2, 'account_pid'));
@@ -156,7 +156,7 @@ function batchSuite(backend: TestBackend, maxEntities: number): void {
         await runtime.store.close();
         const res = await client(runtime.url).post(BATCH, batchBody(['u1', 'u2']));
         assert.equal(res.status, 503, res.text);
-        assert.ok(res.headers.get('retry-after'));
+        assert.ok(res.headers.get('retry-after'), `res.headers.get('retry-after')`);
       } finally {
         await runtime.close();
         await instance.teardown();

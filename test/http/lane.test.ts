@@ -160,14 +160,14 @@ function laneSuite(backend: TestBackend): void {
       const body = '{"meta":{"source":"prediction_service"},"data":{}}';
       const res = await sameAsNode([post('/api/v1/items', body).slice(0, -10)]);
       assert.equal(res.status, 408, res.text);
-      assert.ok(res.closedByServer);
+      assert.ok(res.closedByServer, 'res.closedByServer');
     });
 
     test('Connection: close is honoured; an idle lane connection closes after the keep-alive timeout', async () => {
       const closed = await rawExchange(url(), [get(`/api/v1/get/item/${uid()}/${CAT}`, 'Connection: close\r\n')]);
       assert.deepEqual(statuses(closed), [404]);
       assert.match(closed.text, /\r\nConnection: close\r\n\r\n/);
-      assert.ok(closed.closedByServer);
+      assert.ok(closed.closedByServer, 'closed.closedByServer');
       const idle = await rawExchange(url(), [get(`/api/v1/get/item/${uid()}/${CAT}`)]);
       assert.deepEqual(statuses(idle), [404]);
       assert.match(idle.text, /\r\nConnection: keep-alive\r\nKeep-Alive: timeout=0\r\n\r\n/);

@@ -293,13 +293,13 @@ export function storeContract(backend: TestBackend): void {
       const nows = Array.from({ length: 50 }, (_, i) => isoPlus(T0, i * 1000));
       const results = await Promise.all(nows.map((now, i) => store.writeRecord(write({ entityValue: id, now, data: { writer: i } }))));
       const record = await get(key(id));
-      assert.ok(record);
+      assert.ok(record, 'record');
       assert.ok(nows.includes(record.meta.created_at), 'created_at is one of the write times');
       const metas = results.map(applied);
       // Every writer that learned the creation time saw the same one: exactly one write created the record.
       for (const m of metas) if (m.created_at !== undefined) assert.equal(m.created_at, record.meta.created_at);
       if (metas.every((m) => m.created !== undefined)) assert.equal(metas.filter((m) => m.created === true).length, 1);
-      assert.ok(nows.includes(record.meta.updated_at));
+      assert.ok(nows.includes(record.meta.updated_at), 'nows.includes(record.meta.updated_at)');
     });
 
     describe('event time', () => {
@@ -417,9 +417,9 @@ export function storeContract(backend: TestBackend): void {
             return build(record);
           },
         });
-        assert.ok(deleted);
+        assert.ok(deleted, 'deleted');
         // A backend may build the event more than once (a retried attempt); always from the record deleted.
-        assert.ok(seen.length >= 1);
+        assert.ok(seen.length >= 1, 'seen.length >= 1');
         for (const record of seen) assert.deepEqual(record, deleted);
         const claimed = await drainAndComplete();
         assert.deepEqual(claimed.map((e) => e.id), [written.id, eventId(201)]);
@@ -432,7 +432,7 @@ export function storeContract(backend: TestBackend): void {
         const before = (await store.outbox.stats()).pending;
         assert.equal(await store.deleteRecord({ key: key(uid()), now: T1, event: deleteEvent(202) }), undefined);
         assert.equal((await store.outbox.stats()).pending, before);
-        assert.ok(!(await drainAndComplete()).some((e) => e.id === eventId(202)));
+        assert.ok(!(await drainAndComplete()).some((e) => e.id === eventId(202)), '!(await drainAndComplete()).some((e) => e.id === eventId(202))');
       });
 
       test('a write after a delete creates a new record with a new created_at and no event time', async () => {
@@ -459,9 +459,9 @@ export function storeContract(backend: TestBackend): void {
         await store.writeRecord(write({ entityValue: id, event: e }));
         const stats = await store.outbox.stats();
         assert.equal(stats.pending, before.pending + 1);
-        assert.ok(stats.oldestCreatedAt !== null);
+        assert.ok(stats.oldestCreatedAt !== null, 'stats.oldestCreatedAt !== null');
         const claimed = await drain(store, 'relay-a');
-        assert.ok(claimed.some((c) => c.id === e.id));
+        assert.ok(claimed.some((c) => c.id === e.id), 'claimed.some((c) => c.id === e.id)');
         const found = claimed.find((c) => c.id === e.id) as OutboxEvent;
         assert.deepEqual(found, e);
         // The text a publisher sends as it is, when the backend keeps it: the event's JSON, byte for byte.

@@ -58,7 +58,7 @@ describe('DynamoDB attribute codec', () => {
     assert.deepEqual(back, expected);
     const data = (back.features as { data: { numbers: number[]; bin: unknown } }).data;
     for (const [i, n] of NUMBERS.entries()) assert.ok(Object.is(data.numbers[i], n === 0 ? 0 : n), `number ${String(n)}`);
-    assert.ok(data.bin instanceof Uint8Array);
+    assert.ok(data.bin instanceof Uint8Array, 'data.bin instanceof Uint8Array');
     assert.deepEqual([...data.bin], [0, 1, 2, 250, 255]);
   });
 

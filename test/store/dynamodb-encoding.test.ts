@@ -51,17 +51,17 @@ describe('DynamoDB value encoding', () => {
   test('29 levels inside a feature stay native; deeper features are stored as JSON in a Binary', async () => {
     const stored = await roundTrip({ shallow: nest(29), deep: nest(30), deepest: nest(32), plain: 5 });
     assert.ok(stored?.shallow?.L, 'native list');
-    assert.ok(stored?.deep?.B instanceof Uint8Array);
-    assert.ok(stored?.deepest?.B instanceof Uint8Array);
+    assert.ok(stored?.deep?.B instanceof Uint8Array, 'stored?.deep?.B instanceof Uint8Array');
+    assert.ok(stored?.deepest?.B instanceof Uint8Array, 'stored?.deepest?.B instanceof Uint8Array');
     assert.deepEqual(stored?.plain, { N: '5' });
   });
 
   test('numbers outside DynamoDB\'s range round-trip through the Binary form', async () => {
     const stored = await roundTrip({ tiny: 1e-200, smallest: 5e-324, ok: 1e-130, list: [1, 1e-300] });
-    assert.ok(stored?.tiny?.B);
-    assert.ok(stored?.smallest?.B);
-    assert.ok(stored?.list?.B);
-    assert.ok(stored?.ok?.N);
+    assert.ok(stored?.tiny?.B, 'stored?.tiny?.B');
+    assert.ok(stored?.smallest?.B, 'stored?.smallest?.B');
+    assert.ok(stored?.list?.B, 'stored?.list?.B');
+    assert.ok(stored?.ok?.N, 'stored?.ok?.N');
   });
 
   test('unpaired surrogates and __proto__ keys round-trip exactly', async () => {

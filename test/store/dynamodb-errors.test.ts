@@ -84,7 +84,7 @@ describe('DynamoDB errors', () => {
         const read = await http.get(`/api/v1/get/item/a-1/${CAT}?entity_type=account_pid`);
         assert.equal(read.status, 503);
         assert.equal(read.text, `{"detail":"Feature store table 'no_such_table' does not exist","code":"STORE_TABLE_MISSING"}`);
-        assert.ok(Number(read.headers.get('retry-after')) > 0);
+        assert.ok(Number(read.headers.get('retry-after')) > 0, `Number(read.headers.get('retry-after')) > 0`);
         const health = await http.get('/api/v1/health');
         assert.equal(health.status, 503);
         assert.deepEqual((health.json as { tables_available: string[] }).tables_available, [instance.tables.bright_uid]);
@@ -176,7 +176,7 @@ describe('DynamoDB errors', () => {
       try {
         answer = { status: 400, type: 'ValidationException' };
         await assert.rejects(getOne(store, 'bright_uid', 'u', CAT), (err: unknown) => {
-          assert.ok(!(err instanceof FeatureStoreError));
+          assert.ok(!(err instanceof FeatureStoreError), '!(err instanceof FeatureStoreError)');
           assert.equal((err as Error).name, 'ValidationException');
           return true;
         });
@@ -194,7 +194,7 @@ describe('DynamoDB errors', () => {
     try {
       const started = Date.now();
       await assert.rejects(getOne(store, 'bright_uid', 'u', CAT), StoreUnavailableError);
-      assert.ok(Date.now() - started < 2000);
+      assert.ok(Date.now() - started < 2000, 'Date.now() - started < 2000');
     } finally {
       await store.close();
       await instance.teardown();
@@ -273,11 +273,11 @@ describe('DynamoDB errors', () => {
 
   test('mapping looks at the error name only, never the message', () => {
     const named = (name: string, message: string): Error => Object.assign(new Error(message), { name });
-    assert.ok(translateError(named('ResourceNotFoundException', 'throttled by aws'), 't1') instanceof TableMissingError);
-    assert.ok(translateError(named('ThrottlingException', 'table not found'), 't1') instanceof StoreThrottledError);
+    assert.ok(translateError(named('ResourceNotFoundException', 'throttled by aws'), 't1') instanceof TableMissingError, `translateError(named('ResourceNotFoundException', 'throttled by aws'), 't1') instanceof TableMissingError`);
+    assert.ok(translateError(named('ThrottlingException', 'table not found'), 't1') instanceof StoreThrottledError, `translateError(named('ThrottlingException', 'table not found'), 't1') instanceof StoreThrottledError`);
     const other = named('ValidationException', 'aws is unavailable, throttled, access denied');
     assert.equal(translateError(other, 't1'), other);
     const network = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
-    assert.ok(translateError(network, 't1') instanceof StoreUnavailableError);
+    assert.ok(translateError(network, 't1') instanceof StoreUnavailableError, `translateError(network, 't1') instanceof StoreUnavailableError`);
   });
 });

@@ -56,7 +56,7 @@ test('a delete queued between writes of the same turn is applied in arrival orde
     const second = store.writeRecord(write('x', { now: T1, data: { v: 2 } }));
     const [, record, last] = await Promise.all([first, deleted, second]);
     assert.deepEqual(record?.data, { v: 1 });
-    assert.ok(last.outcome === 'applied' && last.meta.created === true && last.meta.created_at === T1);
+    assert.ok(last.outcome === 'applied' && last.meta.created === true && last.meta.created_at === T1, `last.outcome === 'applied' && last.meta.created === true && last.meta.created_at === T1`);
     assert.deepEqual((await store.getRecords([key('x')]))[0]?.data, { v: 2 });
     assert.equal((await store.outbox.stats()).pending, 1);
   } finally {
@@ -145,7 +145,7 @@ test('a version-2 database migrates to the current version keeping its records a
     assert.equal(check.pragma('user_version', { simple: true }), SCHEMA_VERSION);
     // Entity tables that are not configured now are migrated too.
     const cols = (check.pragma('table_info(retired_feature_store)') as { name: string }[]).map((c) => c.name);
-    assert.ok(cols.includes('event_time'));
+    assert.ok(cols.includes('event_time'), `cols.includes('event_time')`);
   } finally {
     check.close();
   }
