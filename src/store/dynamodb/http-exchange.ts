@@ -1,10 +1,15 @@
-import http from 'node:http';
 import https from 'node:https';
+import type { Connection, ConnectionPool } from './connection-pool.js';
+import { ResponseParser } from './response-parser.js';
 import type { SdkHttpRequest, SdkHttpResponse, SdkParts } from './sdk-parts.js';
 
-/** The keep-alive agents the SDK clients share (client.ts) and the time limit of each wait. */
+/**
+ * Where the record path's requests go (client.ts): http endpoints (DynamoDB Local, emulators,
+ * proxies) on the lean client's own keep-alive connections, https endpoints (DynamoDB) through
+ * node:https on the keep-alive agent the SDK clients share; and the time limit of each wait.
+ */
 export interface HttpAgents {
-  http: http.Agent;
+  pool: ConnectionPool;
   https: https.Agent;
   timeoutMs: number;
 }
@@ -43,14 +48,16 @@ export function mayHaveBeenApplied(err: unknown): boolean {
  * socket with a late answer still on its way must not serve the next request).
  */
 export function exchange(request: SdkHttpRequest, agents: HttpAgents, sdk: SdkParts): Promise<SdkHttpResponse> {
+  return request.protocol === 'https:' ? nodeExchange(request, agents, sdk) : leanExchange(request, agents, sdk);
+}
+
+/** `exchange` on node:https (https endpoints). */
+function nodeExchange(request: SdkHttpRequest, agents: HttpAgents, sdk: SdkParts): Promise<SdkHttpResponse> {
   return new Promise((resolve, reject) => {
-    const tls = request.protocol === 'https:';
-    // An IPv6 literal comes bracketed from the endpoint URL; node:http takes it bare.
-    const host = request.hostname.startsWith('[') ? request.hostname.slice(1, -1) : request.hostname;
-    const options = { agent: tls ? agents.https : agents.http, host, port: request.port, path: request.path, method: request.method, headers: request.headers };
+    const options = { agent: agents.https, host: bareHost(request.hostname), port: request.port, path: request.path, method: request.method, headers: request.headers };
     let sent = false;
     let settled = false;
-    const req = (tls ? https.request : http.request)(options, (res) => {
+    const req = https.request(options, (res) => {
       clearTimeout(timer);
       timer = setTimeout(() => fail(limitPassed('the response body', agents.timeoutMs)), agents.timeoutMs);
       const chunks: Buffer[] = [];
@@ -73,9 +80,7 @@ export function exchange(request: SdkHttpRequest, agents: HttpAgents, sdk: SdkPa
       settled = true;
       clearTimeout(timer);
       req.destroy();
-      const code = err.code ?? '';
-      if (sent) unanswered.add(err);
-      reject(TIMEOUT_CODES.has(code) ? Object.assign(err, { name: 'TimeoutError' }) : err);
+      rejectAs(reject, err, sent);
     }
     let timer = setTimeout(() => fail(limitPassed('an answer', agents.timeoutMs)), agents.timeoutMs);
     // The last byte of the request is with the operating system: from here the server may apply it.
@@ -89,4 +94,121 @@ export function exchange(request: SdkHttpRequest, agents: HttpAgents, sdk: SdkPa
 
 function limitPassed(what: string, ms: number): Error & { code: string } {
   return Object.assign(new Error(`DynamoDB did not send ${what} within ${ms} ms`), { code: 'ETIMEDOUT' });
+}
+
+/** Rejects with `err`, marked as possibly applied when its request was sent whole, and named as the SDK's handler names it. */
+function rejectAs(reject: (err: Error) => void, err: Error & { code?: string }, sent: boolean): void {
+  if (sent) unanswered.add(err);
+  reject(TIMEOUT_CODES.has(err.code ?? '') ? Object.assign(err, { name: 'TimeoutError' }) : err);
+}
+
+/** An IPv6 literal comes bracketed from the endpoint URL; sockets take it bare. */
+function bareHost(hostname: string): string {
+  return hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
+}
+
+/**
+ * `exchange` on the pool's connections (http endpoints): the request written in one `write`
+ * (head and body in one Buffer), the response read by `ResponseParser`, the connection returned to
+ * the pool only when the response was read whole, the request's last byte was handed over, and
+ * neither side asked to close; every failure destroys it. Same time limits, errors and
+ * "may have been applied" marks as on node:http: a connection that breaks before any answer
+ * after the whole request was handed over (a reused connection closed by the server as the
+ * request went out included) may have had its request applied.
+ */
+function leanExchange(request: SdkHttpRequest, agents: HttpAgents, sdk: SdkParts): Promise<SdkHttpResponse> {
+  return new Promise((resolve, reject) => {
+    const port = request.port ?? 80;
+    const wire = serialize(request);
+    const parser = new ResponseParser();
+    let connection: Connection | undefined;
+    let sent = false;
+    let settled = false;
+    let timer = setTimeout(() => fail(limitPassed('an answer', agents.timeoutMs)), agents.timeoutMs);
+    function fail(err: Error & { code?: string }): void {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      withdraw();
+      if (connection !== undefined) {
+        connection.owner = undefined;
+        connection.destroy();
+      }
+      rejectAs(reject, err, sent);
+    }
+    function done(reusable: boolean): void {
+      settled = true;
+      clearTimeout(timer);
+      const held = connection as Connection;
+      if (reusable && sent && parser.keepAlive && !parser.excess) agents.pool.release(held, keepAliveHint(parser.headers['keep-alive']));
+      else {
+        held.owner = undefined;
+        held.destroy();
+      }
+      resolve(new sdk.HttpResponse({ statusCode: parser.statusCode, headers: parser.headers, body: parser.bodyBuffer() }));
+    }
+    const withdraw = agents.pool.acquire(bareHost(request.hostname), port, (held) => {
+      if (settled) {
+        agents.pool.release(held, undefined);
+        return;
+      }
+      connection = held;
+      held.owner = {
+        data(chunk) {
+          if (settled) return;
+          const hadHead = parser.headComplete;
+          let complete: boolean;
+          try {
+            complete = parser.push(chunk);
+          } catch (err) {
+            fail(err as Error);
+            return;
+          }
+          if (complete) done(true);
+          else if (!hadHead && parser.headComplete) {
+            clearTimeout(timer);
+            timer = setTimeout(() => fail(limitPassed('the response body', agents.timeoutMs)), agents.timeoutMs);
+          }
+        },
+        closed(err) {
+          if (settled) return;
+          if (err === undefined && parser.end()) done(false);
+          else fail(err ?? connectionClosed(parser.headComplete));
+        },
+      };
+      held.socket.write(wire, (err) => {
+        // The last byte of the request is with the operating system: from here the server may apply it.
+        if (err === undefined || err === null) sent = true;
+      });
+    });
+  });
+}
+
+const BREAK = /[\r\n]/;
+
+/** The request's bytes: head and body in one Buffer, for one write. */
+function serialize(request: SdkHttpRequest): Buffer {
+  let head = `${request.method} ${request.path} HTTP/1.1\r\n`;
+  for (const name in request.headers) {
+    const value = request.headers[name] as string;
+    // Names and values come from this service, the endpoint resolution and the signer; a line break in one would split the request.
+    if (BREAK.test(name) || BREAK.test(value)) throw new Error(`DynamoDB request: the header ${JSON.stringify(name)} contains a line break`);
+    head += `${name}: ${value}\r\n`;
+  }
+  head += '\r\n';
+  const body = typeof request.body === 'string' ? request.body : '';
+  const headBytes = head.length;
+  const out = Buffer.allocUnsafe(headBytes + Buffer.byteLength(body));
+  out.write(head, 0, 'latin1');
+  out.write(body, headBytes, 'utf8');
+  return out;
+}
+
+function keepAliveHint(header: string | undefined): number | undefined {
+  const hint = header === undefined ? null : /(?:^|,)\s*timeout=(\d+)/.exec(header);
+  return hint === null ? undefined : Number(hint[1]);
+}
+
+function connectionClosed(answering: boolean): Error & { code: string } {
+  return Object.assign(new Error(answering ? 'DynamoDB closed the connection during its answer' : 'socket hang up'), { code: 'ECONNRESET' });
 }
