@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
@@ -45,7 +44,7 @@ describe('DynamoDB direct transport', () => {
   let url: string;
   let seen: Seen[] = [];
   let answers: Answer[] = [];
-  const agents = { pool: new ConnectionPool(16, 15_000), https: new https.Agent({ keepAlive: true }), timeoutMs: 2000 };
+  const agents = { pool: new ConnectionPool(16, 15_000), timeoutMs: 2000 };
 
   before(async () => {
     server = createServer((req: IncomingMessage, res: ServerResponse) => {

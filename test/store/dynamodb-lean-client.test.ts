@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import net, { type AddressInfo } from 'node:net';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import tls from 'node:tls';
 import { ConnectionPool } from '../../src/store/dynamodb/connection-pool.js';
 import { exchange, mayHaveBeenApplied, type HttpAgents } from '../../src/store/dynamodb/http-exchange.js';
 import { loadSdkParts, type SdkHttpRequest } from '../../src/store/dynamodb/sdk-parts.js';
@@ -25,7 +30,7 @@ let requests = 0;
 let pool: ConnectionPool;
 
 function agents(timeoutMs = 1000): HttpAgents {
-  return { pool, https: undefined as never, timeoutMs };
+  return { pool, timeoutMs };
 }
 
 function request(body = '{}'): SdkHttpRequest {
@@ -156,7 +161,7 @@ describe('DynamoDB lean HTTP client', () => {
     assert.equal(response.statusCode, 413);
     for (const c of connections) c.destroy();
     await new Promise<void>((resolve) => early.close(() => resolve()));
-    assert.equal(pool['idle'].get(`127.0.0.1:${req.port}`)?.length ?? 0, 0);
+    assert.equal(pool['idle'].get(`http://127.0.0.1:${req.port}`)?.length ?? 0, 0);
   });
 
   test('a close during the answer is a TimeoutError (ECONNRESET) that may have been applied', async () => {
@@ -202,5 +207,71 @@ describe('DynamoDB lean HTTP client', () => {
     assert.match(err.message, /response body/);
     assert.ok(took >= 190, `failed after ${took} ms`);
     assert.equal(mayHaveBeenApplied(err), true);
+  });
+});
+
+/**
+ * https endpoints (DynamoDB itself): the same client over TLS, against a TLS server whose
+ * self-signed certificate (for 127.0.0.1) is made by openssl when the test starts.
+ */
+describe('DynamoDB lean HTTP client over TLS', () => {
+  let dir: string;
+  let cert: string;
+  let key: string;
+  let tlsServer: tls.Server;
+  let tlsPort: number;
+  let accepted = 0;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'lean-tls-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
+    key = readFileSync(join(dir, 'key.pem'), 'utf8');
+    tlsServer = tls.createServer({ cert, key }, (socket) => {
+      accepted++;
+      socket.on('error', () => undefined);
+      let pending = '';
+      socket.on('data', (chunk: Buffer) => {
+        pending += chunk.toString('latin1');
+        const end = pending.indexOf('\r\n\r\n');
+        const length = Number(/content-length: (\d+)/i.exec(pending)?.[1] ?? 0);
+        if (end < 0 || pending.length < end + 4 + length) return;
+        const body = pending.slice(end + 4, end + 4 + length);
+        pending = pending.slice(end + 4 + length);
+        socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+      });
+    });
+    tlsServer.on('tlsClientError', () => undefined);
+    await new Promise<void>((resolve) => tlsServer.listen(0, '127.0.0.1', resolve));
+    tlsPort = (tlsServer.address() as AddressInfo).port;
+  });
+  after(async () => {
+    pool.close();
+    await new Promise<void>((resolve) => tlsServer.close(() => resolve()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function secure(body: string): SdkHttpRequest {
+    const req = request(body);
+    req.protocol = 'https:';
+    req.port = tlsPort;
+    return req;
+  }
+
+  test('requests go over TLS on one keep-alive connection', async () => {
+    pool = new ConnectionPool(4, 15_000, { ca: cert });
+    for (let i = 0; i < 3; i++) {
+      const response = await exchange(secure(`{"i":${i}}`), agents(), sdk);
+      assert.equal(response.statusCode, 200);
+      assert.equal((response.body as Buffer).toString(), `{"i":${i}}`);
+    }
+    assert.equal(accepted, 1);
+  });
+
+  test('a certificate that is not trusted fails the request before it was sent (not applied)', async () => {
+    pool = new ConnectionPool(4, 15_000);
+    const err = await failure(exchange(secure('{}'), agents(), sdk));
+    assert.equal(err.code, 'DEPTH_ZERO_SELF_SIGNED_CERT');
+    assert.equal(mayHaveBeenApplied(err), false);
   });
 });

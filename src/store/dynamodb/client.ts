@@ -63,10 +63,9 @@ export function createDynamoDbClients(settings: Config['dynamodb']): DynamoDbCli
   });
   // A client of its own for the record path, as before: its retry strategy (and the standard
   // mode's retry quota) is not shared with the document client's table-wide and relay requests.
-  // Its http connections are its own (the lean client, http-exchange.ts), as many again as the
-  // agents allow; https goes through the shared agent.
+  // Its connections are its own (the lean client, http-exchange.ts), as many again as the agents allow.
   const pool = new ConnectionPool(settings.maxSockets, IDLE_SOCKET_MS);
-  const records = new DirectTransport(new DynamoDBClient(config), { pool, https: httpsAgent, timeoutMs: settings.timeoutMs });
+  const records = new DirectTransport(new DynamoDBClient(config), { pool, timeoutMs: settings.timeoutMs });
   return { raw, doc, records, pool };
 }
 

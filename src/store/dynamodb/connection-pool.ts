@@ -1,4 +1,5 @@
 import net from 'node:net';
+import tls from 'node:tls';
 
 /** What a connection's current request listens to; an idle connection has none. */
 export interface ConnectionOwner {
@@ -55,17 +56,25 @@ export class Connection {
 
 interface Waiter {
   key: string;
-  host: string;
-  port: number;
+  endpoint: Endpoint;
   give(connection: Connection): void;
 }
 
+/** Where a connection goes: `secure` is TLS (an https endpoint; `host` is then also the server name checked against its certificate). */
+export interface Endpoint {
+  host: string;
+  port: number;
+  secure: boolean;
+}
+
 /**
- * Keep-alive connections per endpoint (`host:port`), at most `maxSockets` open per endpoint
+ * Keep-alive connections per endpoint (scheme, host and port), at most `maxSockets` open per endpoint
  * (`DYNAMODB_MAX_SOCKETS`, as the agents bound them); a request beyond that waits for a free one,
  * in order. A connection serves one request at a time. Idle connections are unreferenced (they do
  * not keep the process alive, as node:http's agent leaves them) and closed after `idleMs`, or a
- * second before the server's `Keep-Alive: timeout=N` hint, as node:http's agent does.
+ * second before the server's `Keep-Alive: timeout=N` hint, as node:http's agent does. TLS
+ * connections resume the endpoint's last TLS session when they can (node:https's agent does so
+ * too), and offer only HTTP/1.1 by ALPN; `tlsOptions` (a test's own CA) apply to each.
  */
 export class ConnectionPool {
   private readonly idle = new Map<string, Connection[]>();
@@ -76,11 +85,13 @@ export class ConnectionPool {
   constructor(
     private readonly maxSockets: number,
     private readonly idleMs: number,
+    private readonly tlsOptions: tls.ConnectionOptions = {},
   ) {}
+  private readonly sessions = new Map<string, Buffer>();
 
   /** Gives `give` a connection now or when one frees up; returns a function that withdraws the wait. */
-  acquire(host: string, port: number, give: (connection: Connection) => void): () => void {
-    const key = `${host}:${port}`;
+  acquire(endpoint: Endpoint, give: (connection: Connection) => void): () => void {
+    const key = `${endpoint.secure ? 'https' : 'http'}://${endpoint.host}:${endpoint.port}`;
     const idle = this.idle.get(key);
     while (idle !== undefined && idle.length > 0) {
       const connection = idle.pop() as Connection;
@@ -95,10 +106,10 @@ export class ConnectionPool {
       return noop;
     }
     if ((this.open.get(key) ?? 0) < this.maxSockets) {
-      give(this.connect(key, host, port));
+      give(this.connect(key, endpoint));
       return noop;
     }
-    const waiter: Waiter = { key, host, port, give };
+    const waiter: Waiter = { key, endpoint, give };
     this.waiters.push(waiter);
     return () => {
       const at = this.waiters.indexOf(waiter);
@@ -143,7 +154,7 @@ export class ConnectionPool {
     if (at >= 0) idle?.splice(at, 1);
     if (this.closed) return;
     const waiter = this.takeWaiter(connection.key);
-    if (waiter !== undefined) waiter.give(this.connect(waiter.key, waiter.host, waiter.port));
+    if (waiter !== undefined) waiter.give(this.connect(waiter.key, waiter.endpoint));
   }
 
   /** Closes every idle connection and refuses to keep any more (the clients are being destroyed). */
@@ -152,9 +163,20 @@ export class ConnectionPool {
     for (const idle of this.idle.values()) for (const connection of [...idle]) connection.destroy();
   }
 
-  private connect(key: string, host: string, port: number): Connection {
+  private connect(key: string, { host, port, secure }: Endpoint): Connection {
     this.open.set(key, (this.open.get(key) ?? 0) + 1);
-    return new Connection(net.connect({ host, port }), this, key);
+    if (!secure) return new Connection(net.connect({ host, port }), this, key);
+    const session = this.sessions.get(key);
+    const socket = tls.connect({
+      ...this.tlsOptions,
+      host,
+      port,
+      ...(net.isIP(host) === 0 ? { servername: host } : {}),
+      ALPNProtocols: ['http/1.1'],
+      ...(session === undefined ? {} : { session }),
+    });
+    socket.on('session', (ticket: Buffer) => this.sessions.set(key, ticket));
+    return new Connection(socket, this, key);
   }
 
   private takeWaiter(key: string): Waiter | undefined {

@@ -1,16 +1,10 @@
-import https from 'node:https';
 import type { Connection, ConnectionPool } from './connection-pool.js';
 import { ResponseParser } from './response-parser.js';
 import type { SdkHttpRequest, SdkHttpResponse, SdkParts } from './sdk-parts.js';
 
-/**
- * Where the record path's requests go (client.ts): http endpoints (DynamoDB Local, emulators,
- * proxies) on the lean client's own keep-alive connections, https endpoints (DynamoDB) through
- * node:https on the keep-alive agent the SDK clients share; and the time limit of each wait.
- */
+/** The record path's keep-alive connections (client.ts) and the time limit of each wait. */
 export interface HttpAgents {
   pool: ConnectionPool;
-  https: https.Agent;
   timeoutMs: number;
 }
 
@@ -36,62 +30,6 @@ export function mayHaveBeenApplied(err: unknown): boolean {
   return typeof err === 'object' && err !== null && unanswered.has(err);
 }
 
-/**
- * One signed request on a keep-alive agent: the response with its whole body (a Buffer), as the
- * SDK's response class (its error deserializer and clock-skew handler read that).
- *
- * Time limits: `timeoutMs` until the response headers (the server's time to apply and answer),
- * where the SDK's handler stops its request timer too, then `timeoutMs` again for the body, so
- * that no exchange waits without a timer. Node's connection errors come back as they are, those the SDK's handler
- * calls timeouts (ECONNRESET, EPIPE, ETIMEDOUT) named `TimeoutError` as it names them; a limit
- * passed is an ETIMEDOUT `TimeoutError`. Every failure destroys the request and its socket (a
- * socket with a late answer still on its way must not serve the next request).
- */
-export function exchange(request: SdkHttpRequest, agents: HttpAgents, sdk: SdkParts): Promise<SdkHttpResponse> {
-  return request.protocol === 'https:' ? nodeExchange(request, agents, sdk) : leanExchange(request, agents, sdk);
-}
-
-/** `exchange` on node:https (https endpoints). */
-function nodeExchange(request: SdkHttpRequest, agents: HttpAgents, sdk: SdkParts): Promise<SdkHttpResponse> {
-  return new Promise((resolve, reject) => {
-    const options = { agent: agents.https, host: bareHost(request.hostname), port: request.port, path: request.path, method: request.method, headers: request.headers };
-    let sent = false;
-    let settled = false;
-    const req = https.request(options, (res) => {
-      clearTimeout(timer);
-      timer = setTimeout(() => fail(limitPassed('the response body', agents.timeoutMs)), agents.timeoutMs);
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('error', fail);
-      res.on('close', () => {
-        if (!res.complete) fail(Object.assign(new Error('DynamoDB closed the connection during its answer'), { code: 'ECONNRESET' }));
-      });
-      res.on('end', () => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        const headers: Record<string, string> = {};
-        for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-        resolve(new sdk.HttpResponse({ statusCode: res.statusCode ?? -1, headers, body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks) }));
-      });
-    });
-    function fail(err: Error & { code?: string }): void {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      req.destroy();
-      rejectAs(reject, err, sent);
-    }
-    let timer = setTimeout(() => fail(limitPassed('an answer', agents.timeoutMs)), agents.timeoutMs);
-    // The last byte of the request is with the operating system: from here the server may apply it.
-    req.on('finish', () => {
-      sent = true;
-    });
-    req.on('error', fail);
-    req.end(request.body as string);
-  });
-}
-
 function limitPassed(what: string, ms: number): Error & { code: string } {
   return Object.assign(new Error(`DynamoDB did not send ${what} within ${ms} ms`), { code: 'ETIMEDOUT' });
 }
@@ -108,17 +46,27 @@ function bareHost(hostname: string): string {
 }
 
 /**
- * `exchange` on the pool's connections (http endpoints): the request written in one `write`
- * (head and body in one Buffer), the response read by `ResponseParser`, the connection returned to
- * the pool only when the response was read whole, the request's last byte was handed over, and
- * neither side asked to close; every failure destroys it. Same time limits, errors and
- * "may have been applied" marks as on node:http: a connection that breaks before any answer
- * after the whole request was handed over (a reused connection closed by the server as the
- * request went out included) may have had its request applied.
+ * One signed request on the pool's keep-alive connections: the response with its whole body (a
+ * Buffer), as the SDK's response class (its error deserializer and clock-skew handler read that).
+ * The request is written in one `write` (head and body in one Buffer), the response read by
+ * `ResponseParser`; the connection goes back to the pool only when the response was read whole,
+ * the request's last byte was handed over, and neither side asked to close.
+ *
+ * Time limits: `timeoutMs` until the response headers (waiting for a connection, connecting, the
+ * server's time to apply and answer), where the SDK's handler stops its request timer too, then
+ * `timeoutMs` again for the body, so that no exchange waits without a timer. Connection errors
+ * come back as Node gives them, those the SDK's handler calls timeouts (ECONNRESET, EPIPE,
+ * ETIMEDOUT) named `TimeoutError` as it names them; a close before the answer is whole is an
+ * ECONNRESET (as node:http gives it); a limit passed is an ETIMEDOUT `TimeoutError`. Every failure
+ * destroys the connection (one with a late answer still on its way must not serve the next
+ * request). A connection that breaks before the answer after the whole request was handed over (a
+ * reused one closed by the server as the request went out included) may have had its request
+ * applied (`mayHaveBeenApplied`).
  */
-function leanExchange(request: SdkHttpRequest, agents: HttpAgents, sdk: SdkParts): Promise<SdkHttpResponse> {
+export function exchange(request: SdkHttpRequest, agents: HttpAgents, sdk: SdkParts): Promise<SdkHttpResponse> {
   return new Promise((resolve, reject) => {
-    const port = request.port ?? 80;
+    const secure = request.protocol === 'https:';
+    const endpoint = { host: bareHost(request.hostname), port: request.port ?? (secure ? 443 : 80), secure };
     const wire = serialize(request);
     const parser = new ResponseParser();
     let connection: Connection | undefined;
@@ -147,7 +95,7 @@ function leanExchange(request: SdkHttpRequest, agents: HttpAgents, sdk: SdkParts
       }
       resolve(new sdk.HttpResponse({ statusCode: parser.statusCode, headers: parser.headers, body: parser.bodyBuffer() }));
     }
-    const withdraw = agents.pool.acquire(bareHost(request.hostname), port, (held) => {
+    const withdraw = agents.pool.acquire(endpoint, (held) => {
       if (settled) {
         agents.pool.release(held, undefined);
         return;
