@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import http, { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import https from 'node:https';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { ConnectionPool } from '../../src/store/dynamodb/connection-pool.js';
 import { DirectTransport } from '../../src/store/dynamodb/direct-transport.js';
 import { loadSdkParts, type SdkHttpRequest } from '../../src/store/dynamodb/sdk-parts.js';
 
@@ -44,7 +44,7 @@ describe('DynamoDB direct transport', () => {
   let url: string;
   let seen: Seen[] = [];
   let answers: Answer[] = [];
-  const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }), timeoutMs: 2000 };
+  const agents = { pool: new ConnectionPool(16, 15_000), timeoutMs: 2000 };
 
   before(async () => {
     server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -62,7 +62,7 @@ describe('DynamoDB direct transport', () => {
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
   after(async () => {
-    agents.http.destroy();
+    agents.pool.close();
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });

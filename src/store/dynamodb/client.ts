@@ -4,6 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Config } from '../../config.js';
 import { ConfigError } from '../../errors.js';
+import { ConnectionPool } from './connection-pool.js';
 import { DirectTransport, type RecordTransport } from './direct-transport.js';
 
 /** Below the idle timeouts of common load balancers and proxies (60 s and more). */
@@ -20,6 +21,8 @@ export interface DynamoDbClients {
    * stack (direct-transport.ts).
    */
   records: RecordTransport;
+  /** The record path's own keep-alive connections to http endpoints (connection-pool.ts). */
+  pool: ConnectionPool;
 }
 
 /**
@@ -60,13 +63,16 @@ export function createDynamoDbClients(settings: Config['dynamodb']): DynamoDbCli
   });
   // A client of its own for the record path, as before: its retry strategy (and the standard
   // mode's retry quota) is not shared with the document client's table-wide and relay requests.
-  const records = new DirectTransport(new DynamoDBClient(config), { http: httpAgent, https: httpsAgent, timeoutMs: settings.timeoutMs });
-  return { raw, doc, records };
+  // Its connections are its own (the lean client, http-exchange.ts), as many again as the agents allow.
+  const pool = new ConnectionPool(settings.maxSockets, IDLE_SOCKET_MS);
+  const records = new DirectTransport(new DynamoDBClient(config), { pool, timeoutMs: settings.timeoutMs });
+  return { raw, doc, records, pool };
 }
 
 /** Closes every client of `clients` (they share their connections). */
 export function destroyClients(clients: DynamoDbClients): void {
   clients.raw.destroy();
+  clients.pool.close();
 }
 
 /** Fails start-up with a clear message when no region can be resolved. */

@@ -24,8 +24,9 @@ import { loadSdkParts, type SdkEndpoint, type SdkHttpRequest, type SdkHttpRespon
  * - **retries**: the client's retry strategy (`config.retryStrategy`, standard mode,
  *   `DYNAMODB_MAX_ATTEMPTS`), fed the same error classification as the SDK's retry middleware
  *   (throttling, transient, server error; Retry-After hints);
- * - **transport**: `node:http`/`node:https` on the same keep-alive agents as the SDK clients
- *   (`DYNAMODB_MAX_SOCKETS`), one timer at a time per request (`DYNAMODB_TIMEOUT_MS` until the
+ * - **transport**: a lean HTTP/1.1 keep-alive client on `net.Socket` (`tls.connect` for https)
+ *   (http-exchange.ts, connection-pool.ts, response-parser.ts; its own pool of
+ *   `DYNAMODB_MAX_SOCKETS` connections per endpoint), one timer at a time per request (`DYNAMODB_TIMEOUT_MS` until the
  *   response headers, as the SDK's handler times it, then again for the body; a timeout is a
  *   `TimeoutError`, as the SDK's handler names it) — the SDK's handler sets four timers and
  *   several listeners per request. A read is retried after a timeout; a write that may have
