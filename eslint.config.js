@@ -34,7 +34,19 @@ export default tseslint.config(
   {
     // node:test's describe/test return promises the runner itself awaits.
     files: ['test/**/*.ts'],
-    rules: { '@typescript-eslint/no-floating-promises': 'off' },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'off',
+      // Without a message, a failing assert.ok re-reads and parses the test file to describe the
+      // call (nodejs/node#52677): minutes for a large file under load, mistaken for a hang.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.object.name='assert'][callee.property.name='ok'][arguments.length=1]",
+          message: 'Give assert.ok a message (a failing assert.ok without one re-parses the test file).',
+        },
+        { selector: "CallExpression[callee.name='assert'][arguments.length=1]", message: 'Give assert a message (a failing assert without one re-parses the test file).' },
+      ],
+    },
   },
   {
     files: ['**/*.js', '**/*.mjs'],

@@ -138,7 +138,7 @@ describe('DynamoDB direct transport', () => {
       assert.equal(err.constructor, expected.constructor, 'the same exception class as the SDK throws');
       assert.equal(err.message, expected.message);
       assert.deepEqual(err.Item, expected.Item, 'the same Item as the SDK decodes it');
-      assert.ok(expected.Item !== undefined && (expected.Item as { b: { B: unknown } }).b.B instanceof Uint8Array);
+      assert.ok(expected.Item !== undefined && (expected.Item as { b: { B: unknown } }).b.B instanceof Uint8Array, 'the SDK decodes a binary Item value to a Uint8Array');
       assert.equal(err.$fault, 'client');
       assert.equal(err.$metadata?.httpStatusCode, 400);
       assert.equal(err.$metadata?.httpStatusCode, expected.$metadata?.httpStatusCode);
