@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { loadConfig } from '../../src/config.js';
 import { createKafkaPublisher } from '../../src/events/kafka-publisher.js';
 import { OutboxRelay } from '../../src/events/outbox-relay.js';
@@ -9,9 +9,8 @@ import { createMetrics } from '../../src/metrics.js';
 import type { OutboxEvent } from '../../src/model.js';
 import { outboxEvent } from '../support/fixtures.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
-import { createTopic, deleteTopic, kafkaBrokers } from '../support/kafka-broker.js';
 import { collect, isRecord } from '../support/kafka-consumer.js';
-import { eventually, tempDir, uniqueTopic } from '../support/kafka-service.js';
+import { eventually, suiteTopic, tempDir } from '../support/kafka-service.js';
 
 const logger = createLogger('silent');
 const ENTITY_TABLES = { bright_uid: 'user_feature_store' };
@@ -44,18 +43,10 @@ function kafkaConfig(brokers: string, topic: string) {
 
 describe('outbox relay', { timeout: 300_000 }, () => {
   const dir = tempDir('feature-store-relay-');
-  const topic = uniqueTopic('relay');
-  let brokers: string;
+  const suite = suiteTopic('relay');
+  const { topic } = suite;
 
-  before(async () => {
-    brokers = await kafkaBrokers();
-    await createTopic(brokers, topic);
-  });
-
-  after(async () => {
-    if (brokers !== undefined) await deleteTopic(brokers, topic);
-    dir.remove();
-  });
+  after(() => dir.remove());
 
   test('drains a backlog in per-key order, batch by batch', async (t) => {
     const store = await SqliteStore.open({ path: `${dir.path}/drain.db`, entityTables: ENTITY_TABLES, synchronous: 'normal' });
@@ -66,12 +57,12 @@ describe('outbox relay', { timeout: 300_000 }, () => {
     const metrics = createMetrics({ processMetrics: false });
     const relay = new OutboxRelay({
       outbox: store.outbox,
-      publisher: createKafkaPublisher(kafkaConfig(brokers, topic), logger),
+      publisher: createKafkaPublisher(kafkaConfig(suite.brokers, topic), logger),
       metrics,
       logger,
       options: { batchSize: 500, pollIntervalMs: 50, leaseMs: 30_000 },
     });
-    const consumed = await collect(brokers, topic);
+    const consumed = await collect(suite.brokers, topic);
     try {
       const start = performance.now();
       relay.start();

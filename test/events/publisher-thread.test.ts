@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { loadConfig } from '../../src/config.js';
 import { DestinationMissingError } from '../../src/events/event-publisher.js';
 import { OutboxRelay } from '../../src/events/outbox-relay.js';
@@ -13,9 +13,8 @@ import { createMetrics } from '../../src/metrics.js';
 import { outboxEventFromText, type OutboxEvent } from '../../src/model.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { outboxEvent } from '../support/fixtures.js';
-import { createTopic, deleteTopic, kafkaBrokers } from '../support/kafka-broker.js';
 import { collect, isRecord } from '../support/kafka-consumer.js';
-import { eventually, tempDir, uniqueTopic } from '../support/kafka-service.js';
+import { eventually, suiteTopic, tempDir, uniqueTopic } from '../support/kafka-service.js';
 
 const FIXTURE = new URL('./fixtures/scripted-publisher-worker.ts', import.meta.url);
 
@@ -177,27 +176,18 @@ describe('publisher thread (scripted thread)', { timeout: 120_000 }, () => {
 });
 
 describe('publisher thread (Kafka)', { timeout: 300_000 }, () => {
-  const topic = uniqueTopic('thread');
-  let brokers: string;
-
-  before(async () => {
-    brokers = await kafkaBrokers();
-    await createTopic(brokers, topic);
-  });
-
-  after(async () => {
-    if (brokers !== undefined) await deleteTopic(brokers, topic);
-  });
+  const suite = suiteTopic('thread');
+  const { topic } = suite;
 
   function kafkaConfig(topicName: string) {
-    const kafka = loadConfig({ KAFKA_BROKERS: brokers, TOPIC_NAME: topicName }).kafka;
+    const kafka = loadConfig({ KAFKA_BROKERS: suite.brokers, TOPIC_NAME: topicName }).kafka;
     assert.ok(kafka !== undefined, 'kafka !== undefined');
     return kafka;
   }
 
   test('events are acknowledged before publish resolves, in order per key', async () => {
     const publisher = createThreadKafkaPublisher(kafkaConfig(topic), createLogger('silent'));
-    const consumed = await collect(brokers, topic);
+    const consumed = await collect(suite.brokers, topic);
     const run = randomUUID().slice(0, 8);
     const keys = Array.from({ length: 5 }, (_, k) => `bright_uid:${run}-${k}`);
     const perKey = 200;

@@ -54,23 +54,32 @@ for (const server of ['moto', 'dynalite'] as DynamoDbServerKind[]) {
       await instance.teardown();
     });
 
-    for (const how of HOW) {
-      test(`an update applied without an answer (${how}) fails with 503 and is applied once`, async () => {
-        const id = uid();
-        await store.writeRecord(write(id, 1));
-        proxy.withhold('UpdateItem', how);
-        instance.requests.reset();
-        const outcome = await store.writeRecord(write(id, 2)).then(() => 'answered', (err: unknown) => err);
-        await proxy.settled();
-        const counts = instance.requests.counts();
-        const history = await store.getComputeHistory(keyOf(id), 5);
-        assert.deepEqual(
-          history?.map((h) => h.compute_id),
-          ['job-2', 'job-1'],
-        );
-        assert.equal(counts.UpdateItem, 1, JSON.stringify(counts));
-        assert.ok(outcome instanceof StoreUnavailableError, String(outcome));
-      });
+    // A write's and a merge's update: applied once, whatever happened to its answer.
+    const updates = [
+      { name: 'an update', apply: (id: string) => store.writeRecord(write(id, 2)), data: { i: 2 } },
+      { name: 'a merge', apply: (id: string) => store.mergeRecord(merge(id, 2)), data: { i: 1, m2: 2 } },
+    ];
+    for (const { name, apply, data } of updates) {
+      for (const how of HOW) {
+        test(`${name} applied without an answer (${how}) fails with 503 and is applied once`, async () => {
+          const id = uid();
+          await store.writeRecord(write(id, 1));
+          proxy.withhold('UpdateItem', how);
+          instance.requests.reset();
+          const outcome = await apply(id).then(() => 'answered', (err: unknown) => err);
+          await proxy.settled();
+          const counts = instance.requests.counts();
+          const history = await store.getComputeHistory(keyOf(id), 5);
+          assert.deepEqual(
+            history?.map((h) => h.compute_id),
+            ['job-2', 'job-1'],
+          );
+          assert.equal(counts.UpdateItem, 1, JSON.stringify(counts));
+          assert.ok(outcome instanceof StoreUnavailableError, String(outcome));
+          const [record] = await store.getRecords([keyOf(id)]);
+          assert.deepEqual(record?.data, data);
+        });
+      }
     }
 
     test('a put applied without an answer fails with 503; the record is the put alone', async () => {
@@ -87,25 +96,6 @@ for (const server of ['moto', 'dynalite'] as DynamoDbServerKind[]) {
     });
 
     for (const how of HOW) {
-      test(`a merge applied without an answer (${how}) fails with 503 and is applied once`, async () => {
-        const id = uid();
-        await store.writeRecord(write(id, 1));
-        proxy.withhold('UpdateItem', how);
-        instance.requests.reset();
-        const outcome = await store.mergeRecord(merge(id, 2)).then(() => 'answered', (err: unknown) => err);
-        await proxy.settled();
-        const counts = instance.requests.counts();
-        const history = await store.getComputeHistory(keyOf(id), 5);
-        assert.deepEqual(
-          history?.map((h) => h.compute_id),
-          ['job-2', 'job-1'],
-        );
-        assert.equal(counts.UpdateItem, 1, JSON.stringify(counts));
-        assert.ok(outcome instanceof StoreUnavailableError, String(outcome));
-        const [record] = await store.getRecords([keyOf(id)]);
-        assert.deepEqual(record?.data, { i: 1, m2: 2 });
-      });
-
       test(`a delete applied without an answer (${how}) fails with 503, not as "no such record"`, async () => {
         const id = uid();
         await store.writeRecord(write(id, 1));
@@ -149,47 +139,32 @@ for (const server of ['moto', 'dynalite'] as DynamoDbServerKind[]) {
     });
 
     if (server === 'moto') {
-      test('a transaction (write and its event) applied without an answer is applied once: one event', async () => {
-        const id = uid();
-        await store.writeRecord(write(id, 1));
-        proxy.withhold('TransactWriteItems', 'never');
-        const e = event(id, 2);
-        const outcome = await store.writeRecord(write(id, 2, e)).then(() => 'answered', (err: unknown) => err);
-        await proxy.settled();
-        const claimed = await store.outbox.claim(`relay-${id}`, 100, 30_000);
-        assert.deepEqual(
-          claimed.filter((c) => c.key === e.key).map((c) => c.id),
-          [e.id],
-        );
-        await store.outbox.complete(claimed.map((c) => c.id));
-        const history = await store.getComputeHistory(keyOf(id), 5);
-        assert.deepEqual(
-          history?.map((h) => h.compute_id),
-          ['job-2', 'job-1'],
-        );
-        assert.ok(outcome instanceof StoreUnavailableError, String(outcome));
-      });
-
-      test('a merge transaction (merge and its event) applied without an answer is applied once: one event', async () => {
-        const id = uid();
-        await store.writeRecord(write(id, 1));
-        proxy.withhold('TransactWriteItems', 'never');
-        const e = event(id, 2);
-        const outcome = await store.mergeRecord(merge(id, 2, e)).then(() => 'answered', (err: unknown) => err);
-        await proxy.settled();
-        const claimed = await store.outbox.claim(`relay-${id}`, 100, 30_000);
-        assert.deepEqual(
-          claimed.filter((c) => c.key === e.key).map((c) => c.id),
-          [e.id],
-        );
-        await store.outbox.complete(claimed.map((c) => c.id));
-        const history = await store.getComputeHistory(keyOf(id), 5);
-        assert.deepEqual(
-          history?.map((h) => h.compute_id),
-          ['job-2', 'job-1'],
-        );
-        assert.ok(outcome instanceof StoreUnavailableError, String(outcome));
-      });
+      const transactions = [
+        { name: 'a transaction (write and its event)', apply: (id: string, e: OutboxEvent) => store.writeRecord(write(id, 2, e)) },
+        { name: 'a merge transaction (merge and its event)', apply: (id: string, e: OutboxEvent) => store.mergeRecord(merge(id, 2, e)) },
+      ];
+      for (const { name, apply } of transactions) {
+        test(`${name} applied without an answer is applied once: one event`, async () => {
+          const id = uid();
+          await store.writeRecord(write(id, 1));
+          proxy.withhold('TransactWriteItems', 'never');
+          const e = event(id, 2);
+          const outcome = await apply(id, e).then(() => 'answered', (err: unknown) => err);
+          await proxy.settled();
+          const claimed = await store.outbox.claim(`relay-${id}`, 100, 30_000);
+          assert.deepEqual(
+            claimed.filter((c) => c.key === e.key).map((c) => c.id),
+            [e.id],
+          );
+          await store.outbox.complete(claimed.map((c) => c.id));
+          const history = await store.getComputeHistory(keyOf(id), 5);
+          assert.deepEqual(
+            history?.map((h) => h.compute_id),
+            ['job-2', 'job-1'],
+          );
+          assert.ok(outcome instanceof StoreUnavailableError, String(outcome));
+        });
+      }
     }
   });
 }

@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Errors } from 'typebox/schema';
 import { loadConfig, type Config } from '../../src/config.js';
+import { createTopic, deleteTopic, kafkaBrokers } from './kafka-broker.js';
 import { isRecord } from './kafka-consumer.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -35,6 +37,22 @@ export function tempDir(prefix: string): { path: string; remove: () => void } {
 /** A unique topic name for one test file. */
 export function uniqueTopic(name: string): string {
   return `feature-store-test-${name}-${randomUUID().slice(0, 8)}`;
+}
+
+/**
+ * A topic of its own for the enclosing suite: created in a `before` hook on the test broker,
+ * deleted in an `after` hook. `brokers` is set once the hook ran.
+ */
+export function suiteTopic(name: string): { readonly topic: string; readonly brokers: string } {
+  const state = { topic: uniqueTopic(name), brokers: '' };
+  before(async () => {
+    state.brokers = await kafkaBrokers();
+    await createTopic(state.brokers, state.topic);
+  });
+  after(async () => {
+    if (state.brokers !== '') await deleteTopic(state.brokers, state.topic);
+  });
+  return state;
 }
 
 export interface WriteInput {
