@@ -241,6 +241,7 @@ function driveAutocannon(spec: LoadSpec, seconds: number, onResponse?: (ms: numb
     connections: spec.connections,
     duration: seconds,
     timeout: 10,
+    // autocannon paces each connection at a fixed rate (no random pauses, unlike bench/wrk.ts).
     ...(spec.lua?.pauseMs === undefined ? {} : { connectionRate: 1000 / spec.lua.pauseMs }),
     requests: [
       {

@@ -123,7 +123,8 @@ const BATCH_ROUNDS = 3;
 
 /**
  * The read-latency targets measured at a steady rate as well: each connection pauses after each
- * response, so 50 connections pausing 10 ms and 10 pausing 2 ms each offer at most 5,000 req/s,
+ * response (a random pause, bench/wrk.ts), so 50 connections pausing 10 ms and 10 pausing 2 ms on
+ * average each offer at most 5,000 req/s,
  * about half of what the service serves at saturation. At saturation a closed loop's mean
  * latency is connections ÷ req/s (Little's law), so its p99 says how long the queue is, not how
  * fast a request is served. Bare server and service alike, 3 rounds of 2 s after a 1 s warm-up.
@@ -346,7 +347,7 @@ async function main(settings: BenchSettings): Promise<number> {
     PACED_READS.flatMap(({ connections, pauseMs }) =>
       [bareSpec('bare GET', paced(gen.single, pauseMs)), svcSpec('single-category read', paced(gen.single, pauseMs))].map((spec) => ({
         ...spec,
-        label: `${spec.label}, ${connections} connections pausing ${pauseMs} ms`,
+        label: `${spec.label}, ${connections} connections pausing ${pauseMs} ms on average`,
         connections,
         warmupSeconds: Math.min(settings.warmup, PACED_WARMUP_SECONDS),
         durationSeconds: Math.min(settings.duration, BATCH_MEASURED_SECONDS),

@@ -23,7 +23,7 @@ function lua(templates: RequestTemplate[], keys: number, keysPerRequest = 1): Lu
 }
 
 /**
- * `src` paced: each connection pauses `pauseMs` after each response, so the load is a steady
+ * `src` paced: each connection pauses `pauseMs` on average after each response, so the load is a steady
  * rate the target can keep up with instead of a closed loop at saturation (where latency is the
  * queue: connections ÷ req/s by Little's law, whatever the target does per request).
  */
