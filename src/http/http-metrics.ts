@@ -20,7 +20,7 @@ export function httpMetricsOf(metrics: Metrics): HttpMetrics {
     const index = Math.floor(status / 100);
     const statusClass = STATUS_CLASS[index] ?? 'other';
     let methods = cache.get(route);
-    if (methods === undefined) cache.set(route, (methods = new Map()));
+    if (methods === undefined) cache.set(route, (methods = new Map<string, (Bound | undefined)[]>()));
     let classes = methods.get(method);
     if (classes === undefined) methods.set(method, (classes = []));
     const slot = STATUS_CLASS[index] === undefined ? STATUS_CLASS.length : index;
