@@ -79,6 +79,8 @@ export function nodeFastPaths(take: ReturnType<typeof fastPaths>): (req: Incomin
     const taken = take(req, new ServerResponseSink(res));
     if (taken === undefined) return false;
     if (taken === 'answered') return true;
+    // The body may take a while to arrive: the deadline runs from the head, as on Fastify's path.
+    taken.answer.waiting();
     let text = '';
     req.setEncoding('utf8');
     req.on('data', (chunk: string) => (text += chunk));

@@ -31,9 +31,65 @@ export interface LaneRequest extends RequestHead {
 
 /** Headers the fast paths read or that change how node:http reads a request. */
 type TrackedHeader = 'host' | 'content-length' | 'content-type' | 'authorization' | 'x-request-id' | 'connection';
-const TRACKED = new Set<string>(['host', 'content-length', 'content-type', 'authorization', 'x-request-id', 'connection']);
-/** Headers whose presence alone sends the request to node's parser. */
-const REFUSED = new Set<string>(['transfer-encoding', 'expect', 'upgrade']);
+type Tracked = Partial<Record<TrackedHeader, string>>;
+
+/**
+ * What a header line does to the request: `refuse` (its presence alone sends the request to
+ * node's parser: `Transfer-Encoding`, `Expect`, `Upgrade`), `skip` (a header no answer depends
+ * on), or the tracked header's name. Written as a switch with literal names: stores to named
+ * properties, where a Set lookup and a computed key cost a string hash, an internalization and
+ * a megamorphic store per header.
+ */
+function headerRole(lower: string): TrackedHeader | 'refuse' | 'skip' {
+  switch (lower) {
+    case 'host':
+    case 'content-length':
+    case 'content-type':
+    case 'authorization':
+    case 'x-request-id':
+    case 'connection':
+      return lower;
+    case 'transfer-encoding':
+    case 'expect':
+    case 'upgrade':
+      return 'refuse';
+    default:
+      return 'skip';
+  }
+}
+
+/** Lengths of the names `headerRole` knows: any other name is skipped without lower-casing it. */
+const NAME_LENGTHS = new Set(['host', 'content-length', 'content-type', 'authorization', 'x-request-id', 'connection', 'transfer-encoding', 'expect', 'upgrade'].map((n) => n.length));
+
+/** Sets a tracked header once; false for a repeat. */
+function track(headers: Tracked, role: TrackedHeader, value: string): boolean {
+  switch (role) {
+    case 'host':
+      if (headers.host !== undefined) return false;
+      headers.host = value;
+      return true;
+    case 'content-length':
+      if (headers['content-length'] !== undefined) return false;
+      headers['content-length'] = value;
+      return true;
+    case 'content-type':
+      if (headers['content-type'] !== undefined) return false;
+      headers['content-type'] = value;
+      return true;
+    case 'authorization':
+      if (headers.authorization !== undefined) return false;
+      headers.authorization = value;
+      return true;
+    case 'x-request-id':
+      if (headers['x-request-id'] !== undefined) return false;
+      headers['x-request-id'] = value;
+      return true;
+    case 'connection':
+      if (headers.connection !== undefined) return false;
+      headers.connection = value;
+      return true;
+  }
+}
 
 /** Well under node's default `maxHeadersCount` (2,000); a request with more goes to node. */
 export const MAX_HEADERS = 100;
@@ -57,7 +113,7 @@ export function readLaneRequest(buffer: Buffer, maxHeaderSize: number): LaneRequ
   if (method === undefined || head.lastIndexOf(VERSION, lineEnd) !== lineEnd - VERSION.length) return undefined;
   const url = head.slice(method.length + 1, lineEnd - VERSION.length);
   if (!TARGET.test(url)) return undefined;
-  const headers: Partial<Record<TrackedHeader, string>> = {};
+  const headers: Tracked = {};
   let count = 0;
   for (let from = lineEnd + 2; from < head.length; from = lineEnd + 2) {
     lineEnd = head.indexOf('\r\n', from);
@@ -70,11 +126,10 @@ export function readLaneRequest(buffer: Buffer, maxHeaderSize: number): LaneRequ
     while (head.charCodeAt(start) === 32 || head.charCodeAt(start) === 9) start++;
     const value = head.slice(start, lineEnd);
     if (!TOKEN.test(name) || !VALUE.test(value)) return undefined;
-    const lower = name.toLowerCase();
-    if (REFUSED.has(lower)) return undefined;
-    if (!TRACKED.has(lower)) continue;
-    if (headers[lower as TrackedHeader] !== undefined) return undefined;
-    headers[lower as TrackedHeader] = value;
+    if (!NAME_LENGTHS.has(name.length)) continue;
+    const role = headerRole(name.toLowerCase());
+    if (role === 'refuse') return undefined;
+    if (role !== 'skip' && !track(headers, role, value)) return undefined;
   }
   if (headers.host === undefined) return undefined;
   const connection = headers.connection?.toLowerCase();

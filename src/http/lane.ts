@@ -115,11 +115,15 @@ class LaneConnection {
     if (this.#inFlight === undefined && !this.#blocked) this.socket.destroy();
   }
 
-  /** Writes `sink`'s answer, then goes on with the requests that wait. */
-  respond(sink: LaneSink, status: number, headers: string, body: string): void {
+  /**
+   * Writes `sink`'s answer, then goes on with the requests that wait. An ASCII body (its UTF-8
+   * length is its length) goes out as latin1, the same bytes without UTF-8 encoding: the head
+   * is ASCII too (header values are checked or built from ASCII).
+   */
+  respond(sink: LaneSink, status: number, headers: string, body: string, ascii: boolean): void {
     const { socket, lane } = this;
     const close = sink.close || lane.closing();
-    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'unknown'}\r\n${headers}Date: ${utcDate()}\r\n${close ? 'Connection: close\r\n' : keepAlive(lane.server)}\r\n${body}`);
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'unknown'}\r\n${headers}Date: ${utcDate()}\r\n${close ? 'Connection: close\r\n' : keepAlive(lane.server)}\r\n${body}`, ascii ? 'latin1' : 'utf8');
     this.#inFlight = undefined;
     if (close) return this.#end();
     if (this.#answering) return;
@@ -267,8 +271,8 @@ class LaneSink implements ResponseSink {
     this.#headers += `${name}: ${value}\r\n`;
   }
 
-  end(status: number, body: string): void {
+  end(status: number, body: string, bodyBytes: number): void {
     this.#done = true;
-    this.connection.respond(this, status, this.#headers, body);
+    this.connection.respond(this, status, this.#headers, body, bodyBytes === body.length);
   }
 }

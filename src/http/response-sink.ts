@@ -11,8 +11,8 @@ export interface ResponseSink {
   open(): boolean;
   /** One header, lower-case name, in the order it is sent. */
   header(name: string, value: string): void;
-  /** Writes the status line, the headers so far and `body`: the whole response. */
-  end(status: number, body: string): void;
+  /** Writes the status line, the headers so far and `body` (`bodyBytes` long in UTF-8): the whole response. */
+  end(status: number, body: string, bodyBytes: number): void;
 }
 
 /** The sink of a request node:http parsed: its `ServerResponse`. */
