@@ -1,5 +1,6 @@
 import {
   BatchGetItemCommand,
+  ConditionalCheckFailedException,
   DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
@@ -163,6 +164,11 @@ export class DirectTransport implements RecordTransport {
         try {
           // A write that reached DynamoDB without an answer is never sent again (see REPLAYABLE).
           if (!REPLAYABLE.has(operation) && mayHaveBeenApplied(error)) throw error;
+          // A failed condition is an answer the write protocol expects (every first write of a
+          // record has one), a client error no retry strategy of the SDK retries: the standard
+          // one refuses it without touching its quota (the adaptive one would only sample its send
+          // rate); not asked.
+          if (error instanceof ConditionalCheckFailedException) throw error;
           token = await strategy.refreshRetryTokenForRetry(token, this.retryInfo(error));
         } catch {
           const meta = ((error as { $metadata?: Record<string, unknown> }).$metadata ??= {});

@@ -40,6 +40,15 @@ export interface Credentials {
 /** `getCanonicalHeaders` of `@smithy/signature-v4`: the headers the signer signs, names lower-cased, values trimmed. */
 export type CanonicalHeaders = (request: { headers: Record<string, string> }) => Record<string, string>;
 
+/** A header of the canonical request: a route's value, or the index of a per-request one (`PER_REQUEST`). */
+type Slot = [name: string, value: string | number];
+
+/** The canonical headers in order, and the signed header list, for requests with or without a session token. */
+interface Layout {
+  slots: Slot[];
+  names: string;
+}
+
 /** One route's fixed part of the signing: its path, and its headers that do not change per request. */
 export interface SigningRoute {
   signer: SdkSigner;
@@ -48,12 +57,13 @@ export interface SigningRoute {
   canonicalPath: string;
   /** The headers sent as they are (endpoint headers, content type, target, host). */
   headers: Record<string, string>;
-  /** Their canonical form, without the headers set per request. */
-  canonical: [string, string][];
+  withToken: Layout;
+  withoutToken: Layout;
 }
 
 const ALGORITHM = 'AWS4-HMAC-SHA256';
-const PER_REQUEST = new Set(['content-length', 'x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256']);
+/** The headers set per request, in the order of their values in `signHeaders`. */
+const PER_REQUEST = ['content-length', 'x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256'] as const;
 
 export function signingRoute(
   signer: SdkSigner,
@@ -67,8 +77,23 @@ export function signingRoute(
     if (typeof signer[member] !== 'function') throw new Error(`@aws-sdk/client-dynamodb: its SigV4 signer has no ${member} (an unsupported SDK version)`);
   }
   // The headers added per request replace any of the same name (as the SDK signer sets them over the request's).
-  const canonical = Object.entries(canonicalHeaders({ headers })).filter(([name]) => !PER_REQUEST.has(name));
-  return { signer, region, service, canonicalPath: signer.getCanonicalPath({ path }), headers, canonical };
+  const fixed: Slot[] = Object.entries(canonicalHeaders({ headers })).filter(([name]) => !(PER_REQUEST as readonly string[]).includes(name));
+  const layout = (token: boolean): Layout => {
+    const slots = fixed.concat(
+      PER_REQUEST.map((name, i): Slot => [name, i]).filter(([name]) => (name !== 'x-amz-security-token' || token) && (name !== 'x-amz-content-sha256' || signer.applyChecksum)),
+    );
+    slots.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return { slots, names: slots.map(([name]) => name).join(';') };
+  };
+  return {
+    signer,
+    region,
+    service,
+    canonicalPath: signer.getCanonicalPath({ path }),
+    headers,
+    withToken: layout(true),
+    withoutToken: layout(false),
+  };
 }
 
 interface KeyEntry {
@@ -93,9 +118,10 @@ function signingKey(route: SigningRoute, credentials: Credentials, shortDate: st
   return fresh;
 }
 
-/** `YYYYMMDDTHHMMSSZ`, as the SDK signer formats the signing date. */
+/** `YYYYMMDDTHHMMSSZ`, as the SDK signer formats the signing date (from `toISOString`, without the milliseconds). */
 function amzDate(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+  const iso = date.toISOString();
+  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`;
 }
 
 /**
@@ -109,33 +135,17 @@ export async function signHeaders(route: SigningRoute, credentials: Credentials,
   const longDate = amzDate(date);
   const { scope, key } = signingKey(route, credentials, longDate.slice(0, 8));
   const payloadHash = createHash('sha256').update(body, 'utf8').digest('hex');
-  const headers: Record<string, string> = { ...route.headers, 'content-length': String(contentLength), 'x-amz-date': longDate };
-  const added: [string, string][] = [
-    ['content-length', String(contentLength)],
-    ['x-amz-date', longDate],
-  ];
-  if (credentials.sessionToken) {
-    headers['x-amz-security-token'] = credentials.sessionToken;
-    added.push(['x-amz-security-token', credentials.sessionToken]);
-  }
-  if (route.signer.applyChecksum) {
-    headers['x-amz-content-sha256'] = payloadHash;
-    added.push(['x-amz-content-sha256', payloadHash]);
-  }
-  const all = route.canonical.concat(added).sort(byName);
+  const token = credentials.sessionToken;
+  const values = [String(contentLength), longDate, token ?? '', payloadHash];
+  const headers: Record<string, string> = { ...route.headers, 'content-length': values[0] as string, 'x-amz-date': longDate };
+  if (token) headers['x-amz-security-token'] = token;
+  if (route.signer.applyChecksum) headers['x-amz-content-sha256'] = payloadHash;
+  const layout = token ? route.withToken : route.withoutToken;
   let lines = '';
-  let names = '';
-  for (const [name, value] of all) {
-    lines += `${name}:${value}\n`;
-    names += names === '' ? name : `;${name}`;
-  }
-  const canonicalRequest = `POST\n${route.canonicalPath}\n\n${lines}\n${names}\n${payloadHash}`;
+  for (const [name, value] of layout.slots) lines += `${name}:${typeof value === 'number' ? values[value] : value}\n`;
+  const canonicalRequest = `POST\n${route.canonicalPath}\n\n${lines}\n${layout.names}\n${payloadHash}`;
   const stringToSign = `${ALGORITHM}\n${longDate}\n${scope}\n${createHash('sha256').update(canonicalRequest, 'utf8').digest('hex')}`;
   const signature = createHmac('sha256', await key).update(stringToSign, 'utf8').digest('hex');
-  headers.authorization = `${ALGORITHM} Credential=${credentials.accessKeyId}/${scope}, SignedHeaders=${names}, Signature=${signature}`;
+  headers.authorization = `${ALGORITHM} Credential=${credentials.accessKeyId}/${scope}, SignedHeaders=${layout.names}, Signature=${signature}`;
   return headers;
-}
-
-function byName([a]: [string, string], [b]: [string, string]): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
