@@ -26,6 +26,10 @@ export function conditionFailure(response: SdkHttpResponse): Error | undefined {
   if (typeof type !== 'string' || errorCode(type) !== 'ConditionalCheckFailedException') return undefined;
   const message = typeof fields.message === 'string' ? fields.message : typeof fields.Message === 'string' ? fields.Message : 'UnknownError';
   const h = response.headers;
+  // No stack trace: the exception is made in a socket callback, where the stack says nothing,
+  // and capturing one was the largest part of its cost.
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   const error = new ConditionalCheckFailedException({
     message,
     $metadata: {
@@ -36,6 +40,7 @@ export function conditionFailure(response: SdkHttpResponse): Error | undefined {
     },
     ...(fields.Item === undefined ? {} : { Item: sdkValues(fields.Item) as ConditionalCheckFailedException['Item'] }),
   });
+  Error.stackTraceLimit = stackTraceLimit;
   return error;
 }
 
