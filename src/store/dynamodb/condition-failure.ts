@@ -30,18 +30,20 @@ export function conditionFailure(response: SdkHttpResponse): Error | undefined {
   // and capturing one was the largest part of its cost.
   const stackTraceLimit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
-  const error = new ConditionalCheckFailedException({
-    message,
-    $metadata: {
-      httpStatusCode: response.statusCode,
-      requestId: h['x-amzn-requestid'] ?? h['x-amzn-request-id'] ?? h['x-amz-request-id'],
-      extendedRequestId: h['x-amz-id-2'],
-      cfId: h['x-amz-cf-id'],
-    },
-    ...(fields.Item === undefined ? {} : { Item: sdkValues(fields.Item) as ConditionalCheckFailedException['Item'] }),
-  });
-  Error.stackTraceLimit = stackTraceLimit;
-  return error;
+  try {
+    return new ConditionalCheckFailedException({
+      message,
+      $metadata: {
+        httpStatusCode: response.statusCode,
+        requestId: h['x-amzn-requestid'] ?? h['x-amzn-request-id'] ?? h['x-amz-request-id'],
+        extendedRequestId: h['x-amz-id-2'],
+        cfId: h['x-amz-cf-id'],
+      },
+      ...(fields.Item === undefined ? {} : { Item: sdkValues(fields.Item) as ConditionalCheckFailedException['Item'] }),
+    });
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+  }
 }
 
 /** The SDK's `sanitizeErrorCode`: the type without a `namespace#` prefix or a `:suffix`. */

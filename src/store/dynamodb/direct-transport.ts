@@ -10,8 +10,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { conditionFailure } from './condition-failure.js';
 import { exchange, mayHaveBeenApplied, type HttpAgents } from './http-exchange.js';
-import { signHeaders, signingRoute, type Credentials, type SdkSigner, type SigningRoute } from './request-signer.js';
-import { loadSdkParts, type SdkEndpoint, type SdkHttpResponse, type SdkParts } from './sdk-parts.js';
+import { loadSdkParts, type SdkEndpoint, type SdkHttpRequest, type SdkHttpResponse, type SdkParts } from './sdk-parts.js';
 
 /**
  * The record path's requests without the SDK's per-request middleware stack: the backend writes
@@ -19,12 +18,10 @@ import { loadSdkParts, type SdkEndpoint, type SdkHttpResponse, type SdkParts } f
  *
  * - **credentials**: the client's credential provider (`config.credentials`, the standard chain,
  *   memoized by the SDK until the credentials near expiry, then fetched again), read by
- * - **signing**: SigV4 with the key of the client's signer (`config.signer`, a
- *   `@smithy/signature-v4` `SignatureV4`, created once per route — the SDK creates one per
- *   request, from a copy of the whole client config), the key asked of it once per credentials
- *   and day, the rest per request in request-signer.ts (the same headers and signature as its
- *   `sign`), with the SDK's clock-skew correction (`systemClockOffset`, updated from every
- *   response's Date header by the client's auth scheme signer);
+ * - **signing**: the client's SigV4 signer (`config.signer`, a `@smithy/signature-v4`
+ *   `SignatureV4`), created once and reused — the SDK creates one per request, from a copy of
+ *   the whole client config — with the SDK's clock-skew correction (`systemClockOffset`,
+ *   updated from every response's Date header by the client's auth scheme signer);
  * - **retries**: the client's retry strategy (`config.retryStrategy`, standard mode,
  *   `DYNAMODB_MAX_ATTEMPTS`), fed the same error classification as the SDK's retry middleware
  *   (throttling, transient, server error; Retry-After hints);
@@ -94,6 +91,10 @@ interface RetryStrategy {
   recordSuccess(token: RetryToken): void;
 }
 
+interface Signer {
+  sign(request: SdkHttpRequest, options: { signingDate: Date; signingRegion: string; signingService: string }): Promise<SdkHttpRequest>;
+}
+
 interface AuthSchemeSigner {
   successHandler(response: SdkHttpResponse, properties: object): void;
   errorHandler(properties: object): (error: Error) => never;
@@ -101,8 +102,8 @@ interface AuthSchemeSigner {
 
 /** The members of the client's resolved configuration this transport uses (typed here, checked at construction). */
 interface ClientConfig {
-  credentials(): Promise<Credentials & { accountId?: string }>;
-  signer(authScheme?: object): Promise<SdkSigner>;
+  credentials(): Promise<{ accountId?: string }>;
+  signer(authScheme?: object): Promise<Signer>;
   region(): Promise<string>;
   retryStrategy(): Promise<RetryStrategy>;
   disableClockSkewCorrection?: () => Promise<boolean>;
@@ -113,7 +114,9 @@ interface ClientConfig {
 
 interface Route {
   endpoint: SdkEndpoint;
-  signing: SigningRoute;
+  signer: Signer;
+  signingRegion: string;
+  signingService: string;
 }
 
 const TARGET_PREFIX = 'DynamoDB_20120810.';
@@ -195,24 +198,32 @@ export class DirectTransport implements RecordTransport {
   }
 
   private async attempt(operation: Operation, input: object, tables: string, body: string): Promise<unknown> {
-    const credentials = await this.config.credentials();
-    const route = await this.route(credentials, operation, input, tables);
+    const route = await this.route(operation, input, tables);
     const url = route.endpoint.url;
-    const noSkewCorrection = await (this.skewCorrection ??= Promise.resolve(this.config.disableClockSkewCorrection?.() ?? false));
-    const sentAt = Date.now();
-    const properties = { config: this.config, _requestSentAt: sentAt, _preRequestSystemClockOffset: this.config.systemClockOffset, _disableClockSkewCorrection: noSkewCorrection };
-    const signingDate = new Date(noSkewCorrection ? sentAt : sentAt + this.config.systemClockOffset);
-    const headers = await signHeaders(route.signing, credentials, body, Buffer.byteLength(body), signingDate);
-    const signed = {
+    const request = new this.sdk.HttpRequest({
       method: 'POST',
       protocol: url.protocol,
       hostname: url.hostname,
       ...(url.port === '' ? {} : { port: Number(url.port) }),
       path: url.pathname,
       query: {},
-      headers,
+      headers: {
+        ...endpointHeaders(route.endpoint),
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': TARGET_PREFIX + operation,
+        host: url.host,
+        'content-length': String(Buffer.byteLength(body)),
+      },
       body,
-    };
+    });
+    const noSkewCorrection = await (this.skewCorrection ??= Promise.resolve(this.config.disableClockSkewCorrection?.() ?? false));
+    const sentAt = Date.now();
+    const properties = { config: this.config, _requestSentAt: sentAt, _preRequestSystemClockOffset: this.config.systemClockOffset, _disableClockSkewCorrection: noSkewCorrection };
+    const signed = await route.signer.sign(request, {
+      signingDate: new Date(noSkewCorrection ? sentAt : sentAt + this.config.systemClockOffset),
+      signingRegion: route.signingRegion,
+      signingService: route.signingService,
+    });
     const response = await exchange(signed, this.agents, this.sdk);
     const bytes = response.body as Buffer;
     if (response.statusCode < 300) {
@@ -232,35 +243,33 @@ export class DirectTransport implements RecordTransport {
     }
   }
 
-  private route(identity: object, operation: Operation, input: object, tables: string): Promise<Route> {
-    if (identity !== this.routesFor) {
-      this.routesFor = identity;
-      this.routes = new Map();
-    }
-    const key = `${operation}|${tables}`;
-    let route = this.routes.get(key);
-    if (route === undefined) {
-      route = this.resolveRoute(operation, input);
-      this.routes.set(key, route);
-      route.catch(() => this.routes.delete(key));
-    }
-    return route;
+  private route(operation: Operation, input: object, tables: string): Promise<Route> {
+    return this.config.credentials().then((identity) => {
+      if (identity !== this.routesFor) {
+        this.routesFor = identity;
+        this.routes = new Map();
+      }
+      const key = `${operation}|${tables}`;
+      let route = this.routes.get(key);
+      if (route === undefined) {
+        route = this.resolveRoute(operation, input);
+        this.routes.set(key, route);
+        route.catch(() => this.routes.delete(key));
+      }
+      return route;
+    });
   }
 
   private async resolveRoute(operation: Operation, input: object): Promise<Route> {
     // As the endpoint middleware does it, on a copy of the config (resolution may set a configured endpoint on it).
     const endpoint = await this.sdk.getEndpointFromInstructions(input, COMMANDS[operation], { ...this.config });
     const authScheme = endpoint.properties?.authSchemes?.[0];
-    const url = endpoint.url;
-    const headers = {
-      ...endpointHeaders(endpoint),
-      'content-type': 'application/x-amz-json-1.0',
-      'x-amz-target': TARGET_PREFIX + operation,
-      host: url.host,
+    return {
+      endpoint,
+      signer: await this.config.signer(authScheme),
+      signingRegion: authScheme?.signingRegion ?? (await this.config.region()),
+      signingService: authScheme?.signingName ?? SIGNING_SERVICE,
     };
-    const signer = await this.config.signer(authScheme);
-    const region = authScheme?.signingRegion ?? (await this.config.region());
-    return { endpoint, signing: signingRoute(signer, this.sdk.getCanonicalHeaders, url.pathname, headers, region, authScheme?.signingName ?? SIGNING_SERVICE) };
   }
 }
 

@@ -1,5 +1,4 @@
 import { createRequire } from 'node:module';
-import type { CanonicalHeaders } from './request-signer.js';
 
 /**
  * The pieces of the AWS SDK that the record path's direct transport (direct-transport.ts) uses
@@ -48,8 +47,6 @@ export interface SdkParts {
   isTransientError(error: unknown): boolean;
   isServerError(error: unknown): boolean;
   getRetryAfterHint(response: unknown): Date | undefined;
-  /** `@smithy/signature-v4`'s canonical headers, from the copy the SDK's signer comes from. */
-  getCanonicalHeaders: CanonicalHeaders;
 }
 
 function pick(from: Record<string, unknown>, module: string, names: string[]): Record<string, unknown> {
@@ -74,8 +71,6 @@ export function loadSdkParts(): SdkParts {
     ...load('@smithy/core/endpoints', ['getEndpointFromInstructions']),
     ...load('@smithy/core/schema', ['operation']),
     ...load('@smithy/core/retry', ['isThrottlingError', 'isTransientError', 'isServerError', 'getRetryAfterHint']),
-    // The signer is `@aws-sdk/core`'s SignatureV4, so its own copy of the signing module.
-    ...pick(createRequire(sdkRequire.resolve('@aws-sdk/core'))('@smithy/signature-v4') as Record<string, unknown>, '@smithy/signature-v4', ['getCanonicalHeaders']),
   } as unknown as SdkParts;
   return parts;
 }
