@@ -122,6 +122,7 @@ describe('DynamoDB direct transport', () => {
   });
 
   test('a client error is not retried and arrives as the SDK exception, with its members', async () => {
+    const stackTraceLimit = Error.stackTraceLimit;
     const transport = new DirectTransport(client(), agents);
     // Every kind of attribute value a record item holds, binaries included (the SDK decodes them).
     const item = { k: { S: 'old' }, n: { N: '1.5' }, b: { B: 'AAEC' }, z: { NULL: true }, m: { M: { t: { BOOL: true }, l: { L: [{ B: 'Aw==' }, { S: 'x' }] } } } };
@@ -145,6 +146,9 @@ describe('DynamoDB direct transport', () => {
       return true;
     });
     assert.equal(seen.length, 1);
+    // The failure is built without a stack trace (condition-failure.ts); the process's limit is
+    // left as it was.
+    assert.equal(Error.stackTraceLimit, stackTraceLimit, 'Error.stackTraceLimit restored after the failed condition');
   });
 
   test('credentials that expire are fetched again, and the new ones sign the next request', async () => {
