@@ -8,8 +8,9 @@ import { kafkaBrokers } from '../support/kafka-broker.js';
 
 /**
  * The fast path answers SQLite reads on the calling thread only if every store wrapper the
- * server puts around the backend passes the synchronous read on (delegate.ts `readsNowOf`);
- * a wrapper that dropped it would leave every read on the slower promise path unnoticed.
+ * server puts around the backend passes the synchronous reads on (delegate.ts `readsNowOf`), and
+ * batch reads as stored text only if they pass `getStoredNow` on too; a wrapper that dropped
+ * either would leave reads on a slower path unnoticed.
  */
 test('the server offers synchronous reads on SQLite, with events off and on, and on no other backend', async () => {
   const withEvents: Record<string, string>[] = [{}, { KAFKA_BROKERS: await kafkaBrokers() }];
@@ -17,7 +18,9 @@ test('the server offers synchronous reads on SQLite, with events off and on, and
     const instance = await sqliteBackend.setup();
     const runtime = await startServer(testConfig(instance, events));
     try {
-      assert.ok(runtime.service.readsNow !== undefined, `SQLite with ${'KAFKA_BROKERS' in events ? 'events on' : 'events off'}`);
+      const label = `SQLite with ${'KAFKA_BROKERS' in events ? 'events on' : 'events off'}`;
+      assert.ok(runtime.service.readsNow !== undefined, label);
+      assert.ok(runtime.service.readsNow.readFeaturesBatchText !== undefined, `${label}: the batch read as stored text`);
     } finally {
       await runtime.close();
       await instance.teardown();
