@@ -241,7 +241,7 @@ export function storeContract(backend: TestBackend): void {
         await store.writeRecord(write({ entityValue: id, category: CAT, data, computeId: 'job "1"', eventTime: '2025-10-16T09:00:00.000Z' }));
         await store.writeRecord(write({ entityType: 'account_pid', entityValue: id, category: CAT2, data: { n: 1 } }));
         const grid = [uid(), id, id, uid()].flatMap((value) => [key(value, CAT), key(value, CAT2)]);
-        for (const keys of [[], [key(id, CAT)], [key(uid(), CAT)], [key(id, CAT2), key(id, CAT), key(id, CAT2, 'account_pid'), key(id, CAT)], grid]) {
+        for (const keys of [[], [key(id, CAT)], [key(uid(), CAT)], [key(id, CAT2), key(id, CAT)], [key(id, CAT2), key(id, CAT), key(id, CAT2, 'account_pid'), key(id, CAT)], grid]) {
           const records: (FeatureRecord | undefined)[] = now(keys);
           assert.deepEqual(
             stored(keys),
