@@ -9,6 +9,7 @@ import { requestId } from './request-id.js';
 import type { ResponseSink } from './response-sink.js';
 import { RequestValidationError } from './request-validation-error.js';
 import { batchReadJson, multiReadJson } from './response-json.js';
+import { batchReadTextJson } from './batch-text-json.js';
 import { categoriesOfFeatureList, writeCategories, writeSource, type AccessBody } from './route-access.js';
 import { writeResponse } from './responses.js';
 import { withMetaProblems, writeInput } from './routes/items.js';
@@ -47,7 +48,10 @@ const batchRead: Handler = (body, answer, { service }) => {
   const { data } = body as BatchReadRequest;
   const input = { entityType: data.entity_type, entityValues: data.entity_values, featureList: data.feature_list };
   const now = service.readsNow;
-  if (now !== undefined) answer.settle(() => batchReadJson(now.readFeaturesBatch(input)));
+  const text = now?.readFeaturesBatchText;
+  // As text where the store reads stored text (SQLite): no record objects (batch-text-json.ts).
+  if (text !== undefined) answer.settle(() => batchReadTextJson(text(input)));
+  else if (now !== undefined) answer.settle(() => batchReadJson(now.readFeaturesBatch(input)));
   else answer.settleLater(service.readFeaturesBatch(input), batchReadJson);
 };
 

@@ -56,7 +56,12 @@ function listJson(list: readonly string[]): string {
 
 /** Only the entity type's key is chosen by configuration; it must not replace a fixed key. */
 function splicesAsRecord(record: FeatureRecord): boolean {
-  return record.entityType !== 'category' && record.entityType !== 'features';
+  return splicesAsKey(record.entityType);
+}
+
+/** Whether a record's entity type, as its first key, leaves the record's fixed keys (`category`, `features`) alone. */
+export function splicesAsKey(entityType: string): boolean {
+  return entityType !== 'category' && entityType !== 'features';
 }
 
 export function recordJson(record: FeatureRecord): string {

@@ -13,6 +13,12 @@ export interface Expiry {
    * through untouched (their bytes stay as they were).
    */
   visible(record: FeatureRecord | undefined, nowMs: number): FeatureRecord | undefined;
+  /**
+   * `visible` for a record given as its category and canonical `updated_at` (a read of stored
+   * text): the `meta.expires_at` it shows, null from the millisecond it has expired (the read
+   * shows no record), undefined when its category has no TTL.
+   */
+  shownExpiry(category: string, updatedAt: string, nowMs: number): string | null | undefined;
   /** The expiry a write at `nowMs` gives the record, or undefined: the category has no TTL. */
   expiresAt(category: string, nowMs: number): string | undefined;
   /** Records of `category` last written before this time have expired at `nowMs` (undefined: no TTL). */
@@ -21,15 +27,20 @@ export interface Expiry {
 
 export function createExpiry(ttlMs: Readonly<Record<string, number>>): Expiry {
   const ttls = new Map(Object.entries(ttlMs));
+  function shownExpiry(category: string, updatedAt: string, nowMs: number): string | null | undefined {
+    const ttl = ttls.get(category);
+    if (ttl === undefined) return undefined;
+    const expires = Date.parse(updatedAt) + ttl;
+    return nowMs >= expires ? null : formatTimestamp(new Date(expires));
+  }
   return {
     visible(record, nowMs) {
       if (record === undefined) return undefined;
-      const ttl = ttls.get(record.category);
-      if (ttl === undefined) return record;
-      const expires = Date.parse(record.meta.updated_at) + ttl;
-      if (nowMs >= expires) return undefined;
-      return withMeta(record, { ...record.meta, expires_at: formatTimestamp(new Date(expires)) });
+      const expiresAt = shownExpiry(record.category, record.meta.updated_at, nowMs);
+      if (expiresAt === undefined) return record;
+      return expiresAt === null ? undefined : withMeta(record, { ...record.meta, expires_at: expiresAt });
     },
+    shownExpiry,
     expiresAt(category, nowMs) {
       const ttl = ttls.get(category);
       return ttl === undefined ? undefined : formatTimestamp(new Date(nowMs + ttl));

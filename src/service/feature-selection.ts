@@ -17,11 +17,26 @@ export function selectFeatures(record: FeatureRecord, selection: FeatureSelectio
   if (picked !== undefined) {
     return recordFromText({ entityType: record.entityType, entityValue: record.entityValue, category: record.category, meta: record.meta }, picked);
   }
-  const data = Object.create(null) as FeatureMap;
+  return withData(record, pickParsed(record.data, selection));
+}
+
+/**
+ * The JSON text of the features of stored `text` (what `JSON.stringify` wrote) that `selection`
+ * names: the text itself for `*`, else what `selectFeatures` gives as text (picked from the text,
+ * or where it cannot be, from the parsed map), byte for byte what a response writes for it.
+ */
+export function selectedText(text: string, selection: FeatureSelection): string {
+  if (selection === '*') return text;
+  return pickFeatures(text, selection) ?? JSON.stringify(pickParsed(JSON.parse(text) as FeatureMap, selection));
+}
+
+/** The named features of `data` (names it lacks ignored) in a null-prototype map, so that `__proto__` is copied like any other name. */
+function pickParsed(data: FeatureMap, selection: ReadonlySet<string>): FeatureMap {
+  const picked = Object.create(null) as FeatureMap;
   for (const name of selection) {
-    if (Object.hasOwn(record.data, name)) data[name] = record.data[name] as FeatureMap[string];
+    if (Object.hasOwn(data, name)) picked[name] = data[name] as FeatureMap[string];
   }
-  return withData(record, data);
+  return picked;
 }
 
 /**

@@ -23,10 +23,12 @@ export type {
   EventPipelineStatus,
   FeatureBatchInput,
   FeatureBatchOutput,
+  FeatureBatchTextOutput,
   FeatureSelectionInput,
   FeatureSelectionOutput,
   FeatureServiceDeps,
   HealthReport,
+  ShownRecord,
   WriteInput,
   WriteOutput,
 } from './service-types.js';
@@ -57,6 +59,7 @@ export function createFeatureService(deps: FeatureServiceDeps) {
     categories: config.categories,
     batchMaxEntities: config.batchMaxEntities,
     visible,
+    shownExpiry: (category, updatedAt, nowMs) => expiry.shownExpiry(category, updatedAt, nowMs),
     checkEntityType: (entityType) => checkEntityType(entityType),
   });
   const { checkReadable } = reads;

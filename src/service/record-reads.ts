@@ -1,20 +1,23 @@
 import { CategoryNotAllowedError, InvalidEntityTypeError, InvalidInputError, ItemNotFoundError, type InputProblem } from '../errors.js';
 import type { FeatureRecord } from '../model.js';
 import type { Metrics } from '../metrics.js';
-import type { RecordKey, RecordStore } from '../store/ports.js';
+import type { RecordKey, RecordStore, StoredRecord } from '../store/ports.js';
 import type { Clock } from '../timestamps.js';
-import type { FeatureBatchInput, FeatureBatchOutput, FeatureSelectionInput, FeatureSelectionOutput } from './service-types.js';
-import { parseFeatureList, selectFeatures } from './feature-selection.js';
+import type { FeatureBatchInput, FeatureBatchOutput, FeatureBatchTextOutput, FeatureSelectionInput, FeatureSelectionOutput } from './service-types.js';
+import { parseFeatureList, selectFeatures, type FeatureSelection } from './feature-selection.js';
+import { showStored } from './batch-text.js';
+import type { Expiry } from './expiry.js';
 
 type Found = (FeatureRecord | undefined)[];
 
 /**
  * One read, split at its store call: the checks have passed and `keys` are what it reads; `finish`
- * turns the store's aligned answer into the result (or throws the read's not-found error).
+ * turns the store's aligned answer (records, or stored text) into the result (or throws the
+ * read's not-found error).
  */
-interface Read<T> {
+interface Read<T, F = FeatureRecord> {
   keys: RecordKey[];
-  finish(found: Found): T;
+  finish(found: (F | undefined)[]): T;
 }
 
 /** The reads of records, each written once and run either through the store's promise or, where the store can, synchronously. */
@@ -36,6 +39,11 @@ export interface RecordReads {
         readCategory: (key: RecordKey) => FeatureRecord;
         readFeatures: (input: FeatureSelectionInput) => FeatureSelectionOutput;
         readFeaturesBatch: (input: FeatureBatchInput) => FeatureBatchOutput;
+        /**
+         * `readFeaturesBatch` answered as text (batch-text.ts), with the same checks, errors and
+         * metrics, when the store also reads stored text (`RecordStore.getStoredNow`); else undefined.
+         */
+        readFeaturesBatchText: ((input: FeatureBatchInput) => FeatureBatchTextOutput) | undefined;
       }
     | undefined;
 }
@@ -48,6 +56,8 @@ export interface RecordReadsDeps {
   batchMaxEntities: number;
   /** A stored record as reads show it (expiry.ts): undefined once expired. */
   visible: (record: FeatureRecord | undefined, nowMs: number) => FeatureRecord | undefined;
+  /** The same for a record read as stored text (expiry.ts). */
+  shownExpiry: Expiry['shownExpiry'];
   /** The entity type's problem, or undefined when it is configured. */
   checkEntityType: (entityType: string) => InputProblem | undefined;
 }
@@ -83,6 +93,28 @@ export function createRecordReads(deps: RecordReadsDeps): RecordReads & { checkR
   }
 
   function batchRead(input: FeatureBatchInput): Read<FeatureBatchOutput> {
+    checkBatch(input);
+    const read = selectionRead(input.entityType, input.entityValues, input.featureList);
+    return { keys: read.keys, finish: (found) => ({ entityType: input.entityType, results: read.finish(found) }) };
+  }
+
+  /** The batch read as text: the same keys, checks and metrics as `batchRead`. */
+  function batchTextRead(input: FeatureBatchInput): Read<FeatureBatchTextOutput, StoredRecord> {
+    checkBatch(input);
+    const { entityType, entityValues } = input;
+    const plan = selectionPlan(entityType, entityValues, input.featureList);
+    const selections = plan.permitted.map((category) => plan.wanted.get(category) ?? '*');
+    return {
+      keys: plan.keys,
+      finish(found) {
+        const { records, hits } = showStored(found, plan.permitted, selections, deps.shownExpiry, clock().getTime());
+        countReads(entityType, plan.permitted, hits, entityValues.length);
+        return { entityType, entityValues, categories: plan.permitted, refused: plan.refused, records };
+      },
+    };
+  }
+
+  function checkBatch(input: FeatureBatchInput): void {
     const problems: InputProblem[] = [];
     const invalidType = checkEntityType(input.entityType);
     if (invalidType !== undefined) problems.push(invalidType);
@@ -91,8 +123,25 @@ export function createRecordReads(deps: RecordReadsDeps): RecordReads & { checkR
       problems.push({ field: 'entity_values', type: 'too_long', message: `Should have at most ${max} item${max === 1 ? '' : 's'}` });
     }
     if (problems.length > 0) throw new InvalidInputError(problems);
-    const read = selectionRead(input.entityType, input.entityValues, input.featureList);
-    return { keys: read.keys, finish: (found) => ({ entityType: input.entityType, results: read.finish(found) }) };
+  }
+
+  /** The categories `featureList` asks for, split by the allow-list, and every (value, allowed category) key in that order. */
+  function selectionPlan(entityType: string, entityValues: readonly string[], featureList: readonly string[]) {
+    const wanted: Map<string, FeatureSelection> = parseFeatureList(featureList);
+    const permitted = [...wanted.keys()].filter((c) => allowed.has(c));
+    const refused = [...wanted.keys()].filter((c) => !allowed.has(c));
+    const keys: RecordKey[] = [];
+    for (const entityValue of entityValues) for (const category of permitted) keys.push({ entityType, entityValue, category });
+    return { wanted, permitted, refused, keys };
+  }
+
+  /** The read metrics: one counter update per category and result, not per key (a batch may read thousands). */
+  function countReads(entityType: string, categories: readonly string[], hits: readonly number[], entities: number): void {
+    categories.forEach((category, c) => {
+      const hit = hits[c] ?? 0;
+      if (hit > 0) metrics.reads.labels(entityType, category, 'hit').inc(hit);
+      if (hit < entities) metrics.reads.labels(entityType, category, 'miss').inc(entities - hit);
+    });
   }
 
   /**
@@ -100,11 +149,7 @@ export function createRecordReads(deps: RecordReadsDeps): RecordReads & { checkR
    * with one store call for every (value, allowed category) key.
    */
   function selectionRead(entityType: string, entityValues: readonly string[], featureList: readonly string[]): Read<FeatureSelectionOutput[]> {
-    const wanted = parseFeatureList(featureList);
-    const permitted = [...wanted.keys()].filter((c) => allowed.has(c));
-    const refused = [...wanted.keys()].filter((c) => !allowed.has(c));
-    const keys: RecordKey[] = [];
-    for (const entityValue of entityValues) for (const category of permitted) keys.push({ entityType, entityValue, category });
+    const { wanted, permitted, refused, keys } = selectionPlan(entityType, entityValues, featureList);
     const finish = (found: Found): FeatureSelectionOutput[] => {
       const nowMs = clock().getTime();
       const hits = permitted.map(() => 0);
@@ -121,12 +166,7 @@ export function createRecordReads(deps: RecordReadsDeps): RecordReads & { checkR
         });
         return { entityType, entityValue, records, unavailable: [...missing, ...refused] };
       });
-      // One counter update per category and result, not per key: a batch may read thousands.
-      permitted.forEach((category, c) => {
-        const hit = hits[c] ?? 0;
-        if (hit > 0) metrics.reads.labels(entityType, category, 'hit').inc(hit);
-        if (hit < entityValues.length) metrics.reads.labels(entityType, category, 'miss').inc(entityValues.length - hit);
-      });
+      countReads(entityType, permitted, hits, entityValues.length);
       return results;
     };
     return { keys, finish };
@@ -135,6 +175,7 @@ export function createRecordReads(deps: RecordReadsDeps): RecordReads & { checkR
   const viaPromise = async <T>(read: Read<T>): Promise<T> => read.finish(await store.getRecords(read.keys));
   const getNow = store.getRecordsNow?.bind(store);
   const now = <T>(read: Read<T>): T => read.finish((getNow as NonNullable<typeof getNow>)(read.keys));
+  const getStored = store.getStoredNow?.bind(store);
 
   return {
     checkReadable,
@@ -149,6 +190,13 @@ export function createRecordReads(deps: RecordReadsDeps): RecordReads & { checkR
             readCategory: (key) => now(categoryRead(key)),
             readFeatures: (input) => now(featuresRead(input)),
             readFeaturesBatch: (input) => now(batchRead(input)),
+            readFeaturesBatchText:
+              getStored === undefined
+                ? undefined
+                : (input) => {
+                    const read = batchTextRead(input);
+                    return read.finish(getStored(read.keys));
+                  },
           },
   };
 }

@@ -5,7 +5,7 @@
 import type { Config } from '../config.js';
 import type { ComputeHistoryEntry, FeatureRecord } from '../model.js';
 import type { Metrics } from '../metrics.js';
-import type { FeatureStore, RecordKey, StoreHealth } from '../store/ports.js';
+import type { FeatureStore, RecordKey, StoreHealth, StoredRecord } from '../store/ports.js';
 import type { Clock } from '../timestamps.js';
 
 /** What the event pipeline reports to health checks. */
@@ -88,6 +88,31 @@ export interface FeatureBatchOutput {
   entityType: string;
   /** One selection per requested entity value, in request order. */
   results: FeatureSelectionOutput[];
+}
+
+/**
+ * A record as a read shows it, as text: the selected features' JSON text (`data`) and the
+ * metadata strings, with `expiresAt` while its category has a TTL (`meta.expires_at`).
+ */
+export interface ShownRecord extends StoredRecord {
+  readonly expiresAt?: string | undefined;
+}
+
+/**
+ * The batch read's answer as text (`readsNow.readFeaturesBatchText`): what `FeatureBatchOutput`
+ * holds, without record objects. Entity `e`'s answer: its records of `categories` (in that
+ * order) found, then as unavailable the categories without one followed by `refused`.
+ */
+export interface FeatureBatchTextOutput {
+  entityType: string;
+  /** In request order; duplicates allowed. */
+  entityValues: readonly string[];
+  /** The allowed categories asked for, in order of first mention. */
+  categories: readonly string[];
+  /** The categories asked for that are not on the allow-list (unavailable for every entity). */
+  refused: readonly string[];
+  /** `records[e * categories.length + c]`: entity `e`'s record of category `c`, or undefined (none, or expired). */
+  records: (ShownRecord | undefined)[];
 }
 
 export interface HealthReport {

@@ -5,8 +5,8 @@ import type { FeatureStore } from './ports.js';
  * (notify-on-write.ts, legacy-statsd-store.ts) spread it and override those, so a port method
  * added later reaches the backend through every wrapper without touching them.
  *
- * The synchronous read (`getRecordsNow`) is not forwarded: it would bypass a wrapper that
- * changes `getRecords`. A wrapper that leaves reads alone adds `...readsNowOf(store)`.
+ * The synchronous reads (`getRecordsNow`, `getStoredNow`) are not forwarded: they would bypass a
+ * wrapper that changes `getRecords`. A wrapper that leaves reads alone adds `...readsNowOf(store)`.
  */
 export function delegate(store: FeatureStore): FeatureStore {
   return {
@@ -29,7 +29,10 @@ export function delegate(store: FeatureStore): FeatureStore {
   };
 }
 
-/** `store`'s synchronous read, for a wrapper that does not change reads; `{}` when it has none. */
-export function readsNowOf(store: FeatureStore): Pick<FeatureStore, 'getRecordsNow'> {
-  return store.getRecordsNow === undefined ? {} : { getRecordsNow: store.getRecordsNow.bind(store) };
+/** `store`'s synchronous reads, for a wrapper that does not change reads; `{}` when it has none. */
+export function readsNowOf(store: FeatureStore): Pick<FeatureStore, 'getRecordsNow' | 'getStoredNow'> {
+  return {
+    ...(store.getRecordsNow === undefined ? {} : { getRecordsNow: store.getRecordsNow.bind(store) }),
+    ...(store.getStoredNow === undefined ? {} : { getStoredNow: store.getStoredNow.bind(store) }),
+  };
 }

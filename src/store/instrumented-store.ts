@@ -45,6 +45,7 @@ export function instrumentStore(store: FeatureStore, metrics: Metrics): FeatureS
   };
   return {
     ...(store.getRecordsNow === undefined ? {} : { getRecordsNow: timedNow('get', store.getRecordsNow.bind(store)) }),
+    ...(store.getStoredNow === undefined ? {} : { getStoredNow: timedNow('get', store.getStoredNow.bind(store)) }),
     type: store.type,
     outbox: store.outbox,
     computeJobs: store.computeJobs,

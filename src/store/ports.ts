@@ -195,6 +195,22 @@ export interface DeleteRecordInput {
   readonly onlyIfComputeId?: string | undefined;
 }
 
+/**
+ * A record as stored, for a response that splices it as text (`RecordStore.getStoredNow`): no
+ * record object, no metadata object. The key is the caller's.
+ */
+export interface StoredRecord {
+  /** The features as the JSON text `JSON.stringify` wrote (the text a record from text holds, model.ts). */
+  readonly data: string;
+  /** Canonical, as `FeatureRecord.meta.created_at`. */
+  readonly createdAt: string;
+  /** Canonical, as `meta.updated_at`. */
+  readonly updatedAt: string;
+  readonly computeId: string | null;
+  /** Canonical; null when the latest write gave none (the meta then has no `event_time`). */
+  readonly eventTime: string | null;
+}
+
 /** Records: the data path. */
 export interface RecordStore {
   /**
@@ -215,6 +231,15 @@ export interface RecordStore {
    * contract (instrumented-store.ts times it; `delegate` leaves it out, see delegate.ts).
    */
   getRecordsNow?(keys: readonly RecordKey[]): (FeatureRecord | undefined)[];
+
+  /**
+   * Optional, beside `getRecordsNow`: the same read as stored text and metadata strings, for a
+   * batch read whose response splices them (no record or metadata objects: measured ~1.4 µs less
+   * per entity of a batch, decision record 6, round 5). `result[i]` holds what `getRecordsNow`
+   * gives for `keys[i]`: its data's stored JSON text and its metadata fields, or undefined. A
+   * wrapper offers it exactly when it offers `getRecordsNow` (delegate.ts `readsNowOf`).
+   */
+  getStoredNow?(keys: readonly RecordKey[]): (StoredRecord | undefined)[];
 
   /**
    * Replaces the whole record with `input.data`, in one atomic operation, without reading first:

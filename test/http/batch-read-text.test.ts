@@ -11,6 +11,11 @@ import { serviceForSuite } from '../support/suite-service.js';
  * easy to get wrong: quotes, backslashes, control characters, U+2028, non-ASCII, surrogate
  * pairs, canonically equivalent spellings (which must stay distinct keys), values that look like
  * numbers. Values appear more than once and next to values that have no record.
+ *
+ * On SQLite the fast path answers from the stored text without record objects
+ * (`readFeaturesBatchText`, batch-text-json.ts); with CORS configured the fast paths are off and
+ * Fastify's route answers through records (`batchReadJson`): the suite runs both ways there.
+ * test/http/batch-text-json.test.ts compares the two paths on one store.
  */
 
 const CAT = 'd0_unauth_features';
@@ -38,9 +43,12 @@ let counter = 0;
 /** A fresh entity value ending in `suffix` (unique per run, so suites may share a store). */
 const uid = (suffix: string): string => `text-${process.pid}-${Date.now()}-${++counter}-${suffix}`;
 
-function textSuite(backend: TestBackend): void {
-  describe(`batch read of whole categories byte for byte: ${backend.name}`, () => {
-    const { http, time } = serviceForSuite(backend);
+/** Turns the fast paths off (README, "Hot requests in front of Fastify"): Fastify's route answers. */
+const ROUTE_ONLY = { CORS_ORIGINS: 'https://app.example.com' };
+
+function textSuite(backend: TestBackend, env: Record<string, string>, path: string): void {
+  describe(`batch read of whole categories byte for byte: ${backend.name}, ${path}`, () => {
+    const { http, time } = serviceForSuite(backend, env);
 
     test('entity values, features and compute ids with escapes and non-ASCII text; duplicates and missing values in one request', async () => {
       const suffixes = ['quote"d', 'back\\slash', 'é', 'e\u0301', '😀', 'sep\u2028line', 'tab\there', ' 12 ', '{"json":1}'];
@@ -97,4 +105,7 @@ function textSuite(backend: TestBackend): void {
   });
 }
 
-for (const backend of BACKENDS) textSuite(backend);
+for (const backend of BACKENDS) {
+  textSuite(backend, {}, 'fast path');
+  if (backend.type === 'sqlite') textSuite(backend, ROUTE_ONLY, "Fastify's route");
+}

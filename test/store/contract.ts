@@ -227,6 +227,34 @@ export function storeContract(backend: TestBackend): void {
         }
         assert.deepEqual(now([key(id, CAT)])[0]?.data, { a: 1, s: 'x' });
       });
+
+      test('getStoredNow, where a backend has it, answers as getRecordsNow: the stored JSON text and the metadata strings', async (t) => {
+        const stored = store.getStoredNow?.bind(store);
+        const now = store.getRecordsNow?.bind(store);
+        if (stored === undefined || now === undefined) {
+          assert.equal(stored, undefined, 'only beside getRecordsNow');
+          t.diagnostic(`${store.type} reads no stored text`);
+          return;
+        }
+        const id = uid();
+        const data = { b: [1, { c: 'ü "q"' }], a: null, '10': 2.5 };
+        await store.writeRecord(write({ entityValue: id, category: CAT, data, computeId: 'job "1"', eventTime: '2025-10-16T09:00:00.000Z' }));
+        await store.writeRecord(write({ entityType: 'account_pid', entityValue: id, category: CAT2, data: { n: 1 } }));
+        const grid = [uid(), id, id, uid()].flatMap((value) => [key(value, CAT), key(value, CAT2)]);
+        for (const keys of [[], [key(id, CAT)], [key(uid(), CAT)], [key(id, CAT2), key(id, CAT)], [key(id, CAT2), key(id, CAT), key(id, CAT2, 'account_pid'), key(id, CAT)], grid]) {
+          const records: (FeatureRecord | undefined)[] = now(keys);
+          assert.deepEqual(
+            stored(keys),
+            records.map((r) =>
+              r === undefined
+                ? undefined
+                : { data: JSON.stringify(r.data), createdAt: r.meta.created_at, updatedAt: r.meta.updated_at, computeId: r.meta.compute_id, eventTime: r.meta.event_time ?? null },
+            ),
+            `${keys.length} keys`,
+          );
+        }
+        assert.equal(stored([key(id, CAT)])[0]?.data, JSON.stringify(data));
+      });
     });
 
     test('values round-trip exactly: numbers, strings, booleans, null, arrays, nested objects', async () => {

@@ -11,8 +11,8 @@ export function slowReads(store: FeatureStore, delayMs: number): FeatureStore {
     get(target, name) {
       const value: unknown = Reflect.get(target, name);
       if (typeof value !== 'function') return value;
-      // A store that answers after a delay has no synchronous read.
-      if (name === 'getRecordsNow') return undefined;
+      // A store that answers after a delay has no synchronous reads.
+      if (name === 'getRecordsNow' || name === 'getStoredNow') return undefined;
       if (name !== 'getRecords') return (value as (...args: unknown[]) => unknown).bind(target);
       return async (keys: Parameters<FeatureStore['getRecords']>[0]) => {
         if (keys.some((k) => k.entityValue.startsWith('slow-'))) await sleep(delayMs);

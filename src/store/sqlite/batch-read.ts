@@ -1,10 +1,10 @@
-import type { FeatureRecord } from '../../model.js';
 import type { RecordKey } from '../ports.js';
-import { columnsToRecord } from './rows.js';
+import type { RowReader } from './rows.js';
 import type { TableStatements } from './statements.js';
 
 /**
- * The records of several keys of one entity type, aligned to `keys`. When the keys form a grid of
+ * The records of several keys of one entity type (each row made what `read` makes of it: a record,
+ * or its stored text), aligned to `keys`. When the keys form a grid of
  * several entity values — each value followed by the same categories in the same order, as a
  * batch read asks — the values go as one JSON array to one statement per category (`getValues`),
  * run in one read transaction when there are several, so that every key is read from the same
@@ -16,8 +16,8 @@ import type { TableStatements } from './statements.js';
  * array of categories (SQLite parsed that array again for every value), two categories 7.9 →
  * 6.2; the key columns are no longer read back (the caller has the key): 0.2–0.6 µs a row less.
  */
-export function readKeys(s: TableStatements, keys: readonly RecordKey[], inTransaction: <T>(read: () => T) => T): (FeatureRecord | undefined)[] {
-  const result = new Array<FeatureRecord | undefined>(keys.length).fill(undefined);
+export function readKeys<T>(s: TableStatements, keys: readonly RecordKey[], inTransaction: <R>(read: () => R) => R, read: RowReader<T>): (T | undefined)[] {
+  const result = new Array<T | undefined>(keys.length).fill(undefined);
   const categories = keys.length > 1 ? gridCategories(keys) : undefined;
   if (categories !== undefined && keys.length > categories.length) {
     const n = categories.length;
@@ -28,7 +28,7 @@ export function readKeys(s: TableStatements, keys: readonly RecordKey[], inTrans
       for (let c = 0; c < n; c++) {
         for (const row of s.getValues.all(valuesJson, categories[c] as string)) {
           const i = row[0] * n + c;
-          result[i] = columnsToRecord(keys[i] as RecordKey, row, 1);
+          result[i] = read(keys[i] as RecordKey, row, 1);
         }
       }
     };
@@ -37,7 +37,7 @@ export function readKeys(s: TableStatements, keys: readonly RecordKey[], inTrans
     return result;
   }
   for (const row of s.getMany.all(JSON.stringify(keys.map((k) => [k.entityValue, k.category])))) {
-    result[row[0]] = columnsToRecord(keys[row[0]] as RecordKey, row, 1);
+    result[row[0]] = read(keys[row[0]] as RecordKey, row, 1);
   }
   return result;
 }

@@ -7,9 +7,8 @@
  * one entity on a 100k-record file (decision record 5, "Multi-read: one entity, one statement").
  */
 import type { Database as Db, Statement } from 'better-sqlite3';
-import type { FeatureRecord } from '../../model.js';
 import type { RecordKey } from '../ports.js';
-import { columnsToRecord } from './rows.js';
+import type { RowReader } from './rows.js';
 import { quote } from './schema.js';
 import { DATA_COLUMNS, type RowColumns } from './statements.js';
 
@@ -41,8 +40,8 @@ export class EntityReads {
     return true;
   }
 
-  /** The records of `keys` (all of one entity value, see `fits`), aligned to `keys`. */
-  read(keys: readonly RecordKey[]): (FeatureRecord | undefined)[] {
+  /** The records of `keys` (all of one entity value, see `fits`), each row made what `readRow` makes of it, aligned to `keys`. */
+  read<T>(keys: readonly RecordKey[], readRow: RowReader<T>): (T | undefined)[] {
     const n = keys.length;
     const params = new Array<string>(2 * n);
     for (let i = 0; i < n; i++) {
@@ -50,10 +49,10 @@ export class EntityReads {
       params[2 * i] = key.entityValue;
       params[2 * i + 1] = key.category;
     }
-    const result = new Array<FeatureRecord | undefined>(n).fill(undefined);
+    const result = new Array<T | undefined>(n).fill(undefined);
     for (const row of this.#statement(n).all(...params)) {
       const position = row[0];
-      result[position] = columnsToRecord(keys[position] as RecordKey, row, 1);
+      result[position] = readRow(keys[position] as RecordKey, row, 1);
     }
     return result;
   }

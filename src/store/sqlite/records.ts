@@ -24,6 +24,7 @@ import type {
   RecordVersions,
   RollbackStateStore,
   StoreHealth,
+  StoredRecord,
   WriteRecordInput,
   WriteResult,
 } from '../ports.js';
@@ -38,7 +39,7 @@ import { migrate, openDatabase, type Synchronous } from './schema.js';
 import { readKeys } from './batch-read.js';
 import { EntityReads } from './entity-read.js';
 import { applyMerge, applyWrite, type WriteContext } from './write-protocol.js';
-import { columnsToRecord, toRecord } from './rows.js';
+import { columnsToRecord, columnsToStored, toRecord, type RowReader } from './rows.js';
 import { prepareTable, type ComputeJobRow, type TableStatements } from './statements.js';
 
 export interface SqliteStoreOptions {
@@ -113,21 +114,30 @@ export class SqliteStore implements FeatureStore {
   }
 
   getRecordsNow(keys: readonly RecordKey[]): (FeatureRecord | undefined)[] {
+    return this.#read(keys, columnsToRecord);
+  }
+
+  getStoredNow(keys: readonly RecordKey[]): (StoredRecord | undefined)[] {
+    return this.#read(keys, columnsToStored);
+  }
+
+  /** The rows of `keys`, aligned to them, each made what `readRow` makes of it (a record, or its stored text). */
+  #read<T>(keys: readonly RecordKey[], readRow: RowReader<T>): (T | undefined)[] {
     if (keys.length === 1) {
       // The hot path: one point read on the prepared statement, no JSON key array.
       const key = keys[0] as RecordKey;
       const row = this.#guard(() => this.#statements(key.entityType).get.get(key.entityValue, key.category));
-      return [row === undefined ? undefined : columnsToRecord(key, row)];
+      return [row === undefined ? undefined : readRow(key, row, 0)];
     }
     const first = keys[0];
     if (first === undefined) return [];
     if (keys.every((key) => key.entityType === first.entityType)) {
       // A multi-read: a few categories of one entity, one statement of point lookups.
       const entity = this.#entityReads.get(first.entityType);
-      if (entity !== undefined && EntityReads.fits(keys)) return this.#guard(() => entity.read(keys));
-      return this.#guard(() => readKeys(this.#statements(first.entityType), keys, this.#inReadTransaction));
+      if (entity !== undefined && EntityReads.fits(keys)) return this.#guard(() => entity.read(keys, readRow));
+      return this.#guard(() => readKeys(this.#statements(first.entityType), keys, this.#inReadTransaction, readRow));
     }
-    const result: (FeatureRecord | undefined)[] = new Array<FeatureRecord | undefined>(keys.length).fill(undefined);
+    const result = new Array<T | undefined>(keys.length).fill(undefined);
     // One statement per entity type (batch-read.ts); `positions[j]` is the input index of its j-th key.
     const byType = new Map<string, { keys: RecordKey[]; positions: number[] }>();
     keys.forEach((key, i) => {
@@ -137,8 +147,8 @@ export class SqliteStore implements FeatureStore {
       group.positions.push(i);
     });
     for (const [entityType, group] of byType) {
-      const records = this.#guard(() => readKeys(this.#statements(entityType), group.keys, this.#inReadTransaction));
-      records.forEach((record, j) => (result[group.positions[j] as number] = record));
+      const rows = this.#guard(() => readKeys(this.#statements(entityType), group.keys, this.#inReadTransaction, readRow));
+      rows.forEach((row, j) => (result[group.positions[j] as number] = row));
     }
     return result;
   }

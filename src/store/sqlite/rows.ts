@@ -1,7 +1,7 @@
 /** Rows of an entity table as records, and the compute history a write stores. */
 import { recordFromText, type ComputeHistoryEntry, type FeatureRecord, type RecordMeta } from '../../model.js';
 import { normalizeTimestamp } from '../../timestamps.js';
-import type { RecordKey } from '../ports.js';
+import type { RecordKey, StoredRecord } from '../ports.js';
 import type { Row, RowColumns } from './statements.js';
 
 /** A record from its stored columns; `event_time` appears in the meta only when stored (responses are compared byte for byte). */
@@ -20,6 +20,22 @@ export function toRecord(entityType: string, entityValue: string, row: Row): Fea
 export function columnsToRecord(key: RecordKey, c: RowColumns | [number, ...RowColumns], offset: 0 | 1 = 0): FeatureRecord {
   const o = offset;
   return recordOf(key.entityType, key.entityValue, key.category, c[o] as string, c[o + 1] as string, c[o + 2] as string, c[o + 3] as string | null, c[o + 4] as string | null);
+}
+
+/** What a read makes of a row of `key` (its columns from `offset` on): a record, or its stored text and metadata. */
+export type RowReader<T> = (key: RecordKey, c: RowColumns | [number, ...RowColumns], offset: 0 | 1) => T;
+
+/** A row of the raw point or batch read (its columns from `offset` on) as the stored text and metadata strings (`RecordStore.getStoredNow`). */
+export function columnsToStored(_key: RecordKey, c: RowColumns | [number, ...RowColumns], offset: 0 | 1 = 0): StoredRecord {
+  const o = offset;
+  const eventTime = c[o + 4] as string | null;
+  return {
+    data: c[o] as string,
+    createdAt: normalizeTimestamp(c[o + 1] as string),
+    updatedAt: normalizeTimestamp(c[o + 2] as string),
+    computeId: c[o + 3] as string | null,
+    eventTime: eventTime === null ? null : normalizeTimestamp(eventTime),
+  };
 }
 
 /**

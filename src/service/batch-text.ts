@@ -1,0 +1,76 @@
+/**
+ * The batch read answered as text (`readsNow.readFeaturesBatchText`): the store's stored text and
+ * metadata strings (`RecordStore.getStoredNow`) shown as the record path shows records — narrowed
+ * to the selection on the text, with `expires_at` while the category has a TTL, expired ones
+ * missing — without a record, metadata or result object per entity. The HTTP layer splices it.
+ */
+import { recordFromText, type FeatureRecord, type RecordMeta } from '../model.js';
+import type { StoredRecord } from '../store/ports.js';
+import type { Expiry } from './expiry.js';
+import { selectedText, type FeatureSelection } from './feature-selection.js';
+import type { FeatureBatchOutput, FeatureBatchTextOutput, ShownRecord } from './service-types.js';
+
+/**
+ * `found[e * categories.length + c]` (entity `e`, category `c`) as the read shows it, and
+ * `hits[c]`: how many records of category `c` it shows.
+ */
+export function showStored(
+  found: readonly (StoredRecord | undefined)[],
+  categories: readonly string[],
+  selections: readonly FeatureSelection[],
+  shownExpiry: Expiry['shownExpiry'],
+  nowMs: number,
+): { records: (ShownRecord | undefined)[]; hits: number[] } {
+  const n = categories.length;
+  const hits = new Array<number>(n).fill(0);
+  const records = new Array<ShownRecord | undefined>(found.length).fill(undefined);
+  for (let i = 0; i < found.length; i++) {
+    const stored = found[i];
+    if (stored === undefined) continue;
+    const c = i % n;
+    const expiresAt = shownExpiry(categories[c] as string, stored.updatedAt, nowMs);
+    if (expiresAt === null) continue;
+    const selection = selections[c] as FeatureSelection;
+    hits[c] = (hits[c] as number) + 1;
+    // The store's object as it is in the common case (a whole category without a TTL).
+    records[i] =
+      expiresAt === undefined && selection === '*'
+        ? stored
+        : {
+            data: selectedText(stored.data, selection),
+            createdAt: stored.createdAt,
+            updatedAt: stored.updatedAt,
+            computeId: stored.computeId,
+            eventTime: stored.eventTime,
+            expiresAt,
+          };
+  }
+  return { records, hits };
+}
+
+/** The text answer as the record path's (`FeatureBatchOutput`), for a response that cannot be spliced from the text. */
+export function batchOutputOfText(out: FeatureBatchTextOutput): FeatureBatchOutput {
+  const { entityType, categories } = out;
+  const n = categories.length;
+  return {
+    entityType,
+    results: out.entityValues.map((entityValue, e) => {
+      const records: FeatureRecord[] = [];
+      const missing: string[] = [];
+      categories.forEach((category, c) => {
+        const shown = out.records[e * n + c];
+        if (shown === undefined) missing.push(category);
+        else records.push(recordFromText({ entityType, entityValue, category, meta: metaOf(shown) }, shown.data));
+      });
+      return { entityType, entityValue, records, unavailable: [...missing, ...out.refused] };
+    }),
+  };
+}
+
+/** The metadata object of a shown record, its keys in the record path's order. */
+function metaOf(shown: ShownRecord): RecordMeta {
+  const meta: RecordMeta = { created_at: shown.createdAt, updated_at: shown.updatedAt, compute_id: shown.computeId };
+  if (shown.eventTime !== null) meta.event_time = shown.eventTime;
+  if (shown.expiresAt !== undefined) meta.expires_at = shown.expiresAt;
+  return meta;
+}

@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { d0Features, entityValue, ncrFeatures, prng } from '../../bench/seed.js';
+import { batchReadTextJson } from '../../src/http/batch-text-json.js';
+import { batchReadJson } from '../../src/http/response-json.js';
+import { createMetrics, type Metrics } from '../../src/metrics.js';
+import { createFeatureService, type FeatureService } from '../../src/service/feature-service.js';
+import type { FeatureStore } from '../../src/store/ports.js';
+import { openStore, testConfig, type BackendInstance } from '../support/backend.js';
+import { sqliteBackend } from '../support/sqlite-backend.js';
+
+/**
+ * The batch read as text (`readsNow.readFeaturesBatchText` + `batchReadTextJson`, SQLite's fast
+ * path) against the record path (`readsNow.readFeaturesBatch` + `batchReadJson`) on one store:
+ * the same bytes and the same read metrics for the bench's data, for text that is easy to get
+ * wrong, for rows in the old service's timestamp format, for a category with a TTL (the
+ * millisecond before and at expiry), for missing and repeated entities, for selections of named
+ * features across categories (array-index and `__proto__` names), refused categories and an
+ * index-like category (whose response the text path leaves to `batchReadJson`).
+ */
+
+const D0 = 'd0_unauth_features';
+const NCR = 'ncr_unauth_features';
+const INDEX_CAT = '10';
+const T0 = '2025-10-16T10:00:00.000Z';
+const HOUR = 3_600_000;
+
+describe('batch read as text, byte for byte the record path (SQLite)', () => {
+  let instance: BackendInstance;
+  let store: FeatureStore;
+  let metrics: Metrics;
+  let service: FeatureService;
+  let nowMs = Date.parse(T0);
+  const env = { CATEGORY_WHITELIST: `${D0},${NCR},${INDEX_CAT}`, CATEGORY_TTL: `${NCR}=1h` };
+
+  before(async () => {
+    instance = await sqliteBackend.setup();
+    store = await openStore(instance, env);
+    metrics = createMetrics({ processMetrics: false });
+    service = createFeatureService({ store, config: testConfig(instance, env), clock: () => new Date(nowMs), metrics });
+  });
+  after(async () => {
+    await store.close();
+    await instance.teardown();
+  });
+
+  const write = async (entity: string, category: string, features: Record<string, unknown>, extra: { computeId?: string | null; eventTime?: string } = {}) => {
+    await service.writeCategory({ source: 'prediction_service', entityType: 'bright_uid', entityValue: entity, category, features, ...extra });
+  };
+
+  /** Both paths' response texts and what each added to the read counters. */
+  const both = async (entityValues: string[], featureList: string[]) => {
+    const now = service.readsNow;
+    assert.ok(now?.readFeaturesBatchText !== undefined, 'SQLite reads stored text');
+    const input = { entityType: 'bright_uid', entityValues, featureList };
+    const counters = async () => JSON.stringify((await metrics.reads.get()).values);
+    const start = await counters();
+    const records = batchReadJson(now.readFeaturesBatch(input));
+    const afterRecords = await counters();
+    const text = batchReadTextJson(now.readFeaturesBatchText(input));
+    return { records, text, counted: [start, afterRecords, await counters()] };
+  };
+
+  const assertSame = async (entityValues: string[], featureList: string[]): Promise<string> => {
+    const { records, text, counted } = await both(entityValues, featureList);
+    assert.equal(text, records, `${featureList.join(' ')}`);
+    assert.notEqual(counted[1], counted[0], 'the record path counted its reads');
+    // The same increments: every counter went up by as much on the second read as on the first.
+    const values = counted.map((c) => new Map((JSON.parse(c) as { labels: object; value: number }[]).map((v) => [JSON.stringify(v.labels), v.value])));
+    for (const [labels, value] of values[2] as Map<string, number>) {
+      const first = (values[1]?.get(labels) ?? 0) - (values[0]?.get(labels) ?? 0);
+      assert.equal(value - (values[1]?.get(labels) ?? 0), first, `read counter ${labels}`);
+    }
+    return text;
+  };
+
+  test("the bench's data: whole categories and the multi-read's selection, found and missing entities", async () => {
+    const r = prng(5);
+    const entities: string[] = [];
+    for (let n = 0; n < 60; n++) {
+      const entity = entityValue(n);
+      entities.push(entity);
+      await write(entity, D0, d0Features(r), { computeId: `job-${n % 3}` });
+      if (n % 4 === 0) await write(entity, NCR, ncrFeatures(r), { computeId: null });
+    }
+    const asked = [...entities.slice(0, 40), 'user-none', entities[3] as string, 'user-none', ...entities.slice(40)];
+    for (const featureList of [[`${D0}:*`], [`${D0}:*`, `${NCR}:credit_score`, `${NCR}:ncr_score`], [`${NCR}:*`, `${D0}:*`], [`${D0}:tier`, `${D0}:nope`]]) {
+      await assertSame(asked, featureList);
+    }
+  });
+
+  test('escapes, non-ASCII, array-index and __proto__ names, event times, old timestamp formats, refused and index-like categories', async () => {
+    const nasty = { z: 1, '10': 'ten', ['__proto__']: { nested: [1, '}'] }, text: 'a "q" \\ \u2028 \u0007 é 😀 ,}]', 'ключ "x"': 'значение', nothing: null, big: 9007199254740991, tiny: 5e-324 };
+    const values = ['quote"d', 'back\\slash', 'e\u0301', '😀', 'sep\u2028line', '{"json":1}'].map((v) => `nasty-${v}`);
+    for (const [i, value] of values.entries()) {
+      await write(value, D0, { ...nasty, i }, { computeId: i % 2 === 0 ? 'job "ü" \\ 😀' : null, ...(i % 3 === 0 ? { eventTime: '2025-10-16T09:00:00+02:00' } : {}) });
+      if (i % 2 === 0) await write(value, NCR, { score: i / 7, name: value });
+      if (i % 3 === 1) await write(value, INDEX_CAT, { n: i });
+    }
+    // A write first, so that the table exists; then the row in the old format over it.
+    await store.writeRecord({ key: { entityType: 'bright_uid', entityValue: 'nasty-legacy', category: D0 }, data: { old: true }, computeId: null, now: T0 });
+    await instance.insertLegacy({ entityType: 'bright_uid', entityValue: 'nasty-legacy', category: D0, data: { old: true }, createdAt: '2025-10-16T10:00:00+00:00', updatedAt: '2025-10-16 10:00:00.123456+00:00', computeId: null });
+    const asked = [...values, 'nasty-legacy', 'nasty-none', values[0] as string];
+    for (const featureList of [
+      [`${D0}:*`, `${NCR}:*`],
+      [`${D0}:10`, `${D0}:__proto__`, `${D0}:text`, `${D0}:missing`, `${NCR}:name`],
+      [`${D0}:text`, `${D0}:ключ "x"`, `${D0}:z`],
+      [`${NCR}:score`, `refused:*`, `${D0}:*`, `other:x`],
+      [`${D0}:*`, `${INDEX_CAT}:*`],
+    ]) {
+      await assertSame(asked, featureList);
+    }
+    const legacy = await assertSame(['nasty-legacy'], [`${D0}:*`]);
+    assert.match(legacy, /"created_at":"2025-10-16T10:00:00\.000Z","updated_at":"2025-10-16T10:00:00\.123Z"/);
+  });
+
+  test('a category with a TTL: expires_at until the millisecond it runs out, then unavailable', async () => {
+    nowMs = Date.parse(T0);
+    await write('ttl-a', NCR, { s: 1 }, { eventTime: T0 });
+    await write('ttl-a', D0, { d: 1 });
+    nowMs += 1_000;
+    await write('ttl-b', NCR, { s: 2 });
+    nowMs = Date.parse(T0) + HOUR - 1;
+    const live = await assertSame(['ttl-a', 'ttl-b', 'ttl-none'], [`${NCR}:*`, `${D0}:*`]);
+    assert.match(live, /"expires_at":"2025-10-16T11:00:00.000Z"/);
+    nowMs += 1;
+    const half = await assertSame(['ttl-a', 'ttl-b'], [`${NCR}:s`, `${D0}:*`]);
+    assert.match(half, /^\{"entity_type":"bright_uid","results":\[\{"entity_value":"ttl-a","items":\{"d0_unauth_features":.*"unavailable_feature_categories":\["ncr_unauth_features"\]\},\{"entity_value":"ttl-b","items":\{"ncr_unauth_features"/);
+    nowMs += 1_000;
+    await assertSame(['ttl-a', 'ttl-b'], [`${NCR}:*`]);
+  });
+});
