@@ -31,6 +31,7 @@ import { guardFor, type Guard } from './errors.js';
 import { GroupCommit } from './group-commit.js';
 import { SqliteComputeJobs } from './compute-jobs.js';
 import { SqliteOutbox } from './outbox.js';
+import { ThreadOutbox } from './outbox-thread.js';
 import { SqliteRollbacks } from './rollbacks.js';
 import { SqliteVersions } from './versions.js';
 import { Checkpointer } from './checkpointer.js';
@@ -99,13 +100,15 @@ export class SqliteStore implements FeatureStore {
     }
     this.#insertEvent = db.prepare('INSERT INTO outbox (event_id, msg_key, payload, created_at) VALUES (?, ?, ?, ?)');
     this.computeJobs = new SqliteComputeJobs(db, this.#guard);
-    this.outbox = new SqliteOutbox(db, options.synchronous !== 'normal', this.#guard, this.computeJobs);
     this.rollbacks = new SqliteRollbacks(db, this.#guard);
     this.#versions = new SqliteVersions(db, this.#tableNames);
     this.#writes = { versions: this.#versions, recordEvent: (event) => this.#recordEvent(event) };
     const readTransaction = db.transaction((read: () => unknown) => read());
     this.#inReadTransaction = <T>(read: () => T): T => readTransaction(read) as T;
     this.#checkpointer = new Checkpointer(db, options.path, options.synchronous ?? 'full', CHECKPOINT_INTERVAL_MS);
+    // The relay's bookkeeping runs on the checkpointer's thread; on this connection only if that
+    // thread is gone (outbox-thread.ts).
+    this.outbox = new ThreadOutbox(this.#checkpointer, new SqliteOutbox(db, options.synchronous !== 'normal', this.#guard, this.computeJobs));
   }
 
   async getRecords(keys: readonly RecordKey[]): Promise<(FeatureRecord | undefined)[]> {
