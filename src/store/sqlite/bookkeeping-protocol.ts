@@ -8,8 +8,6 @@
 export interface BookkeepingWorkerData {
   /** The database file (already migrated by the store). */
   readonly path: string;
-  /** `synchronous` of the store's connection, for the thread's checkpoints. */
-  readonly synchronous: 'FULL' | 'NORMAL';
   /** How often the thread checkpoints the WAL, ms. */
   readonly checkpointIntervalMs: number;
 }

@@ -67,14 +67,18 @@ export class Checkpointer {
   #nextId = 1;
   /** The thread exited or failed: requests are refused (the caller does the work itself). */
   #gone = false;
+  /** `close` was called: the thread stays referenced until it exited. */
+  #closing = false;
   /** The worker finished a checkpoint since the last `afterCommit`: the tail is to be copied. */
   #tailDue = false;
 
   /** Starts checkpointing `path`; sets the backstop on `db`, the store's connection. */
-  constructor(db: Db, path: string, synchronous: Synchronous, intervalMs: number) {
+  constructor(db: Db, path: string, _synchronous: Synchronous, intervalMs: number) {
     db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
     this.#checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
-    const workerData: BookkeepingWorkerData = { path, synchronous: synchronous === 'normal' ? 'NORMAL' : 'FULL', checkpointIntervalMs: intervalMs };
+    // `_synchronous` is the store's; the thread's connection runs NORMAL whatever it is
+    // (bookkeeping-worker.ts), with which WAL checkpoints sync as with FULL.
+    const workerData: BookkeepingWorkerData = { path, checkpointIntervalMs: intervalMs };
     this.#worker = startWorker(moduleBeside(import.meta.url, 'bookkeeping-worker'), workerData, LIMITS);
     this.#worker.unref();
     // A worker that fails (cannot open the file, runs out of memory) leaves the backstop to
@@ -88,7 +92,7 @@ export class Checkpointer {
       const pending = this.#pending.get(message.id);
       if (pending === undefined) return;
       this.#pending.delete(message.id);
-      if (this.#pending.size === 0) this.#worker.unref();
+      if (this.#pending.size === 0 && !this.#closing) this.#worker.unref();
       if ('failure' in message) {
         const { message: text, unavailable } = message.failure;
         pending.reject(unavailable ? new StoreUnavailableError(text) : new Error(text));
@@ -142,6 +146,7 @@ export class Checkpointer {
   async close(): Promise<void> {
     // Unreferenced while it runs (it must not keep the process alive); referenced while closing,
     // or the event loop could end with the store's close still waiting for the exit.
+    this.#closing = true;
     this.#worker.ref();
     this.#worker.postMessage(CLOSE);
     await this.#exited;
