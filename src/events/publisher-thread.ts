@@ -12,7 +12,8 @@
  * logged, and the next request starts a new thread: the relay backs off and retries the same
  * events, which stay in the outbox until a publish succeeded.
  */
-import { Worker, type ResourceLimits } from 'node:worker_threads';
+import type { ResourceLimits, Worker } from 'node:worker_threads';
+import { moduleBeside, startWorker } from '../worker-thread.js';
 import type { KafkaConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { OutboxEvent } from '../model.js';
@@ -175,15 +176,5 @@ export function createThreadKafkaPublisher(kafka: KafkaConfig, logger: Logger, o
  * sources (tests, under tsx).
  */
 export function siblingModule(name: string): URL {
-  return new URL(`./${name}${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
-}
-
-/**
- * A worker running `entry`. A TypeScript entry (sources under tsx) is loaded through tsx's
- * loader, registered in the thread first: a thread does not inherit the main thread's loader.
- */
-export function startWorker(entry: URL, workerData: unknown, resourceLimits: ResourceLimits): Worker {
-  if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { workerData, resourceLimits });
-  const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData, resourceLimits });
+  return moduleBeside(import.meta.url, name);
 }

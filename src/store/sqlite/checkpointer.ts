@@ -19,10 +19,22 @@
  * land while it copies), so the WAL would grow up to the backstop. After each of the worker's
  * checkpoints the store's connection therefore copies the tail itself, after its next commit
  * (`afterCommit`): the frames committed while the worker ran, a small part of the interval's.
+ *
+ * The same thread runs the relay's outbox bookkeeping on its connection (`request`, for
+ * outbox-thread.ts; the thread's code is bookkeeping-worker.ts).
  */
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Database as Db, Statement } from 'better-sqlite3';
+import { StoreUnavailableError } from '../../errors.js';
+import { moduleBeside, startWorker } from '../../worker-thread.js';
+import {
+  CHECKPOINTED,
+  CLOSE,
+  type BookkeepingReply,
+  type BookkeepingRequest,
+  type BookkeepingValue,
+  type BookkeepingWorkerData,
+} from './bookkeeping-protocol.js';
 import type { Synchronous } from './schema.js';
 
 /**
@@ -31,45 +43,88 @@ import type { Synchronous } from './schema.js';
  */
 export const BACKSTOP_PAGES = 65_536;
 
-/** The worker's code (CommonJS, evaluated): opens the file, checkpoints on a timer, closes on a message. */
-const WORKER = `
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.driver);
-const db = new Database(workerData.path);
-db.pragma('synchronous = ' + workerData.synchronous);
-db.pragma('wal_autocheckpoint = 0');
-const timer = setInterval(() => {
-  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch { return; /* busy or gone: the next tick tries again */ }
-  parentPort.postMessage('checkpointed');
-}, workerData.intervalMs);
-parentPort.on('message', () => {
-  clearInterval(timer);
-  db.close();
-  parentPort.close();
-});
-`;
+/**
+ * The thread's heap limits, MiB. Its live data is one claimed round (at most
+ * `OUTBOX_BATCH_SIZE` events) and the prepared statements; a young generation sized like the
+ * main thread's (up to 3 × 16 MiB) would be resident memory for nothing. A thread that
+ * outgrows them dies, and the store carries on without it (`ThreadOutbox`, the backstop).
+ */
+const LIMITS = Object.freeze({ maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 });
+
+/** A request without its id (assigned by `request`). */
+export type BookkeepingCall = BookkeepingRequest extends infer R ? (R extends BookkeepingRequest ? Omit<R, 'id'> : never) : never;
+
+interface Pending {
+  resolve(value: BookkeepingValue): void;
+  reject(err: Error): void;
+}
 
 export class Checkpointer {
   readonly #worker: Worker;
   readonly #exited: Promise<void>;
   readonly #checkpoint: Statement<[]>;
+  readonly #pending = new Map<number, Pending>();
+  #nextId = 1;
+  /** The thread exited or failed: requests are refused (the caller does the work itself). */
+  #gone = false;
+  /** `close` was called: the thread stays referenced until it exited. */
+  #closing = false;
   /** The worker finished a checkpoint since the last `afterCommit`: the tail is to be copied. */
   #tailDue = false;
 
   /** Starts checkpointing `path`; sets the backstop on `db`, the store's connection. */
-  constructor(db: Db, path: string, synchronous: Synchronous, intervalMs: number) {
+  constructor(db: Db, path: string, _synchronous: Synchronous, intervalMs: number) {
     db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
     this.#checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
-    const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.#worker = new Worker(WORKER, {
-      eval: true,
-      workerData: { driver, path, synchronous: synchronous === 'normal' ? 'NORMAL' : 'FULL', intervalMs },
-    });
+    // `_synchronous` is the store's; the thread's connection runs NORMAL whatever it is
+    // (bookkeeping-worker.ts), with which WAL checkpoints sync as with FULL.
+    const workerData: BookkeepingWorkerData = { path, checkpointIntervalMs: intervalMs };
+    this.#worker = startWorker(moduleBeside(import.meta.url, 'bookkeeping-worker'), workerData, LIMITS);
     this.#worker.unref();
-    // A worker that fails (cannot open the file) leaves the backstop to checkpoint.
-    this.#worker.on('error', () => undefined);
-    this.#worker.on('message', () => (this.#tailDue = true));
-    this.#exited = new Promise((resolve) => this.#worker.once('exit', () => resolve()));
+    // A worker that fails (cannot open the file, runs out of memory) leaves the backstop to
+    // checkpoint and the outbox to the store's connection.
+    this.#worker.on('error', () => this.#end());
+    this.#worker.on('message', (message: BookkeepingReply | typeof CHECKPOINTED) => {
+      if (message === CHECKPOINTED) {
+        this.#tailDue = true;
+        return;
+      }
+      const pending = this.#pending.get(message.id);
+      if (pending === undefined) return;
+      this.#pending.delete(message.id);
+      if (this.#pending.size === 0 && !this.#closing) this.#worker.unref();
+      if ('failure' in message) {
+        const { message: text, unavailable } = message.failure;
+        pending.reject(unavailable ? new StoreUnavailableError(text) : new Error(text));
+      } else pending.resolve(message.value);
+    });
+    this.#exited = new Promise((resolve) =>
+      this.#worker.once('exit', () => {
+        this.#end();
+        resolve();
+      }),
+    );
+  }
+
+  /** Whether the thread takes requests (false once it exited or failed). */
+  get available(): boolean {
+    return !this.#gone;
+  }
+
+  /**
+   * Runs an outbox operation on the thread's connection. Rejects with `StoreUnavailableError`
+   * if the thread is gone or dies before it answers (whether the operation took effect is then
+   * unknown, as after any failed bookkeeping commit).
+   */
+  request(call: BookkeepingCall): Promise<BookkeepingValue> {
+    if (this.#gone) return Promise.reject(new StoreUnavailableError('the store\'s bookkeeping thread is gone'));
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      // Referenced while a request waits: a pending answer keeps the process alive.
+      this.#worker.ref();
+      this.#worker.postMessage({ ...call, id });
+    });
   }
 
   /**
@@ -91,8 +146,16 @@ export class Checkpointer {
   async close(): Promise<void> {
     // Unreferenced while it runs (it must not keep the process alive); referenced while closing,
     // or the event loop could end with the store's close still waiting for the exit.
+    this.#closing = true;
     this.#worker.ref();
-    this.#worker.postMessage('close');
+    this.#worker.postMessage(CLOSE);
     await this.#exited;
+  }
+
+  /** Marks the thread gone and fails what it had not answered. */
+  #end(): void {
+    this.#gone = true;
+    for (const pending of this.#pending.values()) pending.reject(new StoreUnavailableError('the store\'s bookkeeping thread ended'));
+    this.#pending.clear();
   }
 }

@@ -15,12 +15,14 @@ interface OutboxRow {
   event_id: string;
   msg_key: string;
   payload: string;
-  /** What the job statistics need, extracted from `payload` by SQLite (`countedWriteOfFields`). */
-  event_type: unknown;
-  compute_id: unknown;
-  entity_type: unknown;
-  resource_name: unknown;
-  at: unknown;
+  /**
+   * What the job statistics count of the event, stored beside it by the write (schema v10):
+   * NULL compute id when the event does not count. `created_at` is the event's timestamp.
+   */
+  job_compute_id: string | null;
+  job_entity_type: string | null;
+  job_category: string | null;
+  created_at: string;
 }
 
 /**
@@ -46,7 +48,7 @@ export class SqliteOutbox implements OutboxStore {
   /**
    * The events this process claimed by event_id, with their seq, so that they are addressed by
    * primary key, and the write each counts for its job's statistics (from the claim's columns:
-   * the payload is not parsed in JavaScript at all).
+   * the payload is not parsed at all).
    */
   readonly #claimed = new Map<string, { seq: number; write: CountedWrite | undefined }>();
 
@@ -58,10 +60,7 @@ export class SqliteOutbox implements OutboxStore {
     this.#claim = db.prepare(
       `UPDATE outbox SET lease_owner = ?, lease_until = ?
        WHERE seq IN (SELECT seq FROM outbox WHERE lease_until <= ? ORDER BY seq LIMIT ?)
-       RETURNING seq, event_id, msg_key, payload,
-         payload ->> '$.event_type' AS event_type, payload ->> '$.compute_id' AS compute_id,
-         payload ->> '$.entity_type' AS entity_type, payload ->> '$.resource_name' AS resource_name,
-         payload ->> '$.timestamp' AS at`,
+       RETURNING seq, event_id, msg_key, payload, job_compute_id, job_entity_type, job_category, created_at`,
     );
     // Ids travel as JSON array parameters: one statement per batch, whatever its size. Rows are
     // found by seq, and the event id must match too: a seq freed by another relay's delete can
@@ -88,7 +87,8 @@ export class SqliteOutbox implements OutboxStore {
     const rows = this.#bookkeeping(() => this.#claim.all(owner, now + leaseMs, now, limit));
     rows.sort((a, b) => a.seq - b.seq);
     return rows.map((r) => {
-      this.#claimed.set(r.event_id, { seq: r.seq, write: countedWriteOfFields(r.event_type, r.compute_id, r.entity_type, r.resource_name, r.at) });
+      const write = r.job_compute_id === null ? undefined : countedWriteOfFields('feature_available', r.job_compute_id, r.job_entity_type, r.job_category, r.created_at);
+      this.#claimed.set(r.event_id, { seq: r.seq, write });
       return outboxEventOfText(r.event_id, r.msg_key, r.payload);
     });
   }

@@ -32,6 +32,7 @@ import { guardFor, type Guard } from './errors.js';
 import { GroupCommit } from './group-commit.js';
 import { SqliteComputeJobs } from './compute-jobs.js';
 import { SqliteOutbox } from './outbox.js';
+import { ThreadOutbox } from './outbox-thread.js';
 import { SqliteRollbacks } from './rollbacks.js';
 import { SqliteVersions } from './versions.js';
 import { Checkpointer } from './checkpointer.js';
@@ -70,7 +71,7 @@ export class SqliteStore implements FeatureStore {
   /** Entity type → the multi-read of one entity's categories (entity-read.ts). */
   readonly #entityReads = new Map<string, EntityReads>();
   readonly #tableNames: readonly string[];
-  readonly #insertEvent: Statement<[string, string, string, string]>;
+  readonly #insertEvent: Statement<[string, string, string, string, string | null, string | null, string | null]>;
   readonly #checkpointer: Checkpointer;
   readonly #writes: WriteContext;
   /** Runs `read` in one (deferred, so read-only) transaction: its statements read one snapshot. */
@@ -98,15 +99,20 @@ export class SqliteStore implements FeatureStore {
       this.#tables.set(entityType, prepareTable(db, table));
       this.#entityReads.set(entityType, new EntityReads(db, table));
     }
-    this.#insertEvent = db.prepare('INSERT INTO outbox (event_id, msg_key, payload, created_at) VALUES (?, ?, ?, ?)');
+    this.#insertEvent = db.prepare(
+      `INSERT INTO outbox (event_id, msg_key, payload, created_at, job_compute_id, job_entity_type, job_category)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    );
     this.computeJobs = new SqliteComputeJobs(db, this.#guard);
-    this.outbox = new SqliteOutbox(db, options.synchronous !== 'normal', this.#guard, this.computeJobs);
     this.rollbacks = new SqliteRollbacks(db, this.#guard);
     this.#versions = new SqliteVersions(db, this.#tableNames);
     this.#writes = { versions: this.#versions, recordEvent: (event) => this.#recordEvent(event) };
     const readTransaction = db.transaction((read: () => unknown) => read());
     this.#inReadTransaction = <T>(read: () => T): T => readTransaction(read) as T;
     this.#checkpointer = new Checkpointer(db, options.path, options.synchronous ?? 'full', CHECKPOINT_INTERVAL_MS);
+    // The relay's bookkeeping runs on the checkpointer's thread; on this connection only if that
+    // thread is gone (outbox-thread.ts).
+    this.outbox = new ThreadOutbox(this.#checkpointer, new SqliteOutbox(db, options.synchronous !== 'normal', this.#guard, this.computeJobs));
   }
 
   async getRecords(keys: readonly RecordKey[]): Promise<(FeatureRecord | undefined)[]> {
@@ -277,8 +283,15 @@ export class SqliteStore implements FeatureStore {
     this.#db.close();
   }
 
+  /**
+   * Inserts the event with what the job statistics count of it (outbox.ts): its compute id,
+   * entity type and category if it counts (`countedWriteOf`), NULLs if not.
+   */
   #recordEvent({ id, key, event }: OutboxEvent): void {
-    this.#insertEvent.run(id, key, JSON.stringify(event), event.timestamp);
+    const text = JSON.stringify(event);
+    if (event.event_type === 'feature_available' && typeof event.compute_id === 'string' && event.compute_id !== '') {
+      this.#insertEvent.run(id, key, text, event.timestamp, event.compute_id, event.entity_type, event.resource_name);
+    } else this.#insertEvent.run(id, key, text, event.timestamp, null, null, null);
   }
 
   #statements(entityType: string): TableStatements {
