@@ -47,3 +47,13 @@ export function insertRawOutboxEvent(db: Db, event: OutboxEvent): void {
     event.event.timestamp,
   );
 }
+
+/** The schema version (`user_version`) of the SQLite file at `path`, read on a connection of its own. */
+export function schemaVersionOf(path: string): number {
+  const db = new Database(path, { readonly: true });
+  try {
+    return db.pragma('user_version', { simple: true }) as number;
+  } finally {
+    db.close();
+  }
+}
