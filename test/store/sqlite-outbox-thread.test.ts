@@ -3,8 +3,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { StoreUnavailableError } from '../../src/errors.js';
 import type { OutboxEvent } from '../../src/model.js';
+import { Checkpointer } from '../../src/store/sqlite/checkpointer.js';
+import { SqliteComputeJobs } from '../../src/store/sqlite/compute-jobs.js';
+import { guardFor } from '../../src/store/sqlite/errors.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
+import { SqliteOutbox } from '../../src/store/sqlite/outbox.js';
+import { ThreadOutbox } from '../../src/store/sqlite/outbox-thread.js';
 import { outboxEvent } from '../support/fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'feature-store-outbox-thread-'));
@@ -68,6 +75,42 @@ test('claimed events come back from the thread with their stored text, in write 
     await store.outbox.release(claimed.map((e) => e.id));
     assert.equal((await store.outbox.claim('other', 100, 30_000)).length, 20, 'released events can be claimed again');
   } finally {
+    await store.close();
+  }
+});
+
+test('with the bookkeeping thread gone, the outbox runs on the store\'s connection: events the thread claimed are completed there, counted once', async () => {
+  const path = join(dir, 'gone.db');
+  const store = await SqliteStore.open({ path, entityTables: TABLES });
+  const db = new Database(path);
+  try {
+    const writes = Array.from({ length: 9 }, (_, n) => write(n));
+    for (const w of writes) await store.writeRecord(w);
+    // Claimed on the store's thread, as the relay does before the thread goes.
+    const claimed = await store.outbox.claim('relay', 5, 30_000);
+    assert.equal(claimed.length, 5);
+
+    // A thread of its own on the same file, ended: what `ThreadOutbox` sees after a crash.
+    const thread = new Checkpointer(db, path, 'full', 60_000);
+    await thread.close();
+    assert.equal(thread.available, false, 'an ended thread takes no requests');
+    await assert.rejects(thread.request({ op: 'stats' }), StoreUnavailableError);
+    const guard = guardFor(db);
+    const outbox = new ThreadOutbox(thread, new SqliteOutbox(db, true, guard, new SqliteComputeJobs(db, guard)));
+
+    await outbox.complete(claimed.map((e) => e.id));
+    await outbox.complete(claimed.map((e) => e.id)); // a retried complete changes nothing
+    const rest = await outbox.claim('relay', 100, 30_000);
+    assert.deepEqual(rest.map((e) => e.id), writes.slice(5).map((w) => w.event.id), 'the others are claimed on the store\'s connection');
+    await outbox.release(rest.map((e) => e.id));
+    assert.equal((await outbox.stats()).pending, 4, 'released events stay pending');
+    const again = await outbox.claim('relay', 100, 30_000);
+    await outbox.complete(again.map((e) => e.id));
+    assert.equal((await outbox.stats()).pending, 0);
+    const jobs = await Promise.all(['job-0', 'job-1', 'job-2'].map((id) => store.computeJobs.get(id)));
+    assert.deepEqual(jobs.map((j) => j?.writes), [3, 3, 3], 'every event counted once');
+  } finally {
+    db.close();
     await store.close();
   }
 });
