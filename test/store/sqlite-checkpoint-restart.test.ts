@@ -29,7 +29,7 @@ test('under steady writes the WAL starts over after the worker checkpoints, thro
   const commit = db.transaction((from: number) => {
     for (let i = 0; i < 100; i++) insert.run(((from + i) * 7919) % 50_000, 'x'.repeat(500));
   });
-  const checkpointer = new Checkpointer(db, path, 'normal', 50);
+  const checkpointer = new Checkpointer(db, path, 50);
   const salts = new Set<number>();
   try {
     // Commits of 100 rows back to back, as under load: the worker's checkpoints do not end with the

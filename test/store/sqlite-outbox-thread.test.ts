@@ -91,7 +91,7 @@ test('with the bookkeeping thread gone, the outbox runs on the store\'s connecti
     assert.equal(claimed.length, 5);
 
     // A thread of its own on the same file, ended: what `ThreadOutbox` sees after a crash.
-    const thread = new Checkpointer(db, path, 'full', 60_000);
+    const thread = new Checkpointer(db, path, 60_000);
     await thread.close();
     assert.equal(thread.available, false, 'an ended thread takes no requests');
     await assert.rejects(thread.request({ op: 'stats' }), StoreUnavailableError);

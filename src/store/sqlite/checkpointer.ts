@@ -35,7 +35,6 @@ import {
   type BookkeepingValue,
   type BookkeepingWorkerData,
 } from './bookkeeping-protocol.js';
-import type { Synchronous } from './schema.js';
 
 /**
  * WAL pages (256 MiB) at which the store's own connection checkpoints anyway: above the WAL of
@@ -73,11 +72,11 @@ export class Checkpointer {
   #tailDue = false;
 
   /** Starts checkpointing `path`; sets the backstop on `db`, the store's connection. */
-  constructor(db: Db, path: string, _synchronous: Synchronous, intervalMs: number) {
+  constructor(db: Db, path: string, intervalMs: number) {
     db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
     this.#checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
-    // `_synchronous` is the store's; the thread's connection runs NORMAL whatever it is
-    // (bookkeeping-worker.ts), with which WAL checkpoints sync as with FULL.
+    // The thread's connection runs NORMAL whatever the store's setting (bookkeeping-worker.ts):
+    // with it WAL checkpoints sync as with FULL.
     const workerData: BookkeepingWorkerData = { path, checkpointIntervalMs: intervalMs };
     this.#worker = startWorker(moduleBeside(import.meta.url, 'bookkeeping-worker'), workerData, LIMITS);
     this.#worker.unref();

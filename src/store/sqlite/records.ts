@@ -109,7 +109,7 @@ export class SqliteStore implements FeatureStore {
     this.#writes = { versions: this.#versions, recordEvent: (event) => this.#recordEvent(event) };
     const readTransaction = db.transaction((read: () => unknown) => read());
     this.#inReadTransaction = <T>(read: () => T): T => readTransaction(read) as T;
-    this.#checkpointer = new Checkpointer(db, options.path, options.synchronous ?? 'full', CHECKPOINT_INTERVAL_MS);
+    this.#checkpointer = new Checkpointer(db, options.path, CHECKPOINT_INTERVAL_MS);
     // The relay's bookkeeping runs on the checkpointer's thread; on this connection only if that
     // thread is gone (outbox-thread.ts).
     this.outbox = new ThreadOutbox(this.#checkpointer, new SqliteOutbox(db, options.synchronous !== 'normal', this.#guard, this.computeJobs));
