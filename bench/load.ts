@@ -148,6 +148,11 @@ export interface LoadResult {
   statusCodes: Record<string, number>;
   /** 2xx responses per second. */
   rps: number;
+  /**
+   * 2xx responses per second in each measured round, in round order. Scenarios run as a group
+   * share rounds: index i of each was measured in the same stretch of time.
+   */
+  roundRps: number[];
   p50: number;
   p90: number;
   p99: number;
@@ -293,6 +298,7 @@ class Accumulator {
   /** wrk's own CPU (0 with autocannon, which runs in the harness). */
   wrkSeconds = 0;
   busySeconds = 0;
+  readonly roundRps: number[] = [];
   from = NaN;
   to = NaN;
   warmup = { responses: 0, non2xx: 0, errors: 0 };
@@ -319,7 +325,9 @@ class Accumulator {
     if (Number.isNaN(this.from)) this.from = t0;
     this.to = t1;
     this.wall += (t1 - t0) / 1000;
-    this.seconds += r.seconds > 0 ? r.seconds : (t1 - t0) / 1000;
+    const measured = r.seconds > 0 ? r.seconds : (t1 - t0) / 1000;
+    this.seconds += measured;
+    this.roundRps.push(measured > 0 ? r.ok / measured : 0);
     this.responses += r.responses;
     this.ok += r.ok;
     this.non2xx += r.non2xx;
@@ -352,6 +360,7 @@ class Accumulator {
       timeouts: this.timeouts,
       statusCodes: this.statusCodes,
       rps: this.seconds > 0 ? this.ok / this.seconds : 0,
+      roundRps: this.roundRps,
       p50: this.histogram.percentile(50),
       p90: this.histogram.percentile(90),
       p99: this.histogram.percentile(99),

@@ -132,3 +132,30 @@ export function spliceSection(report: string, id: string, body: string): string 
   if (targets >= 0) return `${report.slice(0, targets)}${block}\n${report.slice(targets)}`;
   return `${report.replace(/\n*$/, '\n\n')}${block}`;
 }
+
+/** The spread of a ratio over the rounds of one group: lowest, median and highest. */
+export interface RoundSpread {
+  min: number;
+  median: number;
+  max: number;
+  rounds: number;
+}
+
+/**
+ * Per-round ratios of two scenarios measured in the same group (round i of each ran in the same
+ * stretch of time), for showing how far one run's ratio moves within the run. Rounds where the
+ * base served nothing are left out; undefined when fewer than two rounds remain.
+ */
+export function roundSpread(rps: readonly number[], baseRps: readonly number[]): RoundSpread | undefined {
+  const ratios: number[] = [];
+  for (let i = 0; i < Math.min(rps.length, baseRps.length); i++) {
+    const a = rps[i];
+    const b = baseRps[i];
+    if (a !== undefined && b !== undefined && b > 0) ratios.push(a / b);
+  }
+  if (ratios.length < 2) return undefined;
+  ratios.sort((x, y) => x - y);
+  const mid = ratios.length >> 1;
+  const median = ratios.length % 2 === 1 ? (ratios[mid] ?? NaN) : ((ratios[mid - 1] ?? NaN) + (ratios[mid] ?? NaN)) / 2;
+  return { min: ratios[0] ?? NaN, median, max: ratios[ratios.length - 1] ?? NaN, rounds: ratios.length };
+}

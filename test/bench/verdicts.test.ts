@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { countLabel } from '../../bench/report-modes.js';
 import { DATA_VERSION, scaleCacheName } from '../../bench/scale-cache.js';
-import { batchVerdict, parsePerfStat, rssVerdict, scaleVerdict, spliceSection, writeBehaviour } from '../../bench/verdicts.js';
+import { batchVerdict, parsePerfStat, roundSpread, rssVerdict, scaleVerdict, spliceSection, writeBehaviour } from '../../bench/verdicts.js';
 
 describe('bench: the scale run', () => {
   test('within 15 %: throughput at least 0.85× and p99 at most 1.15× of the small file', () => {
@@ -115,5 +115,26 @@ describe('bench: batch reads', () => {
     const v = batchVerdict({ rps: 0 }, { rps: 900, p99: NaN, entities: 100 });
     assert.equal(v.ratioOk, false);
     assert.equal(v.p99Ok, false);
+  });
+});
+
+describe('bench: the spread of a ratio over one group\'s rounds', () => {
+  test('pairs round i with round i and reports lowest, median and highest', () => {
+    const s = roundSpread([60, 70, 40, 90, 50], [100, 100, 100, 100, 200]);
+    assert.deepEqual(s, { min: 0.25, median: 0.6, max: 0.9, rounds: 5 });
+  });
+
+  test('an even count takes the mean of the middle two; rounds where the base served nothing are left out', () => {
+    const s = roundSpread([10, 20, 30, 40, 99], [100, 100, 100, 100, 0]);
+    assert.ok(s !== undefined, 'a spread over four rounds');
+    assert.equal(s.rounds, 4);
+    assert.ok(Math.abs(s.median - 0.25) < 1e-12, 'Math.abs(s.median - 0.25) < 1e-12');
+    assert.equal(s.min, 0.1);
+    assert.equal(s.max, 0.4);
+  });
+
+  test('fewer than two rounds give no spread', () => {
+    assert.equal(roundSpread([10], [20]), undefined);
+    assert.equal(roundSpread([10, 20], [0, 20]), undefined);
   });
 });
