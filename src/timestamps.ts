@@ -27,7 +27,7 @@ export function isCanonicalTimestamp(value: string): boolean {
  * not a date-time at all, so a damaged value is visible rather than invented.
  */
 export function normalizeTimestamp(value: string): string {
-  if (isCanonicalTimestamp(value)) return value;
+  if (CANONICAL.test(value)) return value;
   const m = RFC3339.exec(value);
   if (m === null) return value;
   const [, date, time, fraction = '', offset = 'Z'] = m;
