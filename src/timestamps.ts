@@ -15,6 +15,11 @@ const CANONICAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 // Any RFC 3339 date-time: optional fraction of any length, `Z` or a numeric offset.
 const RFC3339 = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|z|[+-]\d{2}:\d{2})$/;
 
+/** Whether `value` is a timestamp in the canonical form (`normalizeTimestamp` returns it as it is). */
+export function isCanonicalTimestamp(value: string): boolean {
+  return CANONICAL.test(value);
+}
+
 /**
  * Converts a stored timestamp to the canonical form. Records written by the old service carry
  * `+00:00` and microseconds (`2025-10-16T10:00:00.123456+00:00`); the fraction is truncated to

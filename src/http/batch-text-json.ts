@@ -1,13 +1,13 @@
 import { isIndexKey } from '../service/feature-text.js';
 import { batchOutputOfText } from '../service/batch-text.js';
-import type { FeatureBatchTextOutput, ShownRecord } from '../service/feature-service.js';
+import type { FeatureBatchTextOutput } from '../service/feature-service.js';
 import { batchReadJson, jsonString, splicesAsKey } from './response-json.js';
 
 /**
  * The batch read's response from its answer as text (`readsNow.readFeaturesBatchText`): byte for
  * byte `batchReadJson` of the same answer as records (test/http/batch-read-text.test.ts), built
- * without them — each record's stored (or picked) text spliced in, its metadata written from
- * its strings, each category's and the entity type's JSON once per response. Where splicing
+ * without them — each record's stored (or picked) data text and its metadata text spliced in,
+ * each category's and the entity type's JSON once per response. Where splicing
  * could change the bytes (an index-like category, which an object puts first; an entity type
  * that is one of the record's fixed keys) it goes through `batchReadJson`.
  */
@@ -28,19 +28,10 @@ export function batchReadTextJson(out: FeatureBatchTextOutput): string {
       const shown = records[e * n + c];
       const key = keys[c] as string;
       if (shown === undefined) missing += `,${key}`;
-      else items += `,${key}:{${typeJson}:${valueJson},"category":${key},"features":{"data":${shown.data},"meta":${metaText(shown)}}}`;
+      else items += `,${key}:{${typeJson}:${valueJson},"category":${key},"features":{"data":${shown.data},"meta":${shown.meta}}}`;
     }
     const unavailable = missing + refused;
     results += `${e === 0 ? '' : ','}{"entity_value":${valueJson},"items":{${items.slice(1)}},"unavailable_feature_categories":[${unavailable.slice(1)}]}`;
   }
   return `{"entity_type":${typeJson},"results":[${results}]}`;
-}
-
-/** `JSON.stringify` of the record's metadata object: its keys in the record path's order, `event_time` and `expires_at` only when present. */
-function metaText(shown: ShownRecord): string {
-  const computeId = shown.computeId === null ? 'null' : jsonString(shown.computeId);
-  let text = `{"created_at":${jsonString(shown.createdAt)},"updated_at":${jsonString(shown.updatedAt)},"compute_id":${computeId}`;
-  if (shown.eventTime !== null) text += `,"event_time":${jsonString(shown.eventTime)}`;
-  if (shown.expiresAt !== undefined) text += `,"expires_at":${jsonString(shown.expiresAt)}`;
-  return `${text}}`;
 }

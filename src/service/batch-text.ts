@@ -1,10 +1,11 @@
 /**
- * The batch read answered as text (`readsNow.readFeaturesBatchText`): the store's stored text and
- * metadata strings (`RecordStore.getStoredNow`) shown as the record path shows records — narrowed
+ * The batch read answered as text (`readsNow.readFeaturesBatchText`): the store's data and
+ * metadata texts (`RecordStore.getStoredNow`) shown as the record path shows records — narrowed
  * to the selection on the text, with `expires_at` while the category has a TTL, expired ones
  * missing — without a record, metadata or result object per entity. The HTTP layer splices it.
  */
 import { recordFromText, type FeatureRecord, type RecordMeta } from '../model.js';
+import { isCanonicalTimestamp } from '../timestamps.js';
 import type { StoredRecord } from '../store/ports.js';
 import type { Expiry } from './expiry.js';
 import { selectedText, type FeatureSelection } from './feature-selection.js';
@@ -28,7 +29,7 @@ export function showStored(
     const stored = found[i];
     if (stored === undefined) continue;
     const c = i % n;
-    const expiresAt = shownExpiry(categories[c] as string, stored.updatedAt, nowMs);
+    const expiresAt = shownExpiry(categories[c] as string, updatedAtOf(stored.meta), nowMs);
     if (expiresAt === null) continue;
     const selection = selections[c] as FeatureSelection;
     hits[c] = (hits[c] as number) + 1;
@@ -38,11 +39,7 @@ export function showStored(
         ? stored
         : {
             data: selectedText(stored.data, selection),
-            createdAt: stored.createdAt,
-            updatedAt: stored.updatedAt,
-            computeId: stored.computeId,
-            eventTime: stored.eventTime,
-            expiresAt,
+            meta: expiresAt === undefined ? stored.meta : `${stored.meta.slice(0, -1)},"expires_at":${JSON.stringify(expiresAt)}}`,
           };
   }
   return { records, hits };
@@ -67,10 +64,21 @@ export function batchOutputOfText(out: FeatureBatchTextOutput): FeatureBatchOutp
   };
 }
 
-/** The metadata object of a shown record, its keys in the record path's order. */
+/** The metadata object of a shown record, its keys in the record path's order (the text's). */
 function metaOf(shown: ShownRecord): RecordMeta {
-  const meta: RecordMeta = { created_at: shown.createdAt, updated_at: shown.updatedAt, compute_id: shown.computeId };
-  if (shown.eventTime !== null) meta.event_time = shown.eventTime;
-  if (shown.expiresAt !== undefined) meta.expires_at = shown.expiresAt;
-  return meta;
+  return JSON.parse(shown.meta) as RecordMeta;
+}
+
+/**
+ * `updated_at` of a stored metadata text (`{"created_at":…,"updated_at":…,…}`). With a canonical
+ * `created_at` (24 characters) the value starts at a fixed place: a `"` right after a `,` closes
+ * a JSON string (inside one every `"` follows a backslash), so `","updated_at":"` at 39 is the
+ * key, and 24 canonical characters closed by a `"` are its whole value. Else parsed.
+ */
+function updatedAtOf(meta: string): string {
+  if (meta.startsWith('","updated_at":"', 39) && meta.charCodeAt(79) === 34) {
+    const value = meta.slice(55, 79);
+    if (isCanonicalTimestamp(value)) return value;
+  }
+  return (JSON.parse(meta) as RecordMeta).updated_at;
 }

@@ -92,11 +92,9 @@ export interface FeatureBatchOutput {
 
 /**
  * A record as a read shows it, as text: the selected features' JSON text (`data`) and the
- * metadata strings, with `expiresAt` while its category has a TTL (`meta.expires_at`).
+ * metadata's JSON text (`meta`), with `expires_at` last while its category has a TTL.
  */
-export interface ShownRecord extends StoredRecord {
-  readonly expiresAt?: string | undefined;
-}
+export type ShownRecord = StoredRecord;
 
 /**
  * The batch read's answer as text (`readsNow.readFeaturesBatchText`): what `FeatureBatchOutput`

@@ -202,13 +202,12 @@ export interface DeleteRecordInput {
 export interface StoredRecord {
   /** The features as the JSON text `JSON.stringify` wrote (the text a record from text holds, model.ts). */
   readonly data: string;
-  /** Canonical, as `FeatureRecord.meta.created_at`. */
-  readonly createdAt: string;
-  /** Canonical, as `meta.updated_at`. */
-  readonly updatedAt: string;
-  readonly computeId: string | null;
-  /** Canonical; null when the latest write gave none (the meta then has no `event_time`). */
-  readonly eventTime: string | null;
+  /**
+   * The metadata as JSON text, byte for byte `JSON.stringify(record.meta)` of the record
+   * `getRecordsNow` gives: `created_at`, `updated_at` (canonical), `compute_id`, then
+   * `event_time` only when the latest write gave one.
+   */
+  readonly meta: string;
 }
 
 /** Records: the data path. */
@@ -233,11 +232,12 @@ export interface RecordStore {
   getRecordsNow?(keys: readonly RecordKey[]): (FeatureRecord | undefined)[];
 
   /**
-   * Optional, beside `getRecordsNow`: the same read as stored text and metadata strings, for a
-   * batch read whose response splices them (no record or metadata objects: measured ~1.4 µs less
-   * per entity of a batch, decision record 6, round 5). `result[i]` holds what `getRecordsNow`
-   * gives for `keys[i]`: its data's stored JSON text and its metadata fields, or undefined. A
-   * wrapper offers it exactly when it offers `getRecordsNow` (delegate.ts `readsNowOf`).
+   * Optional, beside `getRecordsNow`: the same read as text, for a batch read whose response
+   * splices it (no record or metadata objects: measured ~1.4 µs less per entity of a batch,
+   * decision record 6, round 5; the metadata as one text, round 6). `result[i]` holds what
+   * `getRecordsNow` gives for `keys[i]`: its data's stored JSON text and its metadata's JSON
+   * text, or undefined. A wrapper offers it exactly when it offers `getRecordsNow` (delegate.ts
+   * `readsNowOf`).
    */
   getStoredNow?(keys: readonly RecordKey[]): (StoredRecord | undefined)[];
 

@@ -129,4 +129,45 @@ describe('batch read as text, byte for byte the record path (SQLite)', () => {
     nowMs += 1_000;
     await assertSame(['ttl-a', 'ttl-b'], [`${NCR}:*`]);
   });
+
+  test('metadata the store cannot pass through as SQL wrote it: compute ids with the separator or escapes, old and damaged timestamps, with and without a TTL; long data', async () => {
+    nowMs = Date.parse(T0) + 1_000;
+    const computeIds = ['\u0001', 'a\u0001b', '\u001f\u007f\t\n\r\b\f', '","updated_at":"2025-10-16T10:00:00.000Z', '\u2028😀é', '', 'x\\', '\u0000', 'plain'];
+    const values = computeIds.map((_, i) => `meta-${i}`);
+    for (const [i, value] of values.entries()) {
+      await write(value, D0, { i, sep: '\u0001', ts: T0 }, { computeId: computeIds[i] as string });
+      await write(value, NCR, { i }, { computeId: computeIds[i] as string, ...(i % 2 === 0 ? { eventTime: '2025-10-16T09:00:00.5+02:00' } : {}) });
+    }
+    const legacy = [
+      { entityValue: 'old-updated', createdAt: T0, updatedAt: '2025-10-16 10:00:00.123456+00:00' },
+      { entityValue: 'old-created', createdAt: '2025-10-16T10:00:00+00:00', updatedAt: T0 },
+      { entityValue: 'old-both', createdAt: '2025-10-16T10:00:00.1+00:00', updatedAt: '2025-10-16T12:00:00.999+02:00' },
+    ];
+    for (const row of legacy) {
+      for (const category of [D0, NCR]) {
+        await write(row.entityValue, category, { x: 1 });
+        await instance.insertLegacy({ entityType: 'bright_uid', category, data: { old: row.entityValue }, computeId: 'old "job"', ...row });
+      }
+    }
+    // A created_at that is no date at all is shown as stored (no TTL on D0: its updated_at is not read).
+    await write('damaged', D0, { x: 1 });
+    await instance.insertLegacy({ entityType: 'bright_uid', entityValue: 'damaged', category: D0, data: { d: 1 }, createdAt: 'not a "date"\u0001', updatedAt: T0, computeId: null });
+    const long = 'é'.repeat(100_000);
+    await write('long', D0, { long, list: Array.from({ length: 2_000 }, (_, i) => i) }, { computeId: 'c'.repeat(256) });
+    const asked = [...values, ...legacy.map((r) => r.entityValue), 'damaged', 'long', 'none'];
+    for (const featureList of [[`${D0}:*`], [`${D0}:*`, `${NCR}:*`], [`${NCR}:i`, `${D0}:sep`]]) {
+      await assertSame(asked, featureList);
+    }
+    const shown = await assertSame(['meta-0', 'old-both', 'damaged'], [`${D0}:*`, `${NCR}:*`]);
+    assert.ok(shown.includes('"compute_id":"\\u0001"'), 'the separator in a compute id is escaped as JSON.stringify escapes it');
+    assert.match(shown, /"created_at":"2025-10-16T10:00:00\.100Z","updated_at":"2025-10-16T10:00:00\.999Z","compute_id":"old \\"job\\"","expires_at":"2025-10-16T11:00:00\.999Z"/);
+    assert.ok(shown.includes('"created_at":"not a \\"date\\"\\u0001"'), 'a damaged timestamp shown as stored, escaped');
+    // Expiry counts from updated_at, not created_at: rewritten half an hour later, it is shown past the first write's hour.
+    await write('rewritten', NCR, { v: 1 });
+    nowMs += HOUR / 2;
+    await write('rewritten', NCR, { v: 2 });
+    nowMs += HOUR / 2 + 1;
+    const rewritten = await assertSame(['rewritten'], [`${NCR}:*`]);
+    assert.match(rewritten, /"v":2\}.*"expires_at"/);
+  });
 });

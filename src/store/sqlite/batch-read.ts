@@ -11,12 +11,21 @@ import type { TableStatements } from './statements.js';
  * snapshot as one statement reads. Any other list (a multi-read's one entity, mixed keys) goes
  * as one JSON array of `[value, category]` pairs (`getMany`).
  *
+ * Read as text (`readText`), a category's values go to `getValuesText` instead: a row per value.
+ *
  * Measured on the bench's 100k-record file, 100 random entities per list: one category 6.8 →
  * 5.8 µs per entity against the former single statement that crossed the values with a JSON
  * array of categories (SQLite parsed that array again for every value), two categories 7.9 →
  * 6.2; the key columns are no longer read back (the caller has the key): 0.2–0.6 µs a row less.
  */
-export function readKeys<T>(s: TableStatements, keys: readonly RecordKey[], inTransaction: <R>(read: () => R) => R, read: RowReader<T>): (T | undefined)[] {
+export function readKeys<T>(
+  s: TableStatements,
+  keys: readonly RecordKey[],
+  inTransaction: <R>(read: () => R) => R,
+  read: RowReader<T>,
+  /** What the read makes of a `getValuesText` row, if it reads a grid as text (`getStoredNow`). */
+  readText?: (text: string) => T,
+): (T | undefined)[] {
   const result = new Array<T | undefined>(keys.length).fill(undefined);
   const categories = keys.length > 1 ? gridCategories(keys) : undefined;
   if (categories !== undefined && keys.length > categories.length) {
@@ -26,6 +35,10 @@ export function readKeys<T>(s: TableStatements, keys: readonly RecordKey[], inTr
     const valuesJson = JSON.stringify(values);
     const readCategories = (): void => {
       for (let c = 0; c < n; c++) {
+        if (readText !== undefined) {
+          readCategoryText(s, valuesJson, values.length, categories[c] as string, (e, text) => (result[e * n + c] = readText(text)));
+          continue;
+        }
         for (const row of s.getValues.all(valuesJson, categories[c] as string)) {
           const i = row[0] * n + c;
           result[i] = read(keys[i] as RecordKey, row, 1);
@@ -40,6 +53,16 @@ export function readKeys<T>(s: TableStatements, keys: readonly RecordKey[], inTr
     result[row[0]] = read(keys[row[0]] as RecordKey, row, 1);
   }
   return result;
+}
+
+/** Each record of `category` among the values (`valuesJson`, `count` of them) as `getValuesText` reads it, with its value's index. */
+function readCategoryText(s: TableStatements, valuesJson: string, count: number, category: string, found: (e: number, text: string) => void): void {
+  const texts = s.getValuesText.all(valuesJson, category);
+  if (texts.length !== count) throw new Error(`stored-text read: ${texts.length} rows for ${count} values`);
+  for (let e = 0; e < count; e++) {
+    const text = texts[e];
+    if (typeof text === 'string') found(e, text);
+  }
 }
 
 /** The categories of each entity value's block when `keys` form a grid, else undefined. */

@@ -40,7 +40,7 @@ import { migrate, openDatabase, type Synchronous } from './schema.js';
 import { readKeys } from './batch-read.js';
 import { EntityReads } from './entity-read.js';
 import { applyMerge, applyWrite, type WriteContext } from './write-protocol.js';
-import { columnsToRecord, columnsToStored, toRecord, type RowReader } from './rows.js';
+import { columnsToRecord, columnsToStored, textToStored, toRecord, type RowReader } from './rows.js';
 import { prepareTable, type ComputeJobRow, type TableStatements } from './statements.js';
 
 export interface SqliteStoreOptions {
@@ -124,11 +124,11 @@ export class SqliteStore implements FeatureStore {
   }
 
   getStoredNow(keys: readonly RecordKey[]): (StoredRecord | undefined)[] {
-    return this.#read(keys, columnsToStored);
+    return this.#read(keys, columnsToStored, textToStored);
   }
 
   /** The rows of `keys`, aligned to them, each made what `readRow` makes of it (a record, or its stored text). */
-  #read<T>(keys: readonly RecordKey[], readRow: RowReader<T>): (T | undefined)[] {
+  #read<T>(keys: readonly RecordKey[], readRow: RowReader<T>, readText?: (text: string) => T): (T | undefined)[] {
     if (keys.length === 1) {
       // The hot path: one point read on the prepared statement, no JSON key array.
       const key = keys[0] as RecordKey;
@@ -141,7 +141,7 @@ export class SqliteStore implements FeatureStore {
       // A multi-read: a few categories of one entity, one statement of point lookups.
       const entity = this.#entityReads.get(first.entityType);
       if (entity !== undefined && EntityReads.fits(keys)) return this.#guard(() => entity.read(keys, readRow));
-      return this.#guard(() => readKeys(this.#statements(first.entityType), keys, this.#inReadTransaction, readRow));
+      return this.#guard(() => readKeys(this.#statements(first.entityType), keys, this.#inReadTransaction, readRow, readText));
     }
     const result = new Array<T | undefined>(keys.length).fill(undefined);
     // One statement per entity type (batch-read.ts); `positions[j]` is the input index of its j-th key.
@@ -153,7 +153,7 @@ export class SqliteStore implements FeatureStore {
       group.positions.push(i);
     });
     for (const [entityType, group] of byType) {
-      const rows = this.#guard(() => readKeys(this.#statements(entityType), group.keys, this.#inReadTransaction, readRow));
+      const rows = this.#guard(() => readKeys(this.#statements(entityType), group.keys, this.#inReadTransaction, readRow, readText));
       rows.forEach((row, j) => (result[group.positions[j] as number] = row));
     }
     return result;

@@ -6,9 +6,7 @@ import type { Row, RowColumns } from './statements.js';
 
 /** A record from its stored columns; `event_time` appears in the meta only when stored (responses are compared byte for byte). */
 function recordOf(entityType: string, entityValue: string, category: string, data: string, createdAt: string, updatedAt: string, computeId: string | null, eventTime: string | null): FeatureRecord {
-  const meta: RecordMeta = { created_at: normalizeTimestamp(createdAt), updated_at: normalizeTimestamp(updatedAt), compute_id: computeId };
-  if (eventTime !== null) meta.event_time = normalizeTimestamp(eventTime);
-  return recordFromText({ entityType, entityValue, category, meta }, data);
+  return recordFromText({ entityType, entityValue, category, meta: metaOf(createdAt, updatedAt, computeId, eventTime) }, data);
 }
 
 /** A row as a record. */
@@ -25,17 +23,49 @@ export function columnsToRecord(key: RecordKey, c: RowColumns | [number, ...RowC
 /** What a read makes of a row of `key` (its columns from `offset` on): a record, or its stored text and metadata. */
 export type RowReader<T> = (key: RecordKey, c: RowColumns | [number, ...RowColumns], offset: 0 | 1) => T;
 
-/** A row of the raw point or batch read (its columns from `offset` on) as the stored text and metadata strings (`RecordStore.getStoredNow`). */
+/** A row of the raw point or batch read (its columns from `offset` on) as the stored data and metadata texts (`RecordStore.getStoredNow`). */
 export function columnsToStored(_key: RecordKey, c: RowColumns | [number, ...RowColumns], offset: 0 | 1 = 0): StoredRecord {
   const o = offset;
-  const eventTime = c[o + 4] as string | null;
-  return {
-    data: c[o] as string,
-    createdAt: normalizeTimestamp(c[o + 1] as string),
-    updatedAt: normalizeTimestamp(c[o + 2] as string),
-    computeId: c[o + 3] as string | null,
-    eventTime: eventTime === null ? null : normalizeTimestamp(eventTime),
-  };
+  return { data: c[o] as string, meta: JSON.stringify(metaOf(c[o + 1] as string, c[o + 2] as string, c[o + 3] as string | null, c[o + 4] as string | null)) };
+}
+
+/** The metadata object of a record from its stored columns (canonical timestamps). */
+function metaOf(createdAt: string, updatedAt: string, computeId: string | null, eventTime: string | null): RecordMeta {
+  const meta: RecordMeta = { created_at: normalizeTimestamp(createdAt), updated_at: normalizeTimestamp(updatedAt), compute_id: computeId };
+  if (eventTime !== null) meta.event_time = normalizeTimestamp(eventTime);
+  return meta;
+}
+
+const TIMESTAMP = String.raw`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z`;
+/**
+ * The start of a `STORED_TEXT` row whose metadata text is already `JSON.stringify(meta)`: every
+ * timestamp canonical (`normalizeTimestamp` leaves it as it is) and a compute id that is null or
+ * has nothing `json_quote` and `JSON.stringify` escape (no quote, backslash or control character;
+ * SQLite text holds no lone surrogate), so that SQL quoted it as `JSON.stringify` does. Sticky:
+ * `lastIndex` is then where the data text starts.
+ */
+const CANONICAL_META = new RegExp(
+  `\\{"created_at":"${TIMESTAMP}","updated_at":"${TIMESTAMP}","compute_id":(?:null|"[^"\\\\\\u0000-\\u001f]*")(?:,"event_time":"${TIMESTAMP}")?\\}\\u0001`,
+  'y',
+);
+
+/**
+ * A row of the stored-text statement (statements.ts `STORED_TEXT`: the metadata as JSON text,
+ * U+0001, the data text) as a `StoredRecord`. The common row, canonical metadata (`CANONICAL_META`),
+ * is split in two slices. Any other (timestamps in the old service's format, a compute id with
+ * escapes) is parsed and written again the way `columnsToStored` writes it; `json_quote` wrote
+ * every string of it, so the metadata text holds no raw control character and its end is the
+ * first U+0001.
+ */
+export function textToStored(text: string): StoredRecord {
+  CANONICAL_META.lastIndex = 0;
+  if (CANONICAL_META.test(text)) {
+    const at = CANONICAL_META.lastIndex;
+    return { data: text.slice(at), meta: text.slice(0, at - 1) };
+  }
+  const at = text.indexOf('\u0001');
+  const m = JSON.parse(text.slice(0, at)) as { created_at: string; updated_at: string; compute_id: string | null; event_time?: string };
+  return { data: text.slice(at + 1), meta: JSON.stringify(metaOf(m.created_at, m.updated_at, m.compute_id, m.event_time ?? null)) };
 }
 
 /**

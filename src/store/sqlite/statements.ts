@@ -90,6 +90,13 @@ export interface TableStatements {
    * values and the category; each row says which value it is (its index in the array).
    */
   readonly getValues: Statement<[string, string], [valueIdx: number, ...RowColumns]>;
+  /**
+   * `getValues` as stored text (`RecordStore.getStoredNow`): one row per value of the array, in
+   * its order, each one string (`STORED_TEXT`) or null when there is no record. Plucked: no
+   * array per row, one JavaScript string instead of five (measured 3.03 → 2.42 µs per entity
+   * with the rows split, decision record 6, round 6).
+   */
+  readonly getValuesText: Statement<[string, string], string | null>;
   /** Deletes the row and returns it, for the delete's event and result. */
   readonly delete: Statement<[string, string], Row>;
   /**
@@ -102,6 +109,16 @@ export interface TableStatements {
 /** The columns of `RowColumns`: a record's columns but its key. */
 export const DATA_COLUMNS = 'data, created_at, updated_at, compute_id, event_time';
 const COLUMNS = `category, ${DATA_COLUMNS}`;
+
+/**
+ * A row's metadata as JSON text, then U+0001, then its data text (rows.ts `textToStored`). Every
+ * string in the metadata goes through `json_quote`, so the text is valid JSON whatever is stored
+ * and holds no raw control character: its first U+0001 ends it. `event_time` only when stored,
+ * as the record's metadata has it.
+ */
+const STORED_TEXT = `'{"created_at":' || json_quote(r.created_at) || ',"updated_at":' || json_quote(r.updated_at)
+  || ',"compute_id":' || json_quote(r.compute_id)
+  || iif(r.event_time IS NULL, '}', ',"event_time":' || json_quote(r.event_time) || '}') || char(1) || r.data`;
 
 export function prepareTable(db: Db, table: string): TableStatements {
   const t = quote(table);
@@ -149,6 +166,13 @@ export function prepareTable(db: Db, table: string): TableStatements {
          WHERE r.entity_value = v.value AND r.category = ?`,
       )
       .raw(true),
+    // LEFT JOIN: json_each stays the outer loop and every value yields one row (the key is
+    // unique), so row i is value i's.
+    getValuesText: db
+      .prepare<[string, string], string | null>(
+        `SELECT ${STORED_TEXT} FROM json_each(?) AS v LEFT JOIN ${t} AS r ON r.entity_value = v.value AND r.category = ?`,
+      )
+      .pluck(true),
     delete: db.prepare(`DELETE FROM ${t} WHERE entity_value = ? AND category = ? RETURNING ${COLUMNS}`),
     sweep: db.prepare(
       `DELETE FROM ${t} WHERE (entity_value, category) IN
