@@ -10,6 +10,8 @@ export interface BookkeepingWorkerData {
   readonly path: string;
   /** How often the thread checkpoints the WAL, ms. */
   readonly checkpointIntervalMs: number;
+  /** The cell of the store's `WriteTurns` (write-turns.ts): the thread's writes wait for its turn. */
+  readonly turns: SharedArrayBuffer;
 }
 
 export type BookkeepingRequest =

@@ -20,6 +20,7 @@ import {
 import { SqliteComputeJobs } from './compute-jobs.js';
 import { guardFor } from './errors.js';
 import { SqliteOutbox } from './outbox.js';
+import { WriteTurns } from './write-turns.js';
 
 /**
  * This connection's page cache, KiB. It reads the outbox's and the job statistics' pages, not
@@ -41,7 +42,10 @@ db.pragma('busy_timeout = 5000');
 db.pragma(`cache_size = -${CACHE_KIB}`);
 db.pragma('wal_autocheckpoint = 0');
 const guard = guardFor(db);
-const outbox = new SqliteOutbox(db, false, guard, new SqliteComputeJobs(db, guard));
+// The outbox's writes wait for the thread's turn, so that the event loop's commits never meet
+// them at the write lock (write-turns.ts). Checkpoints need no turn: PASSIVE takes no write lock.
+const turns = new WriteTurns(data.turns);
+const outbox = new SqliteOutbox(db, false, guard, new SqliteComputeJobs(db, guard), (write) => turns.inThread(write));
 const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
 
 const timer = setInterval(() => {

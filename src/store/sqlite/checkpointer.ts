@@ -35,6 +35,7 @@ import {
   type BookkeepingValue,
   type BookkeepingWorkerData,
 } from './bookkeeping-protocol.js';
+import { WriteTurns } from './write-turns.js';
 
 /**
  * WAL pages (256 MiB) at which the store's own connection checkpoints anyway: above the WAL of
@@ -70,14 +71,19 @@ export class Checkpointer {
   #closing = false;
   /** The worker finished a checkpoint since the last `afterCommit`: the tail is to be copied. */
   #tailDue = false;
+  readonly #turns: WriteTurns;
 
-  /** Starts checkpointing `path`; sets the backstop on `db`, the store's connection. */
-  constructor(db: Db, path: string, intervalMs: number) {
+  /**
+   * Starts checkpointing `path`; sets the backstop on `db`, the store's connection. The thread's
+   * outbox writes take `turns` with the store's commits (write-turns.ts).
+   */
+  constructor(db: Db, path: string, intervalMs: number, turns: WriteTurns = new WriteTurns()) {
+    this.#turns = turns;
     db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
     this.#checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
     // The thread's connection runs NORMAL whatever the store's setting (bookkeeping-worker.ts):
     // with it WAL checkpoints sync as with FULL.
-    const workerData: BookkeepingWorkerData = { path, checkpointIntervalMs: intervalMs };
+    const workerData: BookkeepingWorkerData = { path, checkpointIntervalMs: intervalMs, turns: turns.buffer };
     this.#worker = startWorker(moduleBeside(import.meta.url, 'bookkeeping-worker'), workerData, LIMITS);
     this.#worker.unref();
     // A worker that fails (cannot open the file, runs out of memory) leaves the backstop to
@@ -154,6 +160,8 @@ export class Checkpointer {
   /** Marks the thread gone and fails what it had not answered. */
   #end(): void {
     this.#gone = true;
+    // A thread that died inside its turn never ended it: the store's commits must not wait for it.
+    this.#turns.releaseThread();
     for (const pending of this.#pending.values()) pending.reject(new StoreUnavailableError('the store\'s bookkeeping thread ended'));
     this.#pending.clear();
   }

@@ -10,11 +10,23 @@
  * Everything runs on the calling thread: better-sqlite3 is synchronous and a point read or an
  * upsert takes microseconds. A writer thread was tried (commits off the event loop) and measured
  * slower on 2 cores with more memory: the message passing cost more than the fsync it moved.
- * Only WAL checkpoints run on a thread of their own (checkpointer.ts): one message per checkpoint.
+ * Only WAL checkpoints and the relay's outbox bookkeeping run on a thread of their own
+ * (checkpointer.ts), with a connection of their own: its writes and these commits take turns at
+ * the write lock (write-turns.ts), so that a commit never sleeps in SQLite's busy handler on the
+ * event loop waiting for the thread.
  */
 import type { Database as Db } from 'better-sqlite3';
 import { StoreUnavailableError } from '../../errors.js';
 import type { Guard } from './errors.js';
+import type { WriteTurns } from './write-turns.js';
+
+/**
+ * How long a batch waits for the bookkeeping thread's turn to end before it begins anyway and
+ * leaves the waiting to SQLite's busy handler, ms. A turn is one claim, complete or release
+ * (milliseconds); this only bounds a thread that holds its turn while it waits for another
+ * process's lock, or that hangs.
+ */
+export const TURN_WAIT_MS = 50;
 
 interface Pending {
   /** Runs inside the batch's transaction; synchronous, so nothing interleaves with it. */
@@ -30,12 +42,23 @@ export class GroupCommit {
   #closed = false;
 
   readonly #afterCommit: () => void;
+  readonly #turns: WriteTurns | undefined;
+  readonly #turnWaitMs: number;
+  /** A batch waits for the bookkeeping thread's turn to end (`#turns`). */
+  #waiting = false;
 
-  /** `afterCommit` runs after each successful commit, before the batch's promises resolve. */
-  constructor(db: Db, guard: Guard, afterCommit: () => void = () => undefined) {
+  /**
+   * `afterCommit` runs after each successful commit, before the batch's promises resolve.
+   * `turns`: commits take turns with the bookkeeping thread (write-turns.ts); while the thread has
+   * its turn, the batch waits on the event loop and the operations arriving meanwhile join it,
+   * at most `turnWaitMs`.
+   */
+  constructor(db: Db, guard: Guard, afterCommit: () => void = () => undefined, turns?: WriteTurns, turnWaitMs = TURN_WAIT_MS) {
     this.#db = db;
     this.#guard = guard;
     this.#afterCommit = afterCommit;
+    this.#turns = turns;
+    this.#turnWaitMs = turnWaitMs;
   }
 
   /** Queues `op` for the next commit; resolves with its result once that commit is durable. */
@@ -51,13 +74,28 @@ export class GroupCommit {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#flush();
+    this.#flush(true);
   }
 
-  readonly #flush = (): void => {
+  /**
+   * Commits the pending operations. Without `force`, first takes the store's turn: if the
+   * bookkeeping thread has it, the operations stay pending and the commit runs when the thread's
+   * turn ended (or, after `turnWaitMs`, forced). Forced (a wait timed out, `close`), it begins
+   * without a turn: SQLite's lock and busy handler decide, as they do against other processes.
+   */
+  readonly #flush = (force = false): void => {
+    if (this.#pending.length === 0 || (this.#waiting && !force)) return;
+    const turns = force ? undefined : this.#turns;
+    if (turns !== undefined && !turns.takeForStore()) {
+      this.#waiting = true;
+      void turns.whenFree(this.#turnWaitMs).then((free) => {
+        this.#waiting = false;
+        this.#flush(!free);
+      });
+      return;
+    }
     const batch = this.#pending;
     this.#pending = [];
-    if (batch.length === 0) return;
     let results: unknown[];
     try {
       // IMMEDIATE: the write lock is taken at BEGIN, waiting up to the busy timeout. A deferred
@@ -68,6 +106,8 @@ export class GroupCommit {
     } catch (err) {
       for (const p of batch) p.reject(err);
       return;
+    } finally {
+      turns?.releaseStore();
     }
     this.#afterCommit();
     batch.forEach((p, i) => p.resolve(results[i]));

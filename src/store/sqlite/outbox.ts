@@ -45,6 +45,7 @@ export class SqliteOutbox implements OutboxStore {
   readonly #jobs: SqliteComputeJobs;
   readonly #syncNormal: Statement<[]>;
   readonly #syncFull: Statement<[]>;
+  readonly #exclusive: <T>(write: () => T) => T;
   /**
    * The events this process claimed by event_id, with their seq, so that they are addressed by
    * primary key, and the write each counts for its job's statistics (from the claim's columns:
@@ -52,8 +53,13 @@ export class SqliteOutbox implements OutboxStore {
    */
   readonly #claimed = new Map<string, { seq: number; write: CountedWrite | undefined }>();
 
-  constructor(db: Db, durable: boolean, guard: Guard, jobs: SqliteComputeJobs) {
+  /**
+   * `exclusive` wraps each of its write transactions (claim, complete, release): on the
+   * bookkeeping thread, the thread's turn at the write lock (write-turns.ts).
+   */
+  constructor(db: Db, durable: boolean, guard: Guard, jobs: SqliteComputeJobs, exclusive: <T>(write: () => T) => T = (write) => write()) {
     this.#db = db;
+    this.#exclusive = exclusive;
     this.#jobs = jobs;
     this.#durable = durable;
     this.#guard = guard;
@@ -142,6 +148,10 @@ export class SqliteOutbox implements OutboxStore {
   }
 
   #bookkeeping<T>(fn: () => T): T {
+    return this.#exclusive(() => this.#syncedNormal(fn));
+  }
+
+  #syncedNormal<T>(fn: () => T): T {
     if (!this.#durable) return this.#guard(fn);
     return this.#guard(() => {
       this.#syncNormal.run();

@@ -36,6 +36,7 @@ import { ThreadOutbox } from './outbox-thread.js';
 import { SqliteRollbacks } from './rollbacks.js';
 import { SqliteVersions } from './versions.js';
 import { Checkpointer } from './checkpointer.js';
+import { WriteTurns } from './write-turns.js';
 import { migrate, openDatabase, type Synchronous } from './schema.js';
 import { readKeys } from './batch-read.js';
 import { EntityReads } from './entity-read.js';
@@ -93,7 +94,10 @@ export class SqliteStore implements FeatureStore {
   private constructor(db: Db, options: SqliteStoreOptions) {
     this.#db = db;
     this.#guard = guardFor(db);
-    this.#commits = new GroupCommit(db, this.#guard, () => this.#checkpointer.afterCommit());
+    // The group commits and the bookkeeping thread's outbox writes take turns at the write lock,
+    // so that the event loop never sleeps in SQLite's busy handler waiting for the thread.
+    const turns = new WriteTurns();
+    this.#commits = new GroupCommit(db, this.#guard, () => this.#checkpointer.afterCommit(), turns);
     this.#tableNames = Object.values(options.entityTables);
     for (const [entityType, table] of Object.entries(options.entityTables)) {
       this.#tables.set(entityType, prepareTable(db, table));
@@ -109,7 +113,7 @@ export class SqliteStore implements FeatureStore {
     this.#writes = { versions: this.#versions, recordEvent: (event) => this.#recordEvent(event) };
     const readTransaction = db.transaction((read: () => unknown) => read());
     this.#inReadTransaction = <T>(read: () => T): T => readTransaction(read) as T;
-    this.#checkpointer = new Checkpointer(db, options.path, CHECKPOINT_INTERVAL_MS);
+    this.#checkpointer = new Checkpointer(db, options.path, CHECKPOINT_INTERVAL_MS, turns);
     // The relay's bookkeeping runs on the checkpointer's thread; on this connection only if that
     // thread is gone (outbox-thread.ts).
     this.outbox = new ThreadOutbox(this.#checkpointer, new SqliteOutbox(db, options.synchronous !== 'normal', this.#guard, this.computeJobs));
