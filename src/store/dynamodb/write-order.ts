@@ -21,10 +21,11 @@
 /** Weight of one observation in the decaying share (about the last 16 unknown keys count). */
 const DECAY = 1 / 16;
 /**
- * Bytes one remembered key is counted at: the key's characters at two bytes each plus the Map
- * entry and string header. An estimate on the high side, so that the budget bounds real memory.
+ * Bytes one remembered key is counted at, besides two per character of the key: the Map entry
+ * (with the table's spare capacity) and the string's header. Measured: 43,690 keys of 48
+ * characters held 10.9 MB of heap, about 250 bytes each; counted at 160 + 96 = 256.
  */
-const ENTRY_OVERHEAD_BYTES = 96;
+const ENTRY_OVERHEAD_BYTES = 160;
 
 export class WriteOrder {
   readonly #budget: number;
