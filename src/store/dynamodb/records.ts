@@ -129,10 +129,8 @@ export class DynamoDbStore implements FeatureStore {
       const value: unknown = item[spec.entityType];
       const category: unknown = item[ATTR.category];
       if (typeof value !== 'string' || typeof category !== 'string') throw new MalformedItemError(spec.table, 'no key attributes');
-      const id = recordId(spec.entityType, value, category);
-      const entry = wanted.get(id);
+      const entry = wanted.get(recordId(spec.entityType, value, category));
       if (entry === undefined) return;
-      this.#order.remember(id);
       const record = toRecord(spec.table, spec.entityType, value, item);
       for (const p of entry.positions) results[p] = record;
     };

@@ -4,8 +4,10 @@
  * guesses — but a wrong first guess costs a second request (a failed update, then the put; or a
  * failed put, then the update), so the guess follows evidence:
  *
- * - **Keys known to exist**: a bounded set of record keys this instance wrote, merged or read,
- *   least recently used first out. A known key goes update-first. A delete through this
+ * - **Keys known to exist**: a bounded set of record keys this instance wrote or merged, least
+ *   recently used first out. Reads add nothing: a batch read's hundreds of keys cost measurable
+ *   CPU to remember (docs/decisions/3-dynamodb-cpu.md, round 7), and the share below already
+ *   covers the keys a refresh writes without reading. A known key goes update-first. A delete through this
  *   instance forgets its key. Another instance's delete, or TTL expiry, is not seen: that write's
  *   update fails and the put follows, as for any missing record.
  * - **Unknown keys**: per table, a decaying share of the recent unknown keys that turned out new
@@ -62,7 +64,7 @@ export class WriteOrder {
     this.#newness.set(table, share + ((wasNew ? 1 : -1) - share) * DECAY);
   }
 
-  /** The record `id` exists (this instance wrote or read it): remembered, as the most recent. */
+  /** The record `id` exists (this instance wrote or merged it): remembered, as the most recent. */
   remember(id: string): void {
     if (this.#budget === 0) return;
     const had = this.#known.get(id);
