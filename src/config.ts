@@ -75,6 +75,12 @@ export interface Config {
     readonly outboxTable: string;
     /** `DYNAMODB_VERSIONS_TABLE`: earlier versions of records and rollback states (store/dynamodb/versions.ts). */
     readonly versionsTable: string;
+    /**
+     * `DYNAMODB_WRITE_ORDER_CACHE_MB`: memory for the record keys this instance knows exist, which
+     * with the recent share of new keys picks a write's first request (store/dynamodb/write-order.ts).
+     * 0: every write tries the update first.
+     */
+    readonly writeOrderCacheMb: number;
   };
   /** Undefined when `KAFKA_BROKERS` is unset: no events are produced. */
   readonly kafka: KafkaConfig | undefined;
@@ -248,6 +254,7 @@ export function loadConfig(env: Env): Config {
       maxSockets: int(env, 'DYNAMODB_MAX_SOCKETS', 128, 1, 4096),
       outboxTable: str(env, 'DYNAMODB_OUTBOX_TABLE', 'feature_store_outbox'),
       versionsTable: str(env, 'DYNAMODB_VERSIONS_TABLE', 'feature_store_versions'),
+      writeOrderCacheMb: int(env, 'DYNAMODB_WRITE_ORDER_CACHE_MB', 8, 0, 1024),
     }),
     kafka: kafka(env),
     outbox: Object.freeze({

@@ -13,7 +13,7 @@ describe('DynamoDB configuration', () => {
     const defaults = loadConfig({}).dynamodb;
     assert.deepEqual(
       { ...defaults },
-      { region: undefined, endpoint: undefined, consistentRead: false, createTables: false, maxAttempts: 3, timeoutMs: 3000, maxSockets: 128, outboxTable: 'feature_store_outbox', versionsTable: 'feature_store_versions' },
+      { region: undefined, endpoint: undefined, consistentRead: false, createTables: false, maxAttempts: 3, timeoutMs: 3000, maxSockets: 128, outboxTable: 'feature_store_outbox', versionsTable: 'feature_store_versions', writeOrderCacheMb: 8 },
     );
     const set = loadConfig({
       AWS_REGION: 'eu-west-1',
@@ -25,10 +25,11 @@ describe('DynamoDB configuration', () => {
       DYNAMODB_MAX_SOCKETS: '16',
       DYNAMODB_OUTBOX_TABLE: 'events_outbox',
       DYNAMODB_VERSIONS_TABLE: 'versions',
+      DYNAMODB_WRITE_ORDER_CACHE_MB: '0',
     }).dynamodb;
     assert.deepEqual(
       { ...set },
-      { region: 'eu-west-1', endpoint: 'http://127.0.0.1:8000', consistentRead: true, createTables: true, maxAttempts: 5, timeoutMs: 250, maxSockets: 16, outboxTable: 'events_outbox', versionsTable: 'versions' },
+      { region: 'eu-west-1', endpoint: 'http://127.0.0.1:8000', consistentRead: true, createTables: true, maxAttempts: 5, timeoutMs: 250, maxSockets: 16, outboxTable: 'events_outbox', versionsTable: 'versions', writeOrderCacheMb: 0 },
     );
   });
 
@@ -38,6 +39,8 @@ describe('DynamoDB configuration', () => {
       ['DYNAMODB_MAX_ATTEMPTS', 'three'],
       ['DYNAMODB_TIMEOUT_MS', '5'],
       ['DYNAMODB_MAX_SOCKETS', '-1'],
+      ['DYNAMODB_WRITE_ORDER_CACHE_MB', '-1'],
+      ['DYNAMODB_WRITE_ORDER_CACHE_MB', '2048'],
       ['DYNAMODB_CONSISTENT_READ', 'maybe'],
       ['DYNAMODB_ENDPOINT', 'localhost:8000'],
     ] as const) {

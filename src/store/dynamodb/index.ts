@@ -70,6 +70,7 @@ export async function createDynamoDbStore(config: Config, logger: Logger): Promi
     requireVersions: maxVersionsKept(config.versions) > 0,
     consistentRead: config.dynamodb.consistentRead,
     requireOutbox: config.kafka !== undefined,
+    writeOrderBytes: config.dynamodb.writeOrderCacheMb * 1024 * 1024,
   });
 }
 

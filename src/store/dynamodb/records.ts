@@ -7,8 +7,8 @@
  *
  * Requests per operation (measured in test/store/dynamodb-requests.test.ts):
  * - read of one key: 1 GetItem; of n keys: ⌈n/100⌉ BatchGetItem issued in parallel;
- * - write of an existing record: 1 request (TransactWriteItems with an event, UpdateItem
- *   without); a record's first write: 2;
+ * - write: 1 request (TransactWriteItems with an event, UpdateItem or PutItem without) when
+ *   the write order guesses right whether the record exists (write-order.ts), else 2;
  * - merge of an existing record: 1 request (with an event, then 1 consistent GetItem for the
  *   feature count); a record's first merge: 2 (see merge-protocol.ts for the rare fallback);
  * - delete: with an event a consistent GetItem (the event names the deleted features) then a
@@ -42,16 +42,17 @@ import { DynamoDbComputeJobs } from './compute-jobs.js';
 import { scanCategory } from './list-category.js';
 import { destroyClients, type DynamoDbClients } from './client.js';
 import { translateError } from './errors.js';
-import { decodeHistory, HISTORY_POSITION_MAX_BYTES, historyProjection } from './history.js';
-import { assertStorable, ATTR, encodeData, MalformedItemError, toRecord, unstorableField, type Item } from './layout.js';
+import { decodeHistory, historyProjection } from './history.js';
+import { ATTR, MalformedItemError, toRecord, unstorableField, type Item } from './layout.js';
 import { deleteRecord } from './delete-record.js';
 import { mergeRecord } from './merge-record.js';
 import { DynamoDbOutbox } from './outbox.js';
-import { itemKey, jitter, RecordIo, recordId, ROUNDS } from './record-io.js';
+import { itemKey, RecordIo, recordId } from './record-io.js';
 import { describeTables, type TableSpec } from './tables.js';
-import { newRecordItem } from './write-protocol.js';
+import { WriteOrder } from './write-order.js';
+import { writeRecord } from './write-record.js';
 import { DynamoDbRollbacks } from './rollbacks.js';
-import { decodeVersions, versionsAction, versionsKey } from './versions.js';
+import { decodeVersions, versionsKey } from './versions.js';
 
 export interface DynamoDbStoreOptions {
   clients: DynamoDbClients;
@@ -64,6 +65,8 @@ export interface DynamoDbStoreOptions {
   consistentRead: boolean;
   /** Health fails without the outbox table and its index (set when change events are on). */
   requireOutbox: boolean;
+  /** Memory for the record keys known to exist (write-order.ts); 0: every write update-first. */
+  writeOrderBytes: number;
 }
 
 
@@ -86,6 +89,7 @@ export class DynamoDbStore implements FeatureStore {
   readonly #consistentRead: boolean;
   readonly #requireOutbox: boolean;
   readonly #io: RecordIo;
+  readonly #order: WriteOrder;
   #closed = false;
 
   constructor(options: DynamoDbStoreOptions) {
@@ -99,6 +103,7 @@ export class DynamoDbStore implements FeatureStore {
     this.#outboxTable = options.outboxTable;
     this.#consistentRead = options.consistentRead;
     this.#requireOutbox = options.requireOutbox;
+    this.#order = new WriteOrder(options.writeOrderBytes);
     this.#io = new RecordIo(this.#doc, options.clients.records, options.outboxTable);
     this.computeJobs = new DynamoDbComputeJobs(this.#doc, options.clients.records, options.outboxTable);
     this.outbox = new DynamoDbOutbox(this.#doc, options.outboxTable, () => !this.#closed, this.computeJobs);
@@ -148,43 +153,17 @@ export class DynamoDbStore implements FeatureStore {
     return results;
   }
 
+  /** The update or the put first, as the write order guesses (write-record.ts, write-order.ts). */
   async writeRecord(input: WriteRecordInput): Promise<WriteResult> {
-    const spec = this.#open(input.key.entityType);
-    assertStorable(input.key);
-    const key = itemKey(spec, input.key);
-    const data = encodeData(input.data);
-    const item = newRecordItem(key, input, data);
-    // The stored history is not read: count every position at its largest.
-    this.#io.assertFits(item, (input.historySize ?? 0) * HISTORY_POSITION_MAX_BYTES);
-    const pending = input.event === undefined ? undefined : this.#io.pending(input.key, input.event, input.now);
-    const meta = { updated_at: input.now, compute_id: input.computeId, ...(input.eventTime === undefined ? {} : { event_time: input.eventTime }) };
-    const kept = input.versionsKept ?? 0;
-    const versions = kept > 0 ? versionsAction(this.#versionsTable, input.key, kept, { ...input, data: input.data }) : undefined;
-    for (let round = 0; round < ROUNDS; round++) {
-      let attempt = await this.#io.update(spec, key, input, data, pending, versions);
-      if (input.onlyIfComputeId !== undefined && attempt.kind !== 'applied') {
-        // A restore never creates a record; a failed condition is decided by one consistent read.
-        const current = await this.#io.get(spec, key, true);
-        const computeId = current === undefined ? undefined : toRecord(spec.table, spec.entityType, input.key.entityValue, current).meta.compute_id;
-        if (computeId !== input.onlyIfComputeId) return { outcome: 'superseded' };
-        await jitter(round);
-        continue;
-      }
-      if (attempt.kind === 'missing') attempt = await this.#io.put(spec, item, input.eventTime, pending, versions);
-      if (attempt.kind === 'applied') {
-        const created = attempt.created;
-        return { outcome: 'applied', meta: { ...meta, created, created_at: created ? input.now : undefined } };
-      }
-      if (attempt.kind === 'stale') return { outcome: 'stale', storedEventTime: attempt.storedEventTime };
-      await jitter(round);
-    }
-    return this.#io.explain(spec, key, input.eventTime);
+    return writeRecord(this.#io, this.#open(input.key.entityType), input, this.#versionsTable, this.#order);
   }
 
   /** Per-feature where it can, else a read and a conditioned replace (merge-record.ts). */
   async mergeRecord(input: MergeRecordInput): Promise<MergeResult> {
     const spec = this.#open(input.key.entityType);
-    return mergeRecord(this.#io, spec, input, this.#versionsTable);
+    const result = await mergeRecord(this.#io, spec, input, this.#versionsTable);
+    this.#order.remember(recordId(input.key.entityType, input.key.entityValue, input.key.category));
+    return result;
   }
 
   /** The record (as `getRecords` reads it) and its versions item, in parallel. */
@@ -236,7 +215,13 @@ export class DynamoDbStore implements FeatureStore {
   }
 
   async deleteRecord(input: DeleteRecordInput): Promise<FeatureRecord | undefined> {
-    return deleteRecord(this.#io, this.#open(input.key.entityType), input, { table: this.#versionsTable, required: this.#requireVersions });
+    const spec = this.#open(input.key.entityType);
+    try {
+      return await deleteRecord(this.#io, spec, input, { table: this.#versionsTable, required: this.#requireVersions });
+    } finally {
+      // Deleted, or perhaps deleted (an error after the request was sent): no longer known to exist.
+      this.#order.forget(recordId(input.key.entityType, input.key.entityValue, input.key.category));
+    }
   }
 
   async health(): Promise<StoreHealth> {
