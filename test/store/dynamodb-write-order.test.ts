@@ -36,6 +36,23 @@ async function train(store: FeatureStore, count = 20): Promise<void> {
   for (let i = 0; i < count; i++) await store.writeRecord(write(uid(), 1));
 }
 
+/** Two store instances on one fresh table (as two service instances), opened for the enclosing describe. */
+function twoStores(server: DynamoDbServerKind): { instance: DynamoDbInstance; a: FeatureStore; b: FeatureStore } {
+  const s = {} as { instance: DynamoDbInstance; a: FeatureStore; b: FeatureStore };
+  before(async () => {
+    // Versions off: a write's requests are then the record's alone.
+    s.instance = await startDynamoDbInstance({ server, env: { VERSIONS_KEPT: '0' } });
+    s.a = await openStore(s.instance);
+    s.b = await openStore(s.instance);
+  });
+  after(async () => {
+    await s.a.close();
+    await s.b.close();
+    await s.instance.teardown();
+  });
+  return s;
+}
+
 describe('WriteOrder: the guess and its bounded memory', () => {
   test('starts update-first; a run of new keys turns it put-first, a run of existing ones back', () => {
     const order = new WriteOrder(1024 * 1024);
@@ -80,29 +97,15 @@ describe('WriteOrder: the guess and its bounded memory', () => {
 
 for (const server of ['moto', 'dynalite'] as DynamoDbServerKind[]) {
   describe(`DynamoDB write order, two instances on one table, events off: ${server}`, () => {
-    let instance: DynamoDbInstance;
-    let a: FeatureStore;
-    let b: FeatureStore;
-
-    before(async () => {
-      // Versions off on both servers: a write's requests are then the record's alone.
-      instance = await startDynamoDbInstance({ server, env: { VERSIONS_KEPT: '0' } });
-      a = await openStore(instance);
-      b = await openStore(instance);
-    });
-    after(async () => {
-      await a.close();
-      await b.close();
-      await instance.teardown();
-    });
+    const s = twoStores(server);
 
     test('after a restart, writes of existing records stay at one UpdateItem each', async () => {
       const ids = Array.from({ length: 30 }, () => uid());
-      for (const id of ids) await a.writeRecord(write(id, 1));
-      const restarted = await openStore(instance);
+      for (const id of ids) await s.a.writeRecord(write(id, 1));
+      const restarted = await openStore(s.instance);
       try {
         const results: WriteResult[] = [];
-        const counts = await instance.requests.during(async () => {
+        const counts = await s.instance.requests.during(async () => {
           for (const id of ids) results.push(await restarted.writeRecord(write(id, 2)));
         });
         assert.deepEqual(counts, { UpdateItem: 30 });
@@ -113,16 +116,16 @@ for (const server of ['moto', 'dynalite'] as DynamoDbServerKind[]) {
     });
 
     test('a load of new records turns put-first: one PutItem each', async () => {
-      const fresh = await openStore(instance);
+      const fresh = await openStore(s.instance);
       try {
         await train(fresh);
         const ids = Array.from({ length: 10 }, () => uid());
-        const counts = await instance.requests.during(async () => {
+        const counts = await s.instance.requests.during(async () => {
           for (const id of ids) assert.equal(created(await fresh.writeRecord(write(id, 1))), true);
         });
         assert.deepEqual(counts, { PutItem: 10 });
         // Known now: their next writes are one UpdateItem each.
-        assert.deepEqual(await instance.requests.during(async () => {
+        assert.deepEqual(await s.instance.requests.during(async () => {
           for (const id of ids) await fresh.writeRecord(write(id, 2));
         }), { UpdateItem: 10 });
       } finally {
@@ -131,87 +134,87 @@ for (const server of ['moto', 'dynalite'] as DynamoDbServerKind[]) {
     });
 
     test('put-first for a record another instance created: the put fails, the update keeps its created_at', async () => {
-      await train(b);
+      await train(s.b);
       const id = uid();
-      assert.equal(created(await a.writeRecord(write(id, 1))), true);
+      assert.equal(created(await s.a.writeRecord(write(id, 1))), true);
       let result: WriteResult | undefined;
-      const counts = await instance.requests.during(async () => {
-        result = await b.writeRecord(write(id, 2));
+      const counts = await s.instance.requests.during(async () => {
+        result = await s.b.writeRecord(write(id, 2));
       });
       assert.deepEqual(counts, { PutItem: 1, UpdateItem: 1 });
       assert.equal(result === undefined ? undefined : created(result), false);
-      const [record] = await b.getRecords([keyOf(id)]);
+      const [record] = await s.b.getRecords([keyOf(id)]);
       assert.deepEqual(record?.data, { i: 2 });
       assert.equal(record?.meta.created_at, at(1));
       assert.equal(record?.meta.updated_at, at(2));
     });
 
     test('put-first for a record with a later event time: stale, the record untouched', async () => {
-      await train(b);
+      await train(s.b);
       const id = uid();
-      await a.writeRecord(write(id, 1, { eventTime: at(100) }));
-      const result = await b.writeRecord(write(id, 2, { eventTime: at(50) }));
+      await s.a.writeRecord(write(id, 1, { eventTime: at(100) }));
+      const result = await s.b.writeRecord(write(id, 2, { eventTime: at(50) }));
       assert.deepEqual(result, { outcome: 'stale', storedEventTime: at(100) });
-      const [record] = await a.getRecords([keyOf(id)]);
+      const [record] = await s.a.getRecords([keyOf(id)]);
       assert.deepEqual(record?.data, { i: 1 });
     });
 
     test('a known record deleted by another instance: the update fails, the put creates it again', async () => {
       const id = uid();
-      await a.writeRecord(write(id, 1));
-      assert.notEqual(await b.deleteRecord({ key: keyOf(id), now: at(2) }), undefined);
+      await s.a.writeRecord(write(id, 1));
+      assert.notEqual(await s.b.deleteRecord({ key: keyOf(id), now: at(2) }), undefined);
       let result: WriteResult | undefined;
-      const counts = await instance.requests.during(async () => {
-        result = await a.writeRecord(write(id, 3));
+      const counts = await s.instance.requests.during(async () => {
+        result = await s.a.writeRecord(write(id, 3));
       });
       assert.deepEqual(counts, { PutItem: 1, UpdateItem: 1 });
       assert.equal(result === undefined ? undefined : created(result), true);
-      const [record] = await a.getRecords([keyOf(id)]);
+      const [record] = await s.a.getRecords([keyOf(id)]);
       assert.equal(record?.meta.created_at, at(3));
     });
 
     test('a category added to an entity this instance knows: a new record, the other untouched', async () => {
       const id = uid();
-      await a.writeRecord(write(id, 1));
-      assert.equal(created(await a.writeRecord(write(id, 2, { category: CAT2 }))), true);
-      const [first, second] = await a.getRecords([keyOf(id), keyOf(id, CAT2)]);
+      await s.a.writeRecord(write(id, 1));
+      assert.equal(created(await s.a.writeRecord(write(id, 2, { category: CAT2 }))), true);
+      const [first, second] = await s.a.getRecords([keyOf(id), keyOf(id, CAT2)]);
       assert.deepEqual(first?.data, { i: 1 });
       assert.deepEqual(second?.data, { i: 2 });
     });
 
     test('concurrent first writes from two put-first instances: one creates, the other updates', async () => {
-      await train(a);
-      await train(b);
+      await train(s.a);
+      await train(s.b);
       for (let k = 0; k < 3; k++) {
         const id = uid();
-        const results = await Promise.all([a.writeRecord(write(id, 1)), b.writeRecord(write(id, 2))]);
+        const results = await Promise.all([s.a.writeRecord(write(id, 1)), s.b.writeRecord(write(id, 2))]);
         assert.deepEqual(results.map(created).sort(), [false, true], JSON.stringify(results));
-        const [record] = await a.getRecords([keyOf(id)]);
+        const [record] = await s.a.getRecords([keyOf(id)]);
         assert.ok(record?.data.i === 1 || record?.data.i === 2, JSON.stringify(record));
         assert.equal(record?.meta.created_at, results[0] !== undefined && created(results[0]) === true ? at(1) : at(2));
       }
     });
 
     test('a delete through this instance forgets the key: its next write is put-first again', async () => {
-      await train(a);
+      await train(s.a);
       const id = uid();
-      await a.writeRecord(write(id, 1));
-      await a.deleteRecord({ key: keyOf(id), now: at(2) });
+      await s.a.writeRecord(write(id, 1));
+      await s.a.deleteRecord({ key: keyOf(id), now: at(2) });
       let result: WriteResult | undefined;
-      const counts = await instance.requests.during(async () => {
-        result = await a.writeRecord(write(id, 3));
+      const counts = await s.instance.requests.during(async () => {
+        result = await s.a.writeRecord(write(id, 3));
       });
       assert.deepEqual(counts, { PutItem: 1 });
       assert.equal(result === undefined ? undefined : created(result), true);
     });
 
     test('DYNAMODB_WRITE_ORDER_CACHE_MB=0: update-first always, also after many new records', async () => {
-      const off = await openStore(instance, { DYNAMODB_WRITE_ORDER_CACHE_MB: '0' });
+      const off = await openStore(s.instance, { DYNAMODB_WRITE_ORDER_CACHE_MB: '0' });
       try {
         await train(off);
         const id = uid();
-        assert.deepEqual(await instance.requests.during(() => off.writeRecord(write(id, 1))), { PutItem: 1, UpdateItem: 1 });
-        assert.deepEqual(await instance.requests.during(() => off.writeRecord(write(id, 2))), { UpdateItem: 1 });
+        assert.deepEqual(await s.instance.requests.during(() => off.writeRecord(write(id, 1))), { PutItem: 1, UpdateItem: 1 });
+        assert.deepEqual(await s.instance.requests.during(() => off.writeRecord(write(id, 2))), { UpdateItem: 1 });
       } finally {
         await off.close();
       }
@@ -220,40 +223,27 @@ for (const server of ['moto', 'dynalite'] as DynamoDbServerKind[]) {
 }
 
 describe('DynamoDB write order with events (moto, transactions)', () => {
-  let instance: DynamoDbInstance;
-  let a: FeatureStore;
-  let b: FeatureStore;
+  const s = twoStores('moto');
   const event = (id: string): OutboxEvent => outboxEvent(id, { features: ['i'] });
-
-  before(async () => {
-    instance = await startDynamoDbInstance({ server: 'moto', env: { VERSIONS_KEPT: '0' } });
-    a = await openStore(instance);
-    b = await openStore(instance);
-  });
-  after(async () => {
-    await a.close();
-    await b.close();
-    await instance.teardown();
-  });
 
   test('put-first for a record another instance created: a cancelled put transaction, then the update one', async () => {
     for (let i = 0; i < 20; i++) {
       const id = uid();
-      await b.writeRecord(write(id, 1, { event: event(id) }));
+      await s.b.writeRecord(write(id, 1, { event: event(id) }));
     }
     const id = uid();
-    await a.writeRecord(write(id, 1, { event: event(id) }));
+    await s.a.writeRecord(write(id, 1, { event: event(id) }));
     let result: WriteResult | undefined;
-    const counts = await instance.requests.during(async () => {
-      result = await b.writeRecord(write(id, 2, { event: event(id) }));
+    const counts = await s.instance.requests.during(async () => {
+      result = await s.b.writeRecord(write(id, 2, { event: event(id) }));
     });
     assert.deepEqual(counts, { TransactWriteItems: 2 });
     assert.equal(result === undefined ? undefined : created(result), false);
-    const [record] = await a.getRecords([keyOf(id)]);
+    const [record] = await s.a.getRecords([keyOf(id)]);
     assert.deepEqual(record?.data, { i: 2 });
     assert.equal(record?.meta.created_at, at(1));
     // A put-first write of a new record: one transaction.
     const fresh = uid();
-    assert.deepEqual(await instance.requests.during(() => b.writeRecord(write(fresh, 1, { event: event(fresh) }))), { TransactWriteItems: 1 });
+    assert.deepEqual(await s.instance.requests.during(() => s.b.writeRecord(write(fresh, 1, { event: event(fresh) }))), { TransactWriteItems: 1 });
   });
 });
