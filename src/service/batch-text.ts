@@ -19,17 +19,19 @@ export function showStored(
   found: readonly (StoredRecord | undefined)[],
   categories: readonly string[],
   selections: readonly FeatureSelection[],
-  shownExpiry: Expiry['shownExpiry'],
+  expiry: Pick<Expiry, 'hasTtl' | 'shownExpiry'>,
   nowMs: number,
 ): { records: (ShownRecord | undefined)[]; hits: number[] } {
   const n = categories.length;
   const hits = new Array<number>(n).fill(0);
   const records = new Array<ShownRecord | undefined>(found.length).fill(undefined);
+  // `updated_at` is taken from the metadata text only for a category with a TTL.
+  const timed = categories.map((category) => expiry.hasTtl(category));
   for (let i = 0; i < found.length; i++) {
     const stored = found[i];
     if (stored === undefined) continue;
     const c = i % n;
-    const expiresAt = shownExpiry(categories[c] as string, updatedAtOf(stored.meta), nowMs);
+    const expiresAt = timed[c] === true ? expiry.shownExpiry(categories[c] as string, updatedAtOf(stored.meta), nowMs) : undefined;
     if (expiresAt === null) continue;
     const selection = selections[c] as FeatureSelection;
     hits[c] = (hits[c] as number) + 1;

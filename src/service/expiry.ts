@@ -19,6 +19,8 @@ export interface Expiry {
    * shows no record), undefined when its category has no TTL.
    */
   shownExpiry(category: string, updatedAt: string, nowMs: number): string | null | undefined;
+  /** Whether `category` has a TTL (else `shownExpiry` is undefined whatever the record). */
+  hasTtl(category: string): boolean;
   /** The expiry a write at `nowMs` gives the record, or undefined: the category has no TTL. */
   expiresAt(category: string, nowMs: number): string | undefined;
   /** Records of `category` last written before this time have expired at `nowMs` (undefined: no TTL). */
@@ -41,6 +43,7 @@ export function createExpiry(ttlMs: Readonly<Record<string, number>>): Expiry {
       return expiresAt === null ? undefined : withMeta(record, { ...record.meta, expires_at: expiresAt });
     },
     shownExpiry,
+    hasTtl: (category) => ttls.has(category),
     expiresAt(category, nowMs) {
       const ttl = ttls.get(category);
       return ttl === undefined ? undefined : formatTimestamp(new Date(nowMs + ttl));

@@ -59,7 +59,7 @@ export function createFeatureService(deps: FeatureServiceDeps) {
     categories: config.categories,
     batchMaxEntities: config.batchMaxEntities,
     visible,
-    shownExpiry: (category, updatedAt, nowMs) => expiry.shownExpiry(category, updatedAt, nowMs),
+    expiry,
     checkEntityType: (entityType) => checkEntityType(entityType),
   });
   const { checkReadable } = reads;

@@ -57,7 +57,7 @@ export interface RecordReadsDeps {
   /** A stored record as reads show it (expiry.ts): undefined once expired. */
   visible: (record: FeatureRecord | undefined, nowMs: number) => FeatureRecord | undefined;
   /** The same for a record read as stored text (expiry.ts). */
-  shownExpiry: Expiry['shownExpiry'];
+  expiry: Pick<Expiry, 'hasTtl' | 'shownExpiry'>;
   /** The entity type's problem, or undefined when it is configured. */
   checkEntityType: (entityType: string) => InputProblem | undefined;
 }
@@ -107,7 +107,7 @@ export function createRecordReads(deps: RecordReadsDeps): RecordReads & { checkR
     return {
       keys: plan.keys,
       finish(found) {
-        const { records, hits } = showStored(found, plan.permitted, selections, deps.shownExpiry, clock().getTime());
+        const { records, hits } = showStored(found, plan.permitted, selections, deps.expiry, clock().getTime());
         countReads(entityType, plan.permitted, hits, entityValues.length);
         return { entityType, entityValues, categories: plan.permitted, refused: plan.refused, records };
       },
