@@ -6,7 +6,7 @@
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { outboxEventOfText, type FeatureEvent, type OutboxEvent } from '../../model.js';
 import type { OutboxStats, OutboxStore } from '../ports.js';
-import { countedWriteOfFields, JobWritesSum, type CountedWrite } from '../job-writes.js';
+import { countedWriteOf, countedWriteOfFields, JobWritesSum, type CountedWrite } from '../job-writes.js';
 import type { SqliteComputeJobs } from './compute-jobs.js';
 import type { Guard } from './errors.js';
 
@@ -23,6 +23,22 @@ interface OutboxRow {
   job_entity_type: string | null;
   job_category: string | null;
   created_at: string;
+}
+
+/**
+ * Inserts an event into the outbox (in the calling write's transaction) with what the job
+ * statistics count of it (`countedWriteOf`): its compute id, entity type and category, NULLs if
+ * it does not count.
+ */
+export function eventInserter(db: Db): (event: OutboxEvent) => void {
+  const insert = db.prepare<[string, string, string, string, string | null, string | null, string | null]>(
+    `INSERT INTO outbox (event_id, msg_key, payload, created_at, job_compute_id, job_entity_type, job_category)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  );
+  return ({ id, key, event }) => {
+    const counted = countedWriteOf(event);
+    insert.run(id, key, JSON.stringify(event), event.timestamp, counted?.computeId ?? null, counted?.entityType ?? null, counted?.category ?? null);
+  };
 }
 
 /**

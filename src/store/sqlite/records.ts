@@ -5,7 +5,7 @@
  *
  * What a write or merge does inside its transaction is the write protocol (write-protocol.ts).
  */
-import type { Database as Db, Statement } from 'better-sqlite3';
+import type { Database as Db } from 'better-sqlite3';
 import { StoreUnavailableError } from '../../errors.js';
 import type { ComputeHistoryEntry, FeatureRecord, OutboxEvent } from '../../model.js';
 import { normalizeTimestamp } from '../../timestamps.js';
@@ -31,7 +31,7 @@ import type {
 import { guardFor, type Guard } from './errors.js';
 import { GroupCommit } from './group-commit.js';
 import { SqliteComputeJobs } from './compute-jobs.js';
-import { SqliteOutbox } from './outbox.js';
+import { eventInserter, SqliteOutbox } from './outbox.js';
 import { ThreadOutbox } from './outbox-thread.js';
 import { SqliteRollbacks } from './rollbacks.js';
 import { SqliteVersions } from './versions.js';
@@ -72,9 +72,10 @@ export class SqliteStore implements FeatureStore {
   /** Entity type → the multi-read of one entity's categories (entity-read.ts). */
   readonly #entityReads = new Map<string, EntityReads>();
   readonly #tableNames: readonly string[];
-  readonly #insertEvent: Statement<[string, string, string, string, string | null, string | null, string | null]>;
   readonly #checkpointer: Checkpointer;
   readonly #writes: WriteContext;
+  /** Inserts a change event in the calling write's transaction (outbox.ts `eventInserter`). */
+  readonly #recordEvent: (event: OutboxEvent) => void;
   /** Runs `read` in one (deferred, so read-only) transaction: its statements read one snapshot. */
   readonly #inReadTransaction: <T>(read: () => T) => T;
   #closed = false;
@@ -94,8 +95,7 @@ export class SqliteStore implements FeatureStore {
   private constructor(db: Db, options: SqliteStoreOptions) {
     this.#db = db;
     this.#guard = guardFor(db);
-    // The group commits and the bookkeeping thread's outbox writes take turns at the write lock,
-    // so that the event loop never sleeps in SQLite's busy handler waiting for the thread.
+    // Commits and the bookkeeping thread's outbox writes take turns at the lock (write-turns.ts).
     const turns = new WriteTurns();
     this.#commits = new GroupCommit(db, this.#guard, () => this.#checkpointer.afterCommit(), turns);
     this.#tableNames = Object.values(options.entityTables);
@@ -103,14 +103,11 @@ export class SqliteStore implements FeatureStore {
       this.#tables.set(entityType, prepareTable(db, table));
       this.#entityReads.set(entityType, new EntityReads(db, table));
     }
-    this.#insertEvent = db.prepare(
-      `INSERT INTO outbox (event_id, msg_key, payload, created_at, job_compute_id, job_entity_type, job_category)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    );
     this.computeJobs = new SqliteComputeJobs(db, this.#guard);
     this.rollbacks = new SqliteRollbacks(db, this.#guard);
     this.#versions = new SqliteVersions(db, this.#tableNames);
-    this.#writes = { versions: this.#versions, recordEvent: (event) => this.#recordEvent(event) };
+    this.#recordEvent = eventInserter(db);
+    this.#writes = { versions: this.#versions, recordEvent: this.#recordEvent };
     const readTransaction = db.transaction((read: () => unknown) => read());
     this.#inReadTransaction = <T>(read: () => T): T => readTransaction(read) as T;
     this.#checkpointer = new Checkpointer(db, options.path, CHECKPOINT_INTERVAL_MS, turns);
@@ -285,17 +282,6 @@ export class SqliteStore implements FeatureStore {
     this.#commits.close();
     await this.#checkpointer.close();
     this.#db.close();
-  }
-
-  /**
-   * Inserts the event with what the job statistics count of it (outbox.ts): its compute id,
-   * entity type and category if it counts (`countedWriteOf`), NULLs if not.
-   */
-  #recordEvent({ id, key, event }: OutboxEvent): void {
-    const text = JSON.stringify(event);
-    if (event.event_type === 'feature_available' && typeof event.compute_id === 'string' && event.compute_id !== '') {
-      this.#insertEvent.run(id, key, text, event.timestamp, event.compute_id, event.entity_type, event.resource_name);
-    } else this.#insertEvent.run(id, key, text, event.timestamp, null, null, null);
   }
 
   #statements(entityType: string): TableStatements {
