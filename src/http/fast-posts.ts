@@ -9,7 +9,7 @@ import { requestId } from './request-id.js';
 import type { ResponseSink } from './response-sink.js';
 import { RequestValidationError } from './request-validation-error.js';
 import { batchReadJson, multiReadJson } from './response-json.js';
-import { batchReadTextJson } from './batch-text-json.js';
+import { batchReadTextJson, multiReadTextJson } from './batch-text-json.js';
 import { categoriesOfFeatureList, writeCategories, writeSource, type AccessBody } from './route-access.js';
 import { writeResponse } from './responses.js';
 import { withMetaProblems, writeInput } from './routes/items.js';
@@ -40,7 +40,10 @@ const multiRead: Handler = (body, answer, { service }) => {
   const { data } = body as MultiReadRequest;
   const input = { entityType: data.entity_type, entityValue: data.entity_value, featureList: data.feature_list };
   const now = service.readsNow;
-  if (now !== undefined) answer.settle(() => multiReadJson(now.readFeatures(input)));
+  const text = now?.readFeaturesText;
+  // As text where the store reads stored text (SQLite): no record objects (batch-text-json.ts).
+  if (text !== undefined) answer.settle(() => multiReadTextJson(text(input)));
+  else if (now !== undefined) answer.settle(() => multiReadJson(now.readFeatures(input)));
   else answer.settleLater(service.readFeatures(input), multiReadJson);
 };
 
