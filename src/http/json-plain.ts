@@ -10,7 +10,7 @@
  *
  * Why: `JSON.parse` internalizes every key and short string value in V8's string table, hash
  * lookups that mostly miss the cache under load; one compiled regular expression and slices of
- * the body cost about half as much (decision record 5, round 7).
+ * the body cost about half as much (decision record 5, round 6).
  */
 
 /** A JSON string's content without escapes or control characters (so no quote either). */

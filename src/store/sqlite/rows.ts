@@ -36,7 +36,7 @@ const PLAIN_STRING = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
 /**
  * `JSON.stringify(metaOf(…))`, written directly when the columns are what a write stores
  * (canonical timestamps, which `normalizeTimestamp` leaves as they are, and a compute id with
- * nothing to escape): a third of the cost of building the object and serializing it.
+ * nothing to escape), without building the object and serializing it; else as before.
  */
 function metaText(createdAt: string, updatedAt: string, computeId: string | null, eventTime: string | null): string {
   if (
