@@ -4,12 +4,13 @@ import { MultiReadRequest, WriteRequest } from '../contract/schemas.js';
 import type { Scope } from '../auth/api-keys.js';
 import { categoryRefusal, sourceRefusal } from './access.js';
 import { FastAnswer, scopedKey, type FastPathDeps, type FastTake, type RequestHead } from './fast-answer.js';
-import { isJsonMediaType, parseJsonBody } from './json-body.js';
+import { isJsonMediaType, parseJsonBody, parseJsonBodyWith } from './json-body.js';
+import { parsePlainBatchRead, parsePlainMultiRead } from './json-plain.js';
 import { requestId } from './request-id.js';
 import type { ResponseSink } from './response-sink.js';
 import { RequestValidationError } from './request-validation-error.js';
 import { batchReadJson, multiReadJson } from './response-json.js';
-import { batchReadTextJson } from './batch-text-json.js';
+import { batchReadTextJson, multiReadTextJson } from './batch-text-json.js';
 import { categoriesOfFeatureList, writeCategories, writeSource, type AccessBody } from './route-access.js';
 import { writeResponse } from './responses.js';
 import { withMetaProblems, writeInput } from './routes/items.js';
@@ -28,6 +29,8 @@ type Handler = (body: unknown, answer: FastAnswer, deps: FastPathDeps) => void;
 
 interface PostRoute {
   scope: Scope;
+  /** The body's text as JSON, or its 422 (json-body.ts); the reads' usual bodies without `JSON.parse` (json-plain.ts). */
+  parse: (text: string) => { value: unknown } | RequestValidationError;
   validate: (value: unknown) => RequestValidationError | undefined;
   /** The categories a valid body touches and the source it claims (route-access.ts). */
   claims: (body: AccessBody) => { categories: string[]; source?: { value: string; loc: (string | number)[] } };
@@ -40,7 +43,10 @@ const multiRead: Handler = (body, answer, { service }) => {
   const { data } = body as MultiReadRequest;
   const input = { entityType: data.entity_type, entityValue: data.entity_value, featureList: data.feature_list };
   const now = service.readsNow;
-  if (now !== undefined) answer.settle(() => multiReadJson(now.readFeatures(input)));
+  const text = now?.readFeaturesText;
+  // As text where the store reads stored text (SQLite): no record objects (batch-text-json.ts).
+  if (text !== undefined) answer.settle(() => multiReadTextJson(text(input)));
+  else if (now !== undefined) answer.settle(() => multiReadJson(now.readFeatures(input)));
   else answer.settleLater(service.readFeatures(input), multiReadJson);
 };
 
@@ -62,12 +68,13 @@ const write: Handler = (body, answer, { service }) => {
 const featureListClaims = (body: AccessBody) => ({ categories: categoriesOfFeatureList(body.data?.feature_list) });
 
 const ROUTES = new Map<string, PostRoute>([
-  ['/api/v1/get/items', { scope: 'read', validate: bodyValidator(MultiReadRequest), claims: featureListClaims, handle: multiRead }],
-  ['/api/v1/get/items/batch', { scope: 'read', validate: bodyValidator(BatchReadRequest), claims: featureListClaims, handle: batchRead }],
+  ['/api/v1/get/items', { scope: 'read', parse: parseJsonBodyWith(parsePlainMultiRead), validate: bodyValidator(MultiReadRequest), claims: featureListClaims, handle: multiRead }],
+  ['/api/v1/get/items/batch', { scope: 'read', parse: parseJsonBodyWith(parsePlainBatchRead), validate: bodyValidator(BatchReadRequest), claims: featureListClaims, handle: batchRead }],
   [
     '/api/v1/items',
     {
       scope: 'write',
+      parse: parseJsonBody,
       validate: bodyValidator(WriteRequest),
       claims: (body) => ({ categories: writeCategories(body), source: writeSource(body) }),
       invalid: (error, body, { service }) => withMetaProblems(error, body, service),
@@ -95,7 +102,7 @@ export function fastPosts(deps: FastPathDeps): (req: RequestHead, sink: Response
     return {
       answer,
       complete: (text) => {
-        const parsed = parseJsonBody(text);
+        const parsed = route.parse(text);
         if (parsed instanceof RequestValidationError) return answer.failed(parsed);
         const body = parsed.value;
         const invalid = route.validate(body);

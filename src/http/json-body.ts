@@ -71,3 +71,16 @@ export function parseJsonBody(text: string): { value: unknown } | RequestValidat
   const issues = [...unpairedSurrogateIssues(text, value), ...underflowIssues(text)];
   return issues.length > 0 ? new RequestValidationError(issues) : { value };
 }
+
+/**
+ * `parseJsonBody` with `plain` tried first: a parser of a body's usual text (json-plain.ts) that
+ * gives `JSON.parse`'s value for it and `undefined` for anything else. The answer is the same:
+ * the text it takes is never empty, and has neither an escape (so no unpaired surrogate) nor a
+ * number (so nothing to underflow).
+ */
+export function parseJsonBodyWith(plain: (text: string) => unknown): (text: string) => { value: unknown } | RequestValidationError {
+  return (text) => {
+    const value = plain(text);
+    return value === undefined ? parseJsonBody(text) : { value };
+  };
+}

@@ -40,6 +40,12 @@ export interface RecordReads {
         readFeatures: (input: FeatureSelectionInput) => FeatureSelectionOutput;
         readFeaturesBatch: (input: FeatureBatchInput) => FeatureBatchOutput;
         /**
+         * `readFeatures` answered as text (batch-text.ts), as the batch read of its one entity value,
+         * with `readFeatures`' checks, errors and metrics, when the store also reads stored text
+         * (`RecordStore.getStoredNow`); else undefined.
+         */
+        readFeaturesText: ((input: FeatureSelectionInput) => FeatureBatchTextOutput) | undefined;
+        /**
          * `readFeaturesBatch` answered as text (batch-text.ts), with the same checks, errors and
          * metrics, when the store also reads stored text (`RecordStore.getStoredNow`); else undefined.
          */
@@ -101,8 +107,19 @@ export function createRecordReads(deps: RecordReadsDeps): RecordReads & { checkR
   /** The batch read as text: the same keys, checks and metrics as `batchRead`. */
   function batchTextRead(input: FeatureBatchInput): Read<FeatureBatchTextOutput, StoredRecord> {
     checkBatch(input);
-    const { entityType, entityValues } = input;
-    const plan = selectionPlan(entityType, entityValues, input.featureList);
+    return selectionTextRead(input.entityType, input.entityValues, input.featureList);
+  }
+
+  /** The multi-read as text: the checks of `featuresRead`, the keys and metrics of `selectionRead` for its one entity. */
+  function featuresTextRead(input: FeatureSelectionInput): Read<FeatureBatchTextOutput, StoredRecord> {
+    const invalidType = checkEntityType(input.entityType);
+    if (invalidType !== undefined) throw new InvalidInputError([invalidType]);
+    return selectionTextRead(input.entityType, [input.entityValue], input.featureList);
+  }
+
+  /** `selectionRead` as text (batch-text.ts): the same keys, and the same read metrics. */
+  function selectionTextRead(entityType: string, entityValues: readonly string[], featureList: readonly string[]): Read<FeatureBatchTextOutput, StoredRecord> {
+    const plan = selectionPlan(entityType, entityValues, featureList);
     const selections = plan.permitted.map((category) => plan.wanted.get(category) ?? '*');
     return {
       keys: plan.keys,
@@ -190,6 +207,13 @@ export function createRecordReads(deps: RecordReadsDeps): RecordReads & { checkR
             readCategory: (key) => now(categoryRead(key)),
             readFeatures: (input) => now(featuresRead(input)),
             readFeaturesBatch: (input) => now(batchRead(input)),
+            readFeaturesText:
+              getStored === undefined
+                ? undefined
+                : (input) => {
+                    const read = featuresTextRead(input);
+                    return read.finish(getStored(read.keys));
+                  },
             readFeaturesBatchText:
               getStored === undefined
                 ? undefined

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { d0Features, entityValue, ncrFeatures, prng } from '../../bench/seed.js';
-import { batchReadTextJson } from '../../src/http/batch-text-json.js';
-import { batchReadJson } from '../../src/http/response-json.js';
+import { batchReadTextJson, multiReadTextJson } from '../../src/http/batch-text-json.js';
+import { batchReadJson, multiReadJson } from '../../src/http/response-json.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
 import { createFeatureService, type FeatureService } from '../../src/service/feature-service.js';
 import type { FeatureStore } from '../../src/store/ports.js';
@@ -11,7 +11,9 @@ import { sqliteBackend } from '../support/sqlite-backend.js';
 
 /**
  * The batch read as text (`readsNow.readFeaturesBatchText` + `batchReadTextJson`, SQLite's fast
- * path) against the record path (`readsNow.readFeaturesBatch` + `batchReadJson`) on one store:
+ * path) against the record path (`readsNow.readFeaturesBatch` + `batchReadJson`) on one store,
+ * and the multi-read as text (`readsNow.readFeaturesText` + `multiReadTextJson`) against its
+ * record path (`readsNow.readFeatures` + `multiReadJson`) for every entity value of each batch:
  * the same bytes and the same read metrics for the bench's data, for text that is easy to get
  * wrong, for rows in the old service's timestamp format, for a category with a TTL (the
  * millisecond before and at expiry), for missing and repeated entities, for selections of named
@@ -25,7 +27,7 @@ const INDEX_CAT = '10';
 const T0 = '2025-10-16T10:00:00.000Z';
 const HOUR = 3_600_000;
 
-describe('batch read as text, byte for byte the record path (SQLite)', () => {
+describe('batch read and multi-read as text, byte for byte the record path (SQLite)', () => {
   let instance: BackendInstance;
   let store: FeatureStore;
   let metrics: Metrics;
@@ -61,15 +63,37 @@ describe('batch read as text, byte for byte the record path (SQLite)', () => {
     return { records, text, counted: [start, afterRecords, await counters()] };
   };
 
-  const assertSame = async (entityValues: string[], featureList: string[]): Promise<string> => {
-    const { records, text, counted } = await both(entityValues, featureList);
-    assert.equal(text, records, `${featureList.join(' ')}`);
-    assert.notEqual(counted[1], counted[0], 'the record path counted its reads');
-    // The same increments: every counter went up by as much on the second read as on the first.
+  /** The multi-read of one entity value both ways, with what each added to the read counters. */
+  const bothMulti = async (entityValue: string, featureList: string[]) => {
+    const now = service.readsNow;
+    assert.ok(now?.readFeaturesText !== undefined, 'SQLite reads stored text');
+    const input = { entityType: 'bright_uid', entityValue, featureList };
+    const counters = async () => JSON.stringify((await metrics.reads.get()).values);
+    const start = await counters();
+    const records = multiReadJson(now.readFeatures(input));
+    const afterRecords = await counters();
+    const text = multiReadTextJson(now.readFeaturesText(input));
+    return { records, text, counted: [start, afterRecords, await counters()] };
+  };
+
+  /** Every counter went up by as much on the second read as on the first, and the first counted. */
+  const assertSameCounts = (counted: string[], what: string): void => {
+    assert.notEqual(counted[1], counted[0], `${what}: the record path counted its reads`);
     const values = counted.map((c) => new Map((JSON.parse(c) as { labels: object; value: number }[]).map((v) => [JSON.stringify(v.labels), v.value])));
     for (const [labels, value] of values[2] as Map<string, number>) {
       const first = (values[1]?.get(labels) ?? 0) - (values[0]?.get(labels) ?? 0);
-      assert.equal(value - (values[1]?.get(labels) ?? 0), first, `read counter ${labels}`);
+      assert.equal(value - (values[1]?.get(labels) ?? 0), first, `${what}: read counter ${labels}`);
+    }
+  };
+
+  const assertSame = async (entityValues: string[], featureList: string[]): Promise<string> => {
+    const { records, text, counted } = await both(entityValues, featureList);
+    assert.equal(text, records, `${featureList.join(' ')}`);
+    assertSameCounts(counted, 'batch');
+    for (const entityValue of new Set(entityValues)) {
+      const multi = await bothMulti(entityValue, featureList);
+      assert.equal(multi.text, multi.records, `multi-read of ${entityValue}: ${featureList.join(' ')}`);
+      assertSameCounts(multi.counted, `multi-read of ${entityValue}`);
     }
     return text;
   };
@@ -112,6 +136,28 @@ describe('batch read as text, byte for byte the record path (SQLite)', () => {
     }
     const legacy = await assertSame(['nasty-legacy'], [`${D0}:*`]);
     assert.match(legacy, /"created_at":"2025-10-16T10:00:00\.000Z","updated_at":"2025-10-16T10:00:00\.123Z"/);
+  });
+
+  test('the multi-read as text refuses what the record path refuses, with the same error', () => {
+    const now = service.readsNow;
+    const readText = now?.readFeaturesText;
+    assert.ok(now !== undefined && readText !== undefined, 'SQLite reads stored text');
+    for (const input of [
+      { entityType: 'no_such_type', entityValue: 'user-0', featureList: [`${D0}:*`] },
+      { entityType: '', entityValue: 'user-0', featureList: [`${D0}:*`, `${NCR}:x`] },
+    ]) {
+      let recordError: unknown;
+      try {
+        now.readFeatures(input);
+      } catch (err) {
+        recordError = err;
+      }
+      assert.ok(recordError instanceof Error, `${input.entityType}: the record path refuses it`);
+      assert.throws(
+        () => readText(input),
+        (err: unknown) => err instanceof Error && err.constructor === recordError?.constructor && JSON.stringify(err) === JSON.stringify(recordError) && err.message === recordError.message,
+      );
+    }
   });
 
   test('a category with a TTL: expires_at until the millisecond it runs out, then unavailable', async () => {

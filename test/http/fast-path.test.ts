@@ -133,6 +133,77 @@ function fastPathSuite(backend: TestBackend): void {
       assertSameAnswer(malformed, await postChunked('/api/v1/get/items', '{"meta": {'));
     });
 
+    test('read bodies as clients write them, and every near miss of that text: same answers on both paths', async () => {
+      time.set(T0);
+      const odd = [`odd-é-😀-\u2028-${uid()}`, `odd-__proto__-${uid()}`, `odd-{"json":1}-${uid()}`.replace(/"/g, "'")];
+      for (const value of odd) {
+        await write(value, CAT, TRICKY);
+        await write(value, NCR, { credit_score: 1, ncr_score: 0.5 });
+      }
+      const [a, b] = odd as [string, string];
+      const list = JSON.stringify([`${CAT}:*`, `${NCR}:ncr_score`, 'not_listed:x']);
+      const multi = (value: string, features = list, source = '"prediction_service"') =>
+        `{"meta":{"source":${source}},"data":{"entity_type":"bright_uid","entity_value":${value},"feature_list":${features}}}`;
+      const batch = (values: string, features = list) => `{"meta":{"source":"bench"},"data":{"entity_type":"bright_uid","entity_values":${values},"feature_list":${features}}}`;
+      const lastWins = multi(JSON.stringify(a)).slice(0, -1) + `,"data":{"entity_type":"bright_uid","entity_value":${JSON.stringify(b)},"feature_list":${list}}}`;
+      const escapedE = multi(JSON.stringify(a).replace('é', '\\u00e9'));
+      const invalid = [multi(JSON.stringify(a), '["nocolon",":x","a:"]'), multi(JSON.stringify('x'.repeat(1025))), multi('""'), multi('5')];
+      const manyValues = Array.from({ length: 1000 }, (_, i) => (i % 3 === 0 ? a : `none-${i}`));
+      const many = JSON.stringify(manyValues);
+      const cases: [string, string][] = [
+        // As JSON.stringify writes them (json-plain.ts takes these).
+        ...odd.map((value): [string, string] => ['/api/v1/get/items', multi(JSON.stringify(value))]),
+        ['/api/v1/get/items', multi(JSON.stringify(a), '[]')],
+        ...invalid.slice(0, 3).map((text): [string, string] => ['/api/v1/get/items', text]),
+        ['/api/v1/get/items', multi(JSON.stringify(a), list, '""')],
+        ['/api/v1/get/items', multi(JSON.stringify(a)).replace('"bright_uid"', '"nope"')],
+        ['/api/v1/get/items', multi(JSON.stringify(a)).replace('"bright_uid"', '""')],
+        ['/api/v1/get/items', multi(JSON.stringify(a), `[${JSON.stringify(`${CAT}:*`)},${JSON.stringify(`${CAT}:*`)}]`)],
+        ['/api/v1/get/items/batch', batch(JSON.stringify(odd))],
+        ['/api/v1/get/items/batch', batch('[]')],
+        ['/api/v1/get/items/batch', batch(JSON.stringify([a, a, b, 'none']), '[]')],
+        ['/api/v1/get/items/batch', batch(many)],
+        ['/api/v1/get/items/batch', batch(JSON.stringify([...manyValues, a]))],
+        // Near misses: JSON.parse reads them.
+        ['/api/v1/get/items', JSON.stringify(JSON.parse(multi(JSON.stringify(a))), null, 2)],
+        ['/api/v1/get/items', ` ${multi(JSON.stringify(a))}\n`],
+        ['/api/v1/get/items', multi(JSON.stringify(a)).replace('{"meta":', '{ "meta" :')],
+        ['/api/v1/get/items', `{"data":{"entity_type":"bright_uid","entity_value":${JSON.stringify(a)},"feature_list":${list}},"meta":{"source":"x"}}`],
+        ['/api/v1/get/items', multi(JSON.stringify(a)).replace('"entity_value"', '"extra":1,"entity_value"')],
+        ['/api/v1/get/items', lastWins],
+        ['/api/v1/get/items', multi(JSON.stringify(b)).replace('"entity_value"', `"entity_value":${JSON.stringify(a)},"entity_value"`)],
+        ['/api/v1/get/items', multi('"odd-\\u00e9"')],
+        ['/api/v1/get/items', escapedE],
+        ['/api/v1/get/items', multi('"a\\"b"')],
+        ['/api/v1/get/items', multi('"\\ud800x"')],
+        ['/api/v1/get/items', multi('"tab\there"')],
+        ['/api/v1/get/items', invalid[3] as string],
+        ['/api/v1/get/items', multi('null')],
+        ['/api/v1/get/items', multi(JSON.stringify(a), '[1,"x:y"]')],
+        ['/api/v1/get/items', multi(JSON.stringify(a), '["x:y",]')],
+        ['/api/v1/get/items', multi(JSON.stringify(a), list, '1e-400')],
+        ['/api/v1/get/items', `${multi(JSON.stringify(a))}x`],
+        ['/api/v1/get/items', multi(JSON.stringify(a)).slice(0, -1)],
+        ['/api/v1/get/items', multi(JSON.stringify(a)).replace('"bright_uid"', '"bright_uid\u0001"')],
+        ['/api/v1/get/items/batch', batch(JSON.stringify([a, b]).replace(',', ' , '))],
+        ['/api/v1/get/items/batch', batch('"one"')],
+        ['/api/v1/get/items/batch', batch(JSON.stringify([a, 7]))],
+      ];
+      for (const [path, text] of cases) {
+        const fast = await http.request('POST', path, text, { 'content-type': 'application/json' });
+        assertSameAnswer(fast, await postChunked(path, text));
+      }
+      // The answers are what they should be, not only the same both ways.
+      const found = await http.request('POST', '/api/v1/get/items', multi(JSON.stringify(a)), { 'content-type': 'application/json' });
+      assert.equal(found.status, 200, found.text);
+      assert.ok(found.text.startsWith(`{"entity_value":${JSON.stringify(a)},"entity_type":"bright_uid","items":{"${CAT}":`), found.text);
+      const repeated = await http.request('POST', '/api/v1/get/items', lastWins, { 'content-type': 'application/json' });
+      assert.ok(repeated.text.startsWith(`{"entity_value":${JSON.stringify(b)},`), 'a repeated key: the last value');
+      const escaped = await http.request('POST', '/api/v1/get/items', escapedE, { 'content-type': 'application/json' });
+      assert.equal(escaped.text, found.text, 'an escaped é reads the same entity');
+      for (const text of invalid) assert.equal((await http.request('POST', '/api/v1/get/items', text, { 'content-type': 'application/json' })).status, 422, text);
+    });
+
     test('writes: same answers on both paths for valid bodies and for every kind of refusal', async () => {
       const id = uid();
       const data = { entity_type: 'bright_uid', entity_value: id, category: CAT, features: { a: 1 } };

@@ -1,6 +1,6 @@
 /** Rows of an entity table as records, and the compute history a write stores. */
 import { recordFromText, type ComputeHistoryEntry, type FeatureRecord, type RecordMeta } from '../../model.js';
-import { normalizeTimestamp } from '../../timestamps.js';
+import { isCanonicalTimestamp, normalizeTimestamp } from '../../timestamps.js';
 import type { RecordKey, StoredRecord } from '../ports.js';
 import type { Row, RowColumns } from './statements.js';
 
@@ -26,7 +26,29 @@ export type RowReader<T> = (key: RecordKey, c: RowColumns | [number, ...RowColum
 /** A row of the raw point or batch read (its columns from `offset` on) as the stored data and metadata texts (`RecordStore.getStoredNow`). */
 export function columnsToStored(_key: RecordKey, c: RowColumns | [number, ...RowColumns], offset: 0 | 1 = 0): StoredRecord {
   const o = offset;
-  return { data: c[o] as string, meta: JSON.stringify(metaOf(c[o + 1] as string, c[o + 2] as string, c[o + 3] as string | null, c[o + 4] as string | null)) };
+  return { data: c[o] as string, meta: metaText(c[o + 1] as string, c[o + 2] as string, c[o + 3] as string | null, c[o + 4] as string | null) };
+}
+
+/** A compute id `JSON.stringify` writes as it is, in quotes: no quote, backslash, control character or surrogate. */
+// eslint-disable-next-line no-control-regex -- control characters are what JSON escapes
+const PLAIN_STRING = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
+
+/**
+ * `JSON.stringify(metaOf(…))`, written directly when the columns are what a write stores
+ * (canonical timestamps, which `normalizeTimestamp` leaves as they are, and a compute id with
+ * nothing to escape), without building the object and serializing it; else as before.
+ */
+function metaText(createdAt: string, updatedAt: string, computeId: string | null, eventTime: string | null): string {
+  if (
+    isCanonicalTimestamp(createdAt) &&
+    isCanonicalTimestamp(updatedAt) &&
+    (computeId === null || PLAIN_STRING.test(computeId)) &&
+    (eventTime === null || isCanonicalTimestamp(eventTime))
+  ) {
+    const event = eventTime === null ? '' : `,"event_time":"${eventTime}"`;
+    return `{"created_at":"${createdAt}","updated_at":"${updatedAt}","compute_id":${computeId === null ? 'null' : `"${computeId}"`}${event}}`;
+  }
+  return JSON.stringify(metaOf(createdAt, updatedAt, computeId, eventTime));
 }
 
 /** The metadata object of a record from its stored columns (canonical timestamps). */
