@@ -29,22 +29,41 @@ const TAKEN_MULTI = [
   multi('"é😀\u2028\u00a0 __proto__ {}[]:,"', '["a:b"]'),
   multi('"x"', '["","",""]'),
   multi(JSON.stringify('y'.repeat(100_000))),
+  // Whitespace between tokens, as Python's json.dumps writes by default (", " and ": ") and
+  // as pretty printers do.
+  `${multi('"a"')} `,
+  ` ${multi('"a"')}`,
+  `${multi('"a"')}\n`,
+  multi('"a"').replace('{"meta":', '{ "meta":'),
+  multi('"a"').replace('"entity_value":', '"entity_value" :'),
+  multi('"a"', '["x:y", "z:w"]'),
+  multi('"a b"', '[ "x: y" ,\t"z,w" ]'),
+  '{"meta": {"source": "svc"}, "data": {"entity_type": "bright_uid", "entity_value": "user-1", "feature_list": ["d0_unauth_features:*", "ncr_unauth_features:credit_score"]}}',
+  JSON.stringify(JSON.parse(multi('"a"')), null, 2),
+  JSON.stringify(JSON.parse(multi('"a"')), null, '\t').replace(/\n/g, '\r\n'),
 ];
-const TAKEN_BATCH = [batch('["user-1"]'), batch('[]', '[]'), batch('["a","a","é","😀",""]'), batch(JSON.stringify(Array.from({ length: 5000 }, (_, i) => `user-${i}`)))];
+const TAKEN_BATCH = [
+  batch('["user-1"]'),
+  batch('[]', '[]'),
+  batch('["a","a","é","😀",""]'),
+  batch(JSON.stringify(Array.from({ length: 5000 }, (_, i) => `user-${i}`))),
+  batch('["a" ,"b"]'),
+  batch('[ ]', '[\n]'),
+  batch('["a", "b",\n  "c"]', '[ "d0:*" ]'),
+  JSON.stringify(JSON.parse(batch('["a","b"]')), null, 4),
+];
 
 const NEAR_MISSES = [
   '',
   ' ',
+  '\u00a0' + multi('"a"'),
+  multi('"a"').replace('{"meta":', '{\u00a0"meta":'),
+  multi('"a"').replace('{"meta":', '{\f"meta":'),
+  multi('"a"', '["x:y",\u2028"z:w"]'),
   'null',
   '{}',
-  `${multi('"a"')} `,
-  ` ${multi('"a"')}`,
-  `${multi('"a"')}\n`,
   `${multi('"a"')}x`,
   multi('"a"').slice(0, -1),
-  multi('"a"').replace('{"meta":', '{ "meta":'),
-  multi('"a"').replace('"entity_value":', '"entity_value" :'),
-  multi('"a"', '["x:y", "z:w"]'),
   multi('"a\\"b"'),
   multi('"a\\\\b"'),
   multi('"\\u00e9"'),
@@ -68,7 +87,6 @@ const NEAR_MISSES = [
   `{"data":{"entity_type":"bright_uid","entity_value":"a","feature_list":[]},"meta":{"source":"bench"}}`,
   batch('"a"'),
   batch('["a",1]'),
-  batch('["a" ,"b"]'),
   batch('["a","b\\"c"]'),
 ];
 
@@ -99,4 +117,13 @@ test('a megabyte that fails at its end is refused (the expression has no nested 
   assert.equal(parsePlainBatchRead(batch(`[${values}`).slice(0, -3)), undefined);
   assert.equal(parsePlainBatchRead(`${batch(`[${values}]`).slice(0, -2)}x}}`), undefined);
   assert.notEqual(parsePlainBatchRead(batch(`[${values}]`)), undefined);
+});
+
+test('a megabyte of whitespace before a mismatch is refused in linear time (no two whitespace patterns in a row)', () => {
+  const spaces = ' '.repeat(1_000_000);
+  // Each would take hours with two adjacent whitespace patterns splitting the run.
+  assert.equal(parsePlainBatchRead(`{"meta":{"source":"s"}${spaces},${spaces}x`), undefined);
+  assert.equal(parsePlainBatchRead(`${batch('["a"]').slice(0, -2)}${spaces}}${spaces}}${spaces}x`), undefined);
+  assert.equal(parsePlainMultiRead(`${spaces}${multi('"a"')}${spaces}!`), undefined);
+  assert.notEqual(parsePlainMultiRead(`${spaces}${multi('"a"')}${spaces}`), undefined);
 });
