@@ -110,4 +110,26 @@ describe('DynamoDB item size estimate', () => {
     assert.equal(valueSize(Buffer.from('abc')), 3);
     assert.equal(itemSize({ bright_uid: 'u1', n: 1 }), 10 + 2 + 1 + 3);
   });
+
+  test('sizes a number by the significant digits of its text, integers and fractions alike', () => {
+    // The rule as written: the mantissa of String(|n|) without the point and outer zeros.
+    const byText = (n: number): number => {
+      const [mantissa = ''] = String(Math.abs(n)).split('e');
+      const digits = mantissa.replace('.', '').replace(/^0+/, '').replace(/0+$/, '').length;
+      return 2 + Math.ceil(Math.max(1, digits) / 2) + (n < 0 ? 1 : 0);
+    };
+    const numbers = [0, -0, 1, -1, 9, 10, 100, 101, 1e15, 1e20, 1e21, 1.5e300, 5e-324, 1e-130, 0.1, 0.001, 123.456, 1e-7, 1.25e-7];
+    numbers.push(Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER + 1, 2 ** 60, 2 ** 53 - 10, 9007199254740990);
+    let seed = 12345;
+    const next = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    for (let i = 0; i < 20000; i++) {
+      const r = next();
+      const scale = 10 ** Math.floor(next() * 40 - 20);
+      numbers.push(r * scale, -r * scale, Math.floor(r * scale), Math.round(r * 10 ** Math.floor(next() * 16)) * 10 ** Math.floor(next() * 6));
+    }
+    for (const n of numbers) assert.equal(valueSize(n), byText(n), `size of ${String(n)}`);
+  });
 });

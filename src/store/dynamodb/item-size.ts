@@ -18,9 +18,41 @@ export function utf8Length(text: string): number {
 }
 
 function numberSize(n: number): number {
-  const [mantissa = ''] = String(Math.abs(n)).split('e');
-  const digits = mantissa.replace('.', '').replace(/^0+/, '').replace(/0+$/, '').length;
-  return 2 + Math.ceil(Math.max(1, digits) / 2) + (n < 0 ? 1 : 0);
+  return 2 + Math.ceil(Math.max(1, significantDigits(Math.abs(n))) / 2) + (n < 0 ? 1 : 0);
+}
+
+/**
+ * Significant decimal digits of `String(m)` for m ≥ 0 (its mantissa, without leading and
+ * trailing zeros). Every write sizes each number of its item, so neither path builds a string
+ * it does not need: a safe integer is counted by division (exact there), any other number by one
+ * scan of its text.
+ */
+function significantDigits(m: number): number {
+  if (Number.isSafeInteger(m)) {
+    if (m === 0) return 0;
+    while (m % 10 === 0) m /= 10;
+    let digits = 1;
+    while (m >= 10) {
+      m = Math.floor(m / 10);
+      digits++;
+    }
+    return digits;
+  }
+  const text = String(m);
+  let first = -1;
+  let last = -1;
+  let digits = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 101 /* e */) break;
+    if (c < 48 || c > 57) continue;
+    digits++;
+    if (c !== 48) {
+      if (first < 0) first = digits;
+      last = digits;
+    }
+  }
+  return first < 0 ? 0 : last - first + 1;
 }
 
 /** Size of one attribute value (without its name). `undefined` counts 0 (it is not stored). */
@@ -43,7 +75,9 @@ export function valueSize(value: unknown): number {
         return size;
       }
       let size = 3;
-      for (const [key, element] of Object.entries(value)) {
+      const map = value as Readonly<Record<string, unknown>>;
+      for (const key in map) {
+        const element = map[key];
         if (element !== undefined) size += 1 + utf8Length(key) + valueSize(element);
       }
       return size;
@@ -56,7 +90,8 @@ export function valueSize(value: unknown): number {
 /** Size of a whole item: attribute names plus values. */
 export function itemSize(item: Readonly<Record<string, unknown>>): number {
   let size = 0;
-  for (const [name, value] of Object.entries(item)) {
+  for (const name in item) {
+    const value = item[name];
     if (value !== undefined) size += utf8Length(name) + valueSize(value);
   }
   return size;
