@@ -193,6 +193,14 @@ export function createRecordReads(deps: RecordReadsDeps): RecordReads & { checkR
   const getNow = store.getRecordsNow?.bind(store);
   const now = <T>(read: Read<T>): T => read.finish((getNow as NonNullable<typeof getNow>)(read.keys));
   const getStored = store.getStoredNow?.bind(store);
+  /** A read answered synchronously from the stored text, where the store reads it (else undefined). */
+  const asText = <I>(read: (input: I) => Read<FeatureBatchTextOutput, StoredRecord>): ((input: I) => FeatureBatchTextOutput) | undefined =>
+    getStored === undefined
+      ? undefined
+      : (input) => {
+          const r = read(input);
+          return r.finish(getStored(r.keys));
+        };
 
   return {
     checkReadable,
@@ -207,20 +215,8 @@ export function createRecordReads(deps: RecordReadsDeps): RecordReads & { checkR
             readCategory: (key) => now(categoryRead(key)),
             readFeatures: (input) => now(featuresRead(input)),
             readFeaturesBatch: (input) => now(batchRead(input)),
-            readFeaturesText:
-              getStored === undefined
-                ? undefined
-                : (input) => {
-                    const read = featuresTextRead(input);
-                    return read.finish(getStored(read.keys));
-                  },
-            readFeaturesBatchText:
-              getStored === undefined
-                ? undefined
-                : (input) => {
-                    const read = batchTextRead(input);
-                    return read.finish(getStored(read.keys));
-                  },
+            readFeaturesText: asText(featuresTextRead),
+            readFeaturesBatchText: asText(batchTextRead),
           },
   };
 }

@@ -50,30 +50,32 @@ describe('batch read and multi-read as text, byte for byte the record path (SQLi
     await service.writeCategory({ source: 'prediction_service', entityType: 'bright_uid', entityValue: entity, category, features, ...extra });
   };
 
-  /** Both paths' response texts and what each added to the read counters. */
-  const both = async (entityValues: string[], featureList: string[]) => {
-    const now = service.readsNow;
-    assert.ok(now?.readFeaturesBatchText !== undefined, 'SQLite reads stored text');
-    const input = { entityType: 'bright_uid', entityValues, featureList };
+  /** Two response texts of one read, the record path's then the text path's, and what each added to the read counters. */
+  const counted = async (viaRecords: () => string, viaText: () => string) => {
     const counters = async () => JSON.stringify((await metrics.reads.get()).values);
     const start = await counters();
-    const records = batchReadJson(now.readFeaturesBatch(input));
+    const records = viaRecords();
     const afterRecords = await counters();
-    const text = batchReadTextJson(now.readFeaturesBatchText(input));
+    const text = viaText();
     return { records, text, counted: [start, afterRecords, await counters()] };
   };
 
-  /** The multi-read of one entity value both ways, with what each added to the read counters. */
+  /** The batch read both ways. */
+  const both = async (entityValues: string[], featureList: string[]) => {
+    const now = service.readsNow;
+    const text = now?.readFeaturesBatchText;
+    assert.ok(now !== undefined && text !== undefined, 'SQLite reads stored text');
+    const input = { entityType: 'bright_uid', entityValues, featureList };
+    return counted(() => batchReadJson(now.readFeaturesBatch(input)), () => batchReadTextJson(text(input)));
+  };
+
+  /** The multi-read of one entity value both ways. */
   const bothMulti = async (entityValue: string, featureList: string[]) => {
     const now = service.readsNow;
-    assert.ok(now?.readFeaturesText !== undefined, 'SQLite reads stored text');
+    const text = now?.readFeaturesText;
+    assert.ok(now !== undefined && text !== undefined, 'SQLite reads stored text');
     const input = { entityType: 'bright_uid', entityValue, featureList };
-    const counters = async () => JSON.stringify((await metrics.reads.get()).values);
-    const start = await counters();
-    const records = multiReadJson(now.readFeatures(input));
-    const afterRecords = await counters();
-    const text = multiReadTextJson(now.readFeaturesText(input));
-    return { records, text, counted: [start, afterRecords, await counters()] };
+    return counted(() => multiReadJson(now.readFeatures(input)), () => multiReadTextJson(text(input)));
   };
 
   /** Every counter went up by as much on the second read as on the first, and the first counted. */
