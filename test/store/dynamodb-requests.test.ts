@@ -80,11 +80,8 @@ describe('DynamoDB requests per store call, with events (moto)', () => {
   test('a stale write: one cancelled transaction, nothing else', async () => {
     const id = uid();
     await store.writeRecord(write(id, { event: event(id), eventTime: '2025-10-16T11:00:00.000Z' }));
-    let outcome = '';
-    const counts = await requests.during(async () => {
-      outcome = (await store.writeRecord(write(id, { event: event(id), eventTime: T0 }))).outcome;
-    });
-    assert.equal(outcome, 'stale');
+    const { result, counts } = await requests.counting(() => store.writeRecord(write(id, { event: event(id), eventTime: T0 })));
+    assert.equal(result.outcome, 'stale');
     assert.deepEqual(counts, { TransactWriteItems: 1 });
   });
 

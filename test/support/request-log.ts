@@ -28,9 +28,14 @@ export class RequestLog {
 
   /** The counts of the requests `fn` causes. */
   async during(fn: () => Promise<unknown>): Promise<Record<string, number>> {
+    return (await this.counting(fn)).counts;
+  }
+
+  /** What `fn` returned, and the counts of the requests it caused. */
+  async counting<T>(fn: () => Promise<T>): Promise<{ result: T; counts: Record<string, number> }> {
     this.reset();
-    await fn();
-    return this.counts();
+    const result = await fn();
+    return { result, counts: this.counts() };
   }
 }
 
