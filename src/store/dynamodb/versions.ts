@@ -1,6 +1,7 @@
 /**
- * Record versions on DynamoDB (ports.ts `getVersions`, `WriteRecordInput.versionsKept`), kept in
- * a table of their own (`DYNAMODB_VERSIONS_TABLE`), one item per record:
+ * Record versions on DynamoDB (ports.ts `getVersions`, record-shapes.ts
+ * `WriteRecordInput.versionsKept`), kept in a table of their own (`DYNAMODB_VERSIONS_TABLE`), one
+ * item per record:
  *
  *   { pk: "<entity type>\0<entity value>", sk: "<category>",
  *     v0: {data, compute_id, event_time?, updated_at},   ← the write that made the current record

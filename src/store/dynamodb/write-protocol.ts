@@ -76,7 +76,7 @@ export function recordUpdate(table: string, key: Item, input: WriteRecordInput, 
   const remove = [...lineage.remove];
   let condition = 'attribute_exists(#f.#m)';
   if (input.onlyIfComputeId !== undefined) {
-    // A restore: conditional on the compute id, not on the event time (ports.ts `onlyIfComputeId`).
+    // A restore: conditional on the compute id, not on the event time (record-shapes.ts `onlyIfComputeId`).
     values[':only'] = input.onlyIfComputeId;
     condition += ' AND #f.#m.#ci = :only';
   }

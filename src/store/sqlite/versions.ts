@@ -1,10 +1,11 @@
 /**
- * Earlier versions of records (ports.ts `getVersions`, `WriteRecordInput.versionsKept`) in the
- * SQLite file: one table, `record_versions`, for every entity table, one row per kept earlier
- * version, ordered by an increasing `seq`. A write that keeps versions copies the row it is about
- * to replace into it (`INSERT … SELECT` from the entity table, inside the write's transaction, so
- * nothing is read into the process), then deletes that record's versions beyond the limit.
- * With versions off (`VERSIONS_KEPT=0`) none of these statements runs.
+ * Earlier versions of records (ports.ts `getVersions`, record-shapes.ts
+ * `WriteRecordInput.versionsKept`) in the SQLite file: one table, `record_versions`, for every
+ * entity table, one row per kept earlier version, ordered by an increasing `seq`. A write that
+ * keeps versions copies the row it is about to replace into it (`INSERT … SELECT` from the entity
+ * table, inside the write's transaction, so nothing is read into the process), then deletes that
+ * record's versions beyond the limit. With versions off (`VERSIONS_KEPT=0`) none of these
+ * statements runs.
  *
  * Why a table of its own and not a column of the record row: a point read loads the whole row; a
  * JSON column holding N copies of the data would make every read carry them (and spill large rows
