@@ -51,17 +51,45 @@ abstract class BoundMetric<L extends string, C> {
     for (const registry of config.registers) registry.registerMetric(this as unknown as Metric<L>);
   }
 
+  /**
+   * The children by their label values, one map level per label (the last level holds the
+   * child): a bound set is found with one map lookup per value, without joining the values into
+   * a key string per call (a read counts one or two sets per request).
+   */
+  readonly #byValues = new Map<string, unknown>();
+
   /** The child of these label values, in `labelNames` order (bound once, then cached). */
   labels(...values: string[]): C {
+    const last = values.length - 1;
+    if (last < 0 || last !== this.labelNames.length - 1) return this.#bind(values);
+    let level = this.#byValues;
+    for (let i = 0; i < last; i++) {
+      const next = level.get(values[i] as string) as Map<string, unknown> | undefined;
+      if (next === undefined) return this.#bind(values);
+      level = next;
+    }
+    const child = level.get(values[last] as string) as C | undefined;
+    return child === undefined ? this.#bind(values) : child;
+  }
+
+  #bind(values: readonly string[]): C {
+    if (values.length !== this.labelNames.length) throw new Error(`${this.name}: expected ${this.labelNames.length} label values`);
     const key = values.join('\u0000');
     let entry = this.children.get(key);
     if (entry === undefined) {
-      if (values.length !== this.labelNames.length) throw new Error(`${this.name}: expected ${this.labelNames.length} label values`);
       const labels: Labels<L> = {};
       this.labelNames.forEach((n, i) => (labels[n] = values[i] as string));
       entry = { labels, child: this.newChild() };
       this.children.set(key, entry);
     }
+    if (values.length === 0) return entry.child;
+    let level = this.#byValues;
+    for (let i = 0; i < values.length - 1; i++) {
+      let next = level.get(values[i] as string) as Map<string, unknown> | undefined;
+      if (next === undefined) level.set(values[i] as string, (next = new Map<string, unknown>()));
+      level = next;
+    }
+    level.set(values[values.length - 1] as string, entry.child);
     return entry.child;
   }
 
@@ -70,6 +98,7 @@ abstract class BoundMetric<L extends string, C> {
 
   reset(): void {
     this.children.clear();
+    this.#byValues.clear();
   }
 }
 

@@ -60,3 +60,25 @@ test('get() merges each label set into its values, as prom-client does', async (
   );
   assert.throws(() => h.labels('a', 'b'), /expected 1 label values/);
 });
+
+test('a label set is one child however its value strings were built, and a wrong count of values throws', async () => {
+  const registry = new Registry();
+  const c = new BoundCounter({ name: 'r_total', help: 'R.', labelNames: ['type', 'category', 'result'] as const, registers: [registry] });
+  const first = c.labels('user', 'a', 'hit');
+  // Values built at run time (not the same string objects) find the same child.
+  assert.equal(c.labels(['us', 'er'].join(''), `${'a'}`, 'hit'), first);
+  c.labels('user', 'b', 'hit').inc(2);
+  c.labels('account', 'a', 'hit').inc(3);
+  first.inc();
+  assert.notEqual(c.labels('user', 'a', 'miss'), first);
+  assert.throws(() => c.labels('user', 'a'), /expected 3 label values/);
+  assert.throws(() => c.labels('user', 'a', 'hit', 'extra'), /expected 3 label values/);
+  const values = (await c.get()).values.map((v) => [v.labels, v.value]);
+  assert.deepEqual(values, [
+    [{ type: 'user', category: 'a', result: 'hit' }, 1],
+    [{ type: 'user', category: 'b', result: 'hit' }, 2],
+    [{ type: 'account', category: 'a', result: 'hit' }, 3],
+  ]);
+  c.reset();
+  assert.notEqual(c.labels('user', 'a', 'hit'), first);
+});
