@@ -19,7 +19,8 @@ const CLOSE_BRACKET = 0x5d;
 const INDEX_KEY = /^(?:0|[1-9]\d{0,9})$/;
 
 export function isIndexKey(key: string): boolean {
-  return INDEX_KEY.test(key) && Number(key) < 2 ** 32 - 1;
+  const first = key.charCodeAt(0);
+  return first >= 0x30 && first <= 0x39 && INDEX_KEY.test(key) && Number(key) < 2 ** 32 - 1;
 }
 
 /** The index after the closing quote of the string whose opening quote is at `at`, or -1. */
@@ -58,36 +59,48 @@ function valueEnd(text: string, at: number): number {
   return -1;
 }
 
+/** The name of a key written with an escape, when the key is `JSON.stringify` of it (else it matches no name). */
+function escapedName(key: string): string | undefined {
+  const name = JSON.parse(key) as string;
+  return JSON.stringify(name) === key ? name : undefined;
+}
+
 /**
  * `JSON.stringify` of the map of the features of `text` named in `names`, in the order of
  * `names` (names the map lacks left out): what `JSON.stringify` gives for a null-prototype
  * object filled in that order from the parsed map. Undefined when a name is an array index
  * (the object would put it first, not in the order of `names`) or the text is not a map.
  * Walks the top-level keys and stops once every name is found.
+ *
+ * A key's text is `JSON.stringify` of its name, so a key without a backslash is its name in
+ * quotes: it is looked up as it is, and only a key with an escape is parsed. The names are not
+ * serialized for the comparison.
  */
 export function pickFeatures(text: string, names: ReadonlySet<string>): string | undefined {
   if (text.charCodeAt(0) !== OPEN_BRACE || text.charCodeAt(text.length - 1) !== CLOSE_BRACE) return undefined;
-  const wanted = new Map<string, number>();
-  for (const name of names) {
-    if (isIndexKey(name)) return undefined;
-    wanted.set(JSON.stringify(name), wanted.size);
-  }
-  const picked = new Array<string | undefined>(wanted.size);
-  let left = wanted.size;
+  for (const name of names) if (isIndexKey(name)) return undefined;
+  const picked = new Map<string, string>();
+  let left = names.size;
   const last = text.length - 1;
+  /** The first backslash at or after the current key, or -1: found once per stretch, so the walk stays linear. */
+  let slash = text.indexOf('\\');
   for (let at = 1; left > 0 && at < last; ) {
     const keyEnd = text.charCodeAt(at) === QUOTE ? stringEnd(text, at) : -1;
     if (keyEnd === -1 || text.charCodeAt(keyEnd) !== COLON) return undefined;
     const end = valueEnd(text, keyEnd + 1);
     if (end === -1 || (end !== last && text.charCodeAt(end) !== COMMA)) return undefined;
-    const slot = wanted.get(text.slice(at, keyEnd));
-    if (slot !== undefined && picked[slot] === undefined) {
-      picked[slot] = text.slice(at, end);
+    if (slash !== -1 && slash < at) slash = text.indexOf('\\', at);
+    const name = slash === -1 || slash > keyEnd ? text.slice(at + 1, keyEnd - 1) : escapedName(text.slice(at, keyEnd));
+    if (name !== undefined && names.has(name) && !picked.has(name)) {
+      picked.set(name, text.slice(at, end));
       left--;
     }
     at = end + 1;
   }
   let out = '';
-  for (const feature of picked) if (feature !== undefined) out += out === '' ? feature : `,${feature}`;
+  for (const name of names) {
+    const feature = picked.get(name);
+    if (feature !== undefined) out += out === '' ? feature : `,${feature}`;
+  }
   return `{${out}}`;
 }

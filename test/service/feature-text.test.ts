@@ -62,6 +62,16 @@ test('picked features are byte for byte JSON.stringify of the narrowed map', () 
   }
 });
 
+test('keys written with escapes are matched by their names, and only as JSON.stringify writes them', () => {
+  const map: FeatureMap = { 'back\\slash': 1, plain: 'a value with \\ and "', 'tab\there': 2, '\ud800': 3, after: [4], é: 5, '😀': 6, last: 'x\\' };
+  const text = JSON.stringify(map);
+  const selections = [['after'], ['tab\there', 'plain'], ['\ud800', 'back\\slash', 'after'], Object.keys(map), ['é', '😀', 'last'], ['last']];
+  for (const names of selections) assert.equal(pickFeatures(text, new Set(names)), reference(map, new Set(names)), names.join(' | '));
+  // A key spelled with an escape JSON.stringify does not write matches no name (the text is not canonical).
+  assert.equal(pickFeatures('{"\\u0061":1,"b":2}', new Set(['a', 'b'])), '{"b":2}');
+  assert.equal(pickFeatures('{"\\u0061":1,"b":2}', new Set(['\\u0061'])), '{}');
+});
+
 test('an array-index name or a text that is not a map is left to the parse', () => {
   assert.equal(pickFeatures(JSON.stringify(TRICKY), new Set(['z', '10'])), undefined);
   assert.equal(pickFeatures('[1,2]', new Set(['a'])), undefined);
