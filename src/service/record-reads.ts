@@ -145,8 +145,9 @@ export function createRecordReads(deps: RecordReadsDeps): RecordReads & { checkR
   /** The categories `featureList` asks for, split by the allow-list, and every (value, allowed category) key in that order. */
   function selectionPlan(entityType: string, entityValues: readonly string[], featureList: readonly string[]) {
     const wanted: Map<string, FeatureSelection> = parseFeatureList(featureList);
-    const permitted = [...wanted.keys()].filter((c) => allowed.has(c));
-    const refused = [...wanted.keys()].filter((c) => !allowed.has(c));
+    const permitted: string[] = [];
+    const refused: string[] = [];
+    for (const category of wanted.keys()) (allowed.has(category) ? permitted : refused).push(category);
     const keys: RecordKey[] = [];
     for (const entityValue of entityValues) for (const category of permitted) keys.push({ entityType, entityValue, category });
     return { wanted, permitted, refused, keys };
@@ -154,11 +155,12 @@ export function createRecordReads(deps: RecordReadsDeps): RecordReads & { checkR
 
   /** The read metrics: one counter update per category and result, not per key (a batch may read thousands). */
   function countReads(entityType: string, categories: readonly string[], hits: readonly number[], entities: number): void {
-    categories.forEach((category, c) => {
+    for (let c = 0; c < categories.length; c++) {
+      const category = categories[c] as string;
       const hit = hits[c] ?? 0;
       if (hit > 0) metrics.reads.labels(entityType, category, 'hit').inc(hit);
       if (hit < entities) metrics.reads.labels(entityType, category, 'miss').inc(entities - hit);
-    });
+    }
   }
 
   /**
