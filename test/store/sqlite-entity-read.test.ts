@@ -52,3 +52,37 @@ test('categories of one entity read as each point read reads them, aligned to th
     await store.close();
   }
 });
+
+test('categories of one entity read as stored text answer as the records do: counts, order, duplicates, categories between the asked ones', async () => {
+  const store = await openSqliteStore({ path: join(dir, 'entity-text.db'), entityTables: { bright_uid: 'users', account_pid: 'accounts' } });
+  try {
+    // Names whose UTF-16 order (JavaScript's) and UTF-8 order (SQLite's) differ: U+FFFD sorts
+    // before an astral character in UTF-16's surrogates and after it in UTF-8.
+    const categories = ['c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8', 'c9', 'x\ufffd', 'x😀', 'é'];
+    for (const [i, category] of categories.entries()) {
+      if (i % 2 === 1 && i < 10) continue;
+      const eventTime = i === 2 ? '2025-10-16T09:00:00.000Z' : undefined;
+      const computeId = i === 0 ? null : i === 4 ? 'job "4"\n' : `job-${i}`;
+      await store.writeRecord({ key: key('a', category), data: { v: `a/${category}`, 'quote"\\': [i, { é: '\u2028' }] }, computeId, now: T0, eventTime });
+      await store.writeRecord({ key: key('a0', category), data: { v: `a0/${category}` }, computeId: null, now: T0 });
+    }
+    const asText = (r: FeatureRecord | undefined) => (r === undefined ? undefined : { data: JSON.stringify(r.data), meta: JSON.stringify(r.meta) });
+    const check = (keys: RecordKey[], label: string) => assert.deepEqual(store.getStoredNow(keys), store.getRecordsNow(keys).map(asText), label);
+    for (let n = 1; n <= ENTITY_READ_MAX_CATEGORIES; n++) {
+      for (let from = 0; from + n <= categories.length; from++) {
+        const keys = categories.slice(from, from + n).map((c) => key('a', c));
+        check(keys, `${n} from ${from}`);
+        check([...keys].reverse(), `${n} from ${from}, reversed`);
+      }
+    }
+    // Stored categories between the asked ones are not answered; the asked ones are, each at its place.
+    const between = store.getStoredNow([key('a', 'c8'), key('a', 'c0')]);
+    assert.deepEqual(between.map((s) => (s === undefined ? null : (JSON.parse(s.data) as { v: string }).v)), ['a/c8', 'a/c0']);
+    check([key('a', 'c0'), key('a', 'c1'), key('a', 'c0'), key('a', 'c2')], 'duplicates');
+    check([key('a', 'x😀'), key('a', 'x\ufffd'), key('a', 'é')], 'UTF-8 and UTF-16 orders');
+    check([key('a', 'c0'), key('a', 'x😀', 'account_pid')], 'two types');
+    check([key('zz', 'c0'), key('zz', 'c2')], 'no entity');
+  } finally {
+    await store.close();
+  }
+});

@@ -139,9 +139,9 @@ export class SqliteStore implements FeatureStore {
     const first = keys[0];
     if (first === undefined) return [];
     if (keys.every((key) => key.entityType === first.entityType)) {
-      // A multi-read: a few categories of one entity, one statement of point lookups.
+      // A multi-read: a few categories of one entity, one statement (entity-read.ts).
       const entity = this.#entityReads.get(first.entityType);
-      if (entity !== undefined && EntityReads.fits(keys)) return this.#guard(() => entity.read(keys, readRow));
+      if (entity !== undefined && EntityReads.fits(keys)) return this.#guard(() => (readText === undefined ? entity.read(keys, readRow) : entity.readText(keys, readText)));
       return this.#guard(() => readKeys(this.#statements(first.entityType), keys, this.#inReadTransaction, readRow, readText));
     }
     const result = new Array<T | undefined>(keys.length).fill(undefined);

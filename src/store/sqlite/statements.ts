@@ -116,7 +116,7 @@ const COLUMNS = `category, ${DATA_COLUMNS}`;
  * and holds no raw control character: its first U+0001 ends it. `event_time` only when stored,
  * as the record's metadata has it.
  */
-const STORED_TEXT = `'{"created_at":' || json_quote(r.created_at) || ',"updated_at":' || json_quote(r.updated_at)
+export const STORED_TEXT = `'{"created_at":' || json_quote(r.created_at) || ',"updated_at":' || json_quote(r.updated_at)
   || ',"compute_id":' || json_quote(r.compute_id)
   || iif(r.event_time IS NULL, '}', ',"event_time":' || json_quote(r.event_time) || '}') || char(1) || r.data`;
 
