@@ -7,8 +7,8 @@
  *
  * Here the store's connection only checkpoints as a backstop (`BACKSTOP_PAGES`, should this
  * thread fall behind or die), and a worker thread with its own connection to the same file runs
- * a PASSIVE checkpoint every `intervalMs`: it copies what no reader still needs and never waits
- * for a lock, so it cannot hold up a write. A page written many times between two checkpoints is
+ * PASSIVE checkpoints every `intervalMs`: they copy what no reader still needs and never wait for
+ * a lock, so they do not block a write (only the round's last pass delays commits, below). A page written many times between two checkpoints is
  * copied once: the longer the interval, the fewer copies (a 2 s interval copied 0.6 as many pages
  * as 200 ms under the bench's writes, docs/decisions/4-write-path-cpu.md), at the price of a
  * larger WAL file. Durability is unchanged: commits are durable in the WAL (`synchronous`), which
@@ -21,7 +21,7 @@
  * write turn (write-turns.ts), which the store's commits wait for on the event loop without
  * blocking it (bookkeeping-worker.ts `checkpointWal`). The store's connection copies nothing
  * itself: a copy on it blocked the event loop for the database file's fsync, 50–65 ms every
- * round under the bench's writes (docs/decisions/4-write-path-cpu.md, round 5).
+ * round under the bench's writes, up to 73 ms (docs/decisions/4-write-path-cpu.md, round 5).
  *
  * The same thread runs the relay's outbox bookkeeping on its connection (`request`, for
  * outbox-thread.ts; the thread's code is bookkeeping-worker.ts).
