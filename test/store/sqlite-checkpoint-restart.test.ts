@@ -35,7 +35,7 @@ test('under steady writes the WAL starts over after the worker checkpoints: its 
   const salts = new Set<number>();
   try {
     // Commits of 100 rows back to back without yielding to the event loop (the worker runs
-    // beside it), each in the store's turn as the group commit takes it, with a pause of 0.5 ms
+    // beside it), each in the store's turn as the group commit takes it, with a pause of 0.1 ms
     // between them, as a busy event loop leaves while it reads and answers requests: only a pass
     // in the thread's turn can end with the WAL empty. Until the WAL started over four times, or
     // 10 s (the thread's start from the sources, under tsx, takes a while).
