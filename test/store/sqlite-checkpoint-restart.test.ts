@@ -22,7 +22,7 @@ function walSalt(path: string): number {
   }
 }
 
-test('under steady writes the WAL starts over after the worker checkpoints: its last pass runs in the write turn', async () => {
+test('under steady writes the WAL starts over through the worker alone, the store\'s connection copying nothing', async () => {
   const path = join(dir, 'restart.db');
   const db = openDatabase(path, 'normal');
   db.exec('CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)');
@@ -36,9 +36,9 @@ test('under steady writes the WAL starts over after the worker checkpoints: its 
   try {
     // Commits of 100 rows back to back without yielding to the event loop (the worker runs
     // beside it), each in the store's turn as the group commit takes it, with a pause of 0.1 ms
-    // between them, as a busy event loop leaves while it reads and answers requests: only a pass
-    // in the thread's turn can end with the WAL empty. Until the WAL started over four times, or
-    // 10 s (the thread's start from the sources, under tsx, takes a while).
+    // between them, as a busy event loop leaves while it reads and answers requests; the store's
+    // connection never checkpoints. Until the WAL started over four times, or 10 s (the thread's
+    // start from the sources, under tsx, takes a while).
     await turn();
     const until = Date.now() + 10_000;
     const pause = new Int32Array(new SharedArrayBuffer(4));
