@@ -1,7 +1,6 @@
 /**
  * The messages between the store and its bookkeeping thread (bookkeeping-worker.ts): the relay's
- * outbox operations as requests with an id, answered once each; and the thread's notice after
- * each of its WAL checkpoints.
+ * outbox operations as requests with an id, answered once each.
  */
 
 /** What the store passes at the start (structured-cloned: plain data). */
@@ -40,9 +39,6 @@ export interface WireFailure {
 export type BookkeepingReply =
   | { readonly id: number; readonly value: BookkeepingValue }
   | { readonly id: number; readonly failure: WireFailure };
-
-/** Sent by the thread after each WAL checkpoint. */
-export const CHECKPOINTED = 'checkpointed';
 
 /** Sent to the thread to end it (it closes its connection first). */
 export const CLOSE = 'close';

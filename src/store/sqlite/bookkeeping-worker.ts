@@ -10,7 +10,6 @@ import Database from 'better-sqlite3';
 import { StoreUnavailableError } from '../../errors.js';
 import { outboxEventText } from '../../model.js';
 import {
-  CHECKPOINTED,
   CLOSE,
   type BookkeepingReply,
   type BookkeepingRequest,
@@ -43,18 +42,45 @@ db.pragma(`cache_size = -${CACHE_KIB}`);
 db.pragma('wal_autocheckpoint = 0');
 const guard = guardFor(db);
 // The outbox's writes wait for the thread's turn, so that the event loop's commits never meet
-// them at the write lock (write-turns.ts). Checkpoints need no turn: PASSIVE takes no write lock.
+// them at the write lock (write-turns.ts). Checkpoints need no turn (PASSIVE takes no write lock)
+// except the last pass of each round (`checkpointWal`).
 const turns = new WriteTurns(data.turns);
 const outbox = new SqliteOutbox(db, false, guard, new SqliteComputeJobs(db, guard), (write) => turns.inThread(write));
 const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
 
+/**
+ * A checkpoint pass that took longer than this, ms, is followed by another one outside the turn:
+ * the store's commits do not wait for the last pass longer than about the one before it took.
+ */
+const TURN_PASS_MS = 5;
+/** Passes outside the turn per round at most (the first one copies the interval's WAL). */
+const MAX_PASSES = 4;
+
+/** One PASSIVE pass; its duration, ms. */
+function pass(): number {
+  const t0 = performance.now();
+  checkpoint.all();
+  return performance.now() - t0;
+}
+
+/**
+ * One round: copies the WAL into the database file, then what was committed meanwhile, until a
+ * pass is short, and then a last pass in the thread's turn: no commit lands while it copies, so
+ * the round ends with every frame copied and the store's next write transaction starts the WAL
+ * over (checkpointer.ts). The store's commits wait on the event loop for that last pass (they do
+ * not block it), at most `TURN_WAIT_MS` (group-commit.ts).
+ */
+function checkpointWal(): void {
+  for (let n = 1; pass() > TURN_PASS_MS && n < MAX_PASSES; n++);
+  turns.inThread(pass);
+}
+
 const timer = setInterval(() => {
   try {
-    checkpoint.all();
+    checkpointWal();
   } catch {
-    return; // busy or gone: the next tick tries again
+    // busy or gone: the next round tries again
   }
-  port.postMessage(CHECKPOINTED);
 }, data.checkpointIntervalMs);
 
 async function answer(request: BookkeepingRequest): Promise<BookkeepingValue> {

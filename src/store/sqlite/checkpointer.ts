@@ -7,28 +7,30 @@
  *
  * Here the store's connection only checkpoints as a backstop (`BACKSTOP_PAGES`, should this
  * thread fall behind or die), and a worker thread with its own connection to the same file runs
- * a PASSIVE checkpoint every `intervalMs`: it copies what no reader still needs and never waits
- * for a lock, so it cannot hold up a write. A page written many times between two checkpoints is
+ * PASSIVE checkpoints every `intervalMs`: they copy what no reader still needs and never wait for
+ * a lock, so they do not block a write (only the round's last pass delays commits, below). A page written many times between two checkpoints is
  * copied once: the longer the interval, the fewer copies (a 2 s interval copied 0.6 as many pages
  * as 200 ms under the bench's writes, docs/decisions/4-write-path-cpu.md), at the price of a
  * larger WAL file. Durability is unchanged: commits are durable in the WAL (`synchronous`), which
  * SQLite replays on open whatever the checkpoints did.
  *
  * The WAL file starts over from its beginning only when a write transaction begins with every
- * frame copied. Under steady writes the worker's checkpoint never ends with nothing left (commits
- * land while it copies), so the WAL would grow up to the backstop. After each of the worker's
- * checkpoints the store's connection therefore copies the tail itself, after its next commit
- * (`afterCommit`): the frames committed while the worker ran, a small part of the interval's.
+ * frame copied. Under steady writes a checkpoint never ends with nothing left (commits land while
+ * it copies), so the WAL would grow up to the backstop. So each round the worker copies again
+ * what was committed during its last pass, until a pass is short, and runs a last pass in the
+ * write turn (write-turns.ts), which the store's commits wait for on the event loop without
+ * blocking it (bookkeeping-worker.ts `checkpointWal`). The store's connection copies nothing
+ * itself: a copy on it blocked the event loop for the database file's fsync, 50–65 ms every
+ * round under the bench's writes, up to 73 ms (docs/decisions/4-write-path-cpu.md, round 5).
  *
  * The same thread runs the relay's outbox bookkeeping on its connection (`request`, for
  * outbox-thread.ts; the thread's code is bookkeeping-worker.ts).
  */
 import type { Worker } from 'node:worker_threads';
-import type { Database as Db, Statement } from 'better-sqlite3';
+import type { Database as Db } from 'better-sqlite3';
 import { StoreUnavailableError } from '../../errors.js';
 import { moduleBeside, startWorker } from '../../worker-thread.js';
 import {
-  CHECKPOINTED,
   CLOSE,
   type BookkeepingReply,
   type BookkeepingRequest,
@@ -62,15 +64,12 @@ interface Pending {
 export class Checkpointer {
   readonly #worker: Worker;
   readonly #exited: Promise<void>;
-  readonly #checkpoint: Statement<[]>;
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
   /** The thread exited or failed: requests are refused (the caller does the work itself). */
   #gone = false;
   /** `close` was called: the thread stays referenced until it exited. */
   #closing = false;
-  /** The worker finished a checkpoint since the last `afterCommit`: the tail is to be copied. */
-  #tailDue = false;
   readonly #turns: WriteTurns;
 
   /**
@@ -80,7 +79,6 @@ export class Checkpointer {
   constructor(db: Db, path: string, intervalMs: number, turns: WriteTurns = new WriteTurns()) {
     this.#turns = turns;
     db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
-    this.#checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
     // The thread's connection runs NORMAL whatever the store's setting (bookkeeping-worker.ts):
     // with it WAL checkpoints sync as with FULL.
     const workerData: BookkeepingWorkerData = { path, checkpointIntervalMs: intervalMs, turns: turns.buffer };
@@ -89,11 +87,7 @@ export class Checkpointer {
     // A worker that fails (cannot open the file, runs out of memory) leaves the backstop to
     // checkpoint and the outbox to the store's connection.
     this.#worker.on('error', () => this.#end());
-    this.#worker.on('message', (message: BookkeepingReply | typeof CHECKPOINTED) => {
-      if (message === CHECKPOINTED) {
-        this.#tailDue = true;
-        return;
-      }
+    this.#worker.on('message', (message: BookkeepingReply) => {
       const pending = this.#pending.get(message.id);
       if (pending === undefined) return;
       this.#pending.delete(message.id);
@@ -130,21 +124,6 @@ export class Checkpointer {
       this.#worker.ref();
       this.#worker.postMessage({ ...call, id });
     });
-  }
-
-  /**
-   * Called by the store after each of its commits: once per worker checkpoint, copies the frames
-   * committed since (PASSIVE, on the store's connection), so that the next write transaction
-   * begins with the WAL fully copied and starts it over. A failure leaves it to the next round.
-   */
-  afterCommit(): void {
-    if (!this.#tailDue) return;
-    this.#tailDue = false;
-    try {
-      this.#checkpoint.all();
-    } catch {
-      // busy (the worker is checkpointing again) or failing: the backstop remains
-    }
   }
 
   /** Stops the worker and closes its connection (before the store's, so the last close checkpoints). */
