@@ -61,7 +61,7 @@ test('while the thread holds its turn and the write lock, a group commit waits o
   const release = new Int32Array(new SharedArrayBuffer(4));
   // No bound on the wait here: forced, the commit would wait in the busy handler for a thread
   // that waits for this test.
-  const commits = new GroupCommit(db, guardFor(db), () => undefined, turns, 600_000);
+  const commits = new GroupCommit(db, guardFor(db), turns, 600_000);
   const insert = db.prepare("INSERT INTO log (who) VALUES ('store')");
   try {
     const thread = await holder({ path, turns: turns.buffer, release: release.buffer });
@@ -93,7 +93,7 @@ test('a thread that died inside its turn: the store\'s commits go on (after the 
   const { path, db } = logFile('die.db');
   const turns = new WriteTurns();
   const release = new Int32Array(new SharedArrayBuffer(4));
-  const commits = new GroupCommit(db, guardFor(db), () => undefined, turns, 20);
+  const commits = new GroupCommit(db, guardFor(db), turns, 20);
   const insert = db.prepare("INSERT INTO log (who) VALUES ('store')");
   try {
     const thread = await holder({ path, turns: turns.buffer, release: release.buffer, die: true });

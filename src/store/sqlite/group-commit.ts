@@ -22,9 +22,10 @@ import type { WriteTurns } from './write-turns.js';
 
 /**
  * How long a batch waits for the bookkeeping thread's turn to end before it begins anyway and
- * leaves the waiting to SQLite's busy handler, ms. A turn is one claim, complete or release
- * (milliseconds); this only bounds a thread that holds its turn while it waits for another
- * process's lock, or that hangs.
+ * leaves the waiting to SQLite's busy handler, ms. A turn is one claim, complete or release, or
+ * the last pass of a WAL checkpoint round (milliseconds; bookkeeping-worker.ts); this bounds a
+ * long pass, a thread that holds its turn while it waits for another process's lock, or one that
+ * hangs.
  */
 export const TURN_WAIT_MS = 50;
 
@@ -41,22 +42,19 @@ export class GroupCommit {
   #pending: Pending[] = [];
   #closed = false;
 
-  readonly #afterCommit: () => void;
   readonly #turns: WriteTurns | undefined;
   readonly #turnWaitMs: number;
   /** A batch waits for the bookkeeping thread's turn to end (`#turns`). */
   #waiting = false;
 
   /**
-   * `afterCommit` runs after each successful commit, before the batch's promises resolve.
    * `turns`: commits take turns with the bookkeeping thread (write-turns.ts); while the thread has
    * its turn, the batch waits on the event loop and the operations arriving meanwhile join it,
    * at most `turnWaitMs`.
    */
-  constructor(db: Db, guard: Guard, afterCommit: () => void = () => undefined, turns?: WriteTurns, turnWaitMs = TURN_WAIT_MS) {
+  constructor(db: Db, guard: Guard, turns?: WriteTurns, turnWaitMs = TURN_WAIT_MS) {
     this.#db = db;
     this.#guard = guard;
-    this.#afterCommit = afterCommit;
     this.#turns = turns;
     this.#turnWaitMs = turnWaitMs;
   }
@@ -109,7 +107,6 @@ export class GroupCommit {
     } finally {
       turns?.releaseStore();
     }
-    this.#afterCommit();
     batch.forEach((p, i) => p.resolve(results[i]));
   };
 }

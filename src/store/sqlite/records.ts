@@ -97,7 +97,7 @@ export class SqliteStore implements FeatureStore {
     this.#guard = guardFor(db);
     // Commits and the bookkeeping thread's outbox writes take turns at the lock (write-turns.ts).
     const turns = new WriteTurns();
-    this.#commits = new GroupCommit(db, this.#guard, undefined, turns);
+    this.#commits = new GroupCommit(db, this.#guard, turns);
     this.#tableNames = Object.values(options.entityTables);
     for (const [entityType, table] of Object.entries(options.entityTables)) {
       this.#tables.set(entityType, prepareTable(db, table));
