@@ -79,7 +79,7 @@ export interface RecordStore {
 
   /**
    * The compute history of one record: the compute ids of its latest applied writes that kept
-   * history (`WriteRecordInput.historySize`), newest first, at most `limit` (≥ 1) entries.
+   * history (`RecordChangeInput.historySize`), newest first, at most `limit` (≥ 1) entries.
    * Resolves with `undefined` when the record does not exist, and with `[]` for a record that
    * has none (written by the old service or while the history was off). A deleted record's
    * history goes with it. Read with the same consistency as `getRecords`.
@@ -87,7 +87,7 @@ export interface RecordStore {
   getComputeHistory(key: RecordKey, limit: number): Promise<ComputeHistoryEntry[] | undefined>;
 
   /**
-   * The record and at most `limit` of its kept earlier versions (`WriteRecordInput.versionsKept`),
+   * The record and at most `limit` of its kept earlier versions (`RecordChangeInput.versionsKept`),
    * newest first; `undefined` when the record does not exist. A record written while versions
    * were off has fewer (or none). A deleted record's versions go with it. Read with the same
    * consistency as `getRecords`.
@@ -132,7 +132,7 @@ export interface RecordStore {
 }
 
 export interface SweepExpiredInput {
-  /** Canonical time: records whose stored expiry (`WriteRecordInput.expiresAt`) is at or before it go. */
+  /** Canonical time: records whose stored expiry (`RecordChangeInput.expiresAt`) is at or before it go. */
   readonly now: string;
   /** At most this many records per call (one bounded transaction). */
   readonly limit: number;

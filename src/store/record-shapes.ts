@@ -14,11 +14,43 @@ export interface RecordKey {
   readonly category: string;
 }
 
-export interface WriteRecordInput {
+/**
+ * What a write and a merge both carry: the record, the new compute id and timestamp, and what
+ * an applied change does beside the record, atomically with it. A stale or superseded change
+ * does none of it.
+ */
+export interface RecordChangeInput {
   readonly key: RecordKey;
+  readonly computeId: string | null;
+  /** Canonical timestamp of this change. */
+  readonly now: string;
+  /**
+   * Canonical time from which the backend may remove the record physically (its category's TTL
+   * at this change), or undefined: never. A later change replaces it. Stores do not hide expired
+   * records from reads; the service does, with the TTL in force at the read.
+   */
+  readonly expiresAt?: string | undefined;
+  /**
+   * Compute history to keep (see `RecordStore.getComputeHistory`): an applied change puts
+   * `{compute_id: computeId, timestamp: now}` first in the record's history and keeps at most
+   * `historySize` entries, atomically with the change (no read before it). 0 or undefined: the
+   * history is left as stored.
+   */
+  readonly historySize?: number | undefined;
+  /**
+   * Earlier versions to keep (see `RecordStore.getVersions`): an applied change keeps the values
+   * it replaces as an earlier version, atomically with the change, and at most this many earlier
+   * versions of the record. 0 or undefined: versions are left as stored (nothing added, nothing
+   * read, no request or statement of its own).
+   */
+  readonly versionsKept?: number | undefined;
+  /** The change event to record atomically with the change; omitted when events are off. */
+  readonly event?: OutboxEvent | undefined;
+}
+
+export interface WriteRecordInput extends RecordChangeInput {
   /** The complete new feature map (full replace). */
   readonly data: FeatureMap;
-  readonly computeId: string | null;
   /**
    * Canonical event time of this write (as of when the features were computed), or undefined.
    * With one, the write applies only if the stored record has no event time or one that is not
@@ -26,28 +58,6 @@ export interface WriteRecordInput {
    * the write always applies and the stored record keeps no event time.
    */
   readonly eventTime?: string | undefined;
-  /** Canonical timestamp of this write. */
-  readonly now: string;
-  /**
-   * Canonical time from which the backend may remove the record physically (its category's TTL
-   * at this write), or undefined: never. A later write replaces it. Stores do not hide expired
-   * records from reads; the service does, with the TTL in force at the read.
-   */
-  readonly expiresAt?: string | undefined;
-  /**
-   * Compute history to keep (see `RecordStore.getComputeHistory`): an applied write puts
-   * `{compute_id: computeId, timestamp: now}` first in the record's history and keeps at most
-   * `historySize` entries, atomically with the write (no read before it). 0 or undefined: the
-   * history is left as stored. A stale write changes no history.
-   */
-  readonly historySize?: number | undefined;
-  /**
-   * Earlier versions to keep (see `RecordStore.getVersions`): an applied write keeps the values
-   * it replaces as an earlier version, atomically with the write, and at most this many earlier
-   * versions of the record. 0 or undefined: versions are left as stored (nothing added, nothing
-   * read, no request or statement of its own). A stale or superseded write changes none.
-   */
-  readonly versionsKept?: number | undefined;
   /**
    * A restore (rollback of a compute job): the write applies only if the record exists and its
    * current compute_id is this one, checked in the same atomic operation; otherwise it is
@@ -55,8 +65,6 @@ export interface WriteRecordInput {
    * version is older by design); `eventTime` is stored as given.
    */
   readonly onlyIfComputeId?: string | undefined;
-  /** The change event to record atomically with the write; omitted when events are off. */
-  readonly event?: OutboxEvent | undefined;
 }
 
 /** One kept earlier value of a record: what a write replaced. */
@@ -96,29 +104,18 @@ export type WriteResult =
   /** Only with `onlyIfComputeId`: the record is gone or another write replaced it; nothing changed. */
   | { readonly outcome: 'superseded' };
 
-export interface MergeRecordInput {
-  readonly key: RecordKey;
+/** A merge: a write of its compute id whose merged values replace the stored ones. */
+export interface MergeRecordInput extends RecordChangeInput {
   /** Top-level features to add or replace (name → value); every other stored feature is kept. */
   readonly set: FeatureMap;
   /** Top-level features to remove; names the record does not hold are ignored. Disjoint from `set`. */
   readonly remove: readonly string[];
-  readonly computeId: string | null;
-  /** Canonical timestamp of this merge. */
-  readonly now: string;
-  /** As `WriteRecordInput.historySize`: a merge is a write of its compute id to the history. */
-  readonly historySize?: number | undefined;
-  /** As `WriteRecordInput.versionsKept`: the merged values replace the stored ones, which become an earlier version. */
-  readonly versionsKept?: number | undefined;
-  /** As `WriteRecordInput.expiresAt`: the record's expiry after this merge (undefined: none). */
-  readonly expiresAt?: string | undefined;
   /**
    * A stored record last written before this canonical time has expired (its category's TTL):
    * the merge starts from no features, as a merge into a missing record does, instead of
    * bringing the expired ones back. Checked in the same atomic operation as the merge.
    */
   readonly expiredBefore?: string | undefined;
-  /** The change event to record atomically with the merge; omitted when events are off. */
-  readonly event?: OutboxEvent | undefined;
 }
 
 export interface MergeResult {

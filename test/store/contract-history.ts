@@ -20,7 +20,7 @@ const entry = (n: number, computeId: string | null = `job-${n}`): ComputeHistory
 
 /**
  * The compute-history part of the storage contract (ports.ts `getComputeHistory` and
- * `WriteRecordInput.historySize`), run by store-contract.test.ts on every event backend.
+ * `RecordChangeInput.historySize`), run by store-contract.test.ts on every event backend.
  */
 export function computeHistoryContract(backend: TestBackend): void {
   describeWithStore('FeatureStore contract, compute history', backend, (live) => {

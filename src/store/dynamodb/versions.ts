@@ -1,6 +1,6 @@
 /**
  * Record versions on DynamoDB (ports.ts `getVersions`, record-shapes.ts
- * `WriteRecordInput.versionsKept`), kept in a table of their own (`DYNAMODB_VERSIONS_TABLE`), one
+ * `RecordChangeInput.versionsKept`), kept in a table of their own (`DYNAMODB_VERSIONS_TABLE`), one
  * item per record:
  *
  *   { pk: "<entity type>\0<entity value>", sk: "<category>",

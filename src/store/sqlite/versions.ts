@@ -1,6 +1,6 @@
 /**
  * Earlier versions of records (ports.ts `getVersions`, record-shapes.ts
- * `WriteRecordInput.versionsKept`) in the SQLite file: one table, `record_versions`, for every
+ * `RecordChangeInput.versionsKept`) in the SQLite file: one table, `record_versions`, for every
  * entity table, one row per kept earlier version, ordered by an increasing `seq`. A write that
  * keeps versions copies the row it is about to replace into it (`INSERT … SELECT` from the entity
  * table, inside the write's transaction, so nothing is read into the process), then deletes that
